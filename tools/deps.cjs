@@ -1,0 +1,58 @@
+// dependency-cruiser rules generated from DESIGN.md's arrows (STYLE.md, Module boundaries):
+// apps -> engine -> {compose, builder, network, volumes, runtime, overlay, store, registry} -> oci.
+// Siblings never import each other. Run by `pnpm lint:deps` in CI.
+const leaves = ['registry', 'store', 'overlay', 'runtime', 'network', 'volumes', 'builder', 'compose'];
+const allowed = {
+  oci: [],
+  engine: ['oci', ...leaves],
+  ...Object.fromEntries(leaves.map((p) => [p, ['oci']])),
+};
+const all = Object.keys(allowed);
+
+const forbidden = all.map((pkg) => {
+  const banned = all.filter((other) => other !== pkg && !allowed[pkg].includes(other));
+  return {
+    name: `${pkg}-imports`,
+    comment: `@berth/${pkg} may import only: ${allowed[pkg].join(', ') || 'nothing of ours'} (DESIGN.md)`,
+    severity: 'error',
+    from: { path: `^packages/${pkg}/` },
+    to: { path: `^(packages/(${banned.join('|')})/|node_modules/@berth/(${banned.join('|')})/)` },
+  };
+});
+
+forbidden.push(
+  {
+    name: 'apps-only-engine-and-oci',
+    comment: 'apps import @berth/engine and @berth/oci only (DESIGN.md)',
+    severity: 'error',
+    from: { path: '^apps/' },
+    to: { path: `^packages/(${all.filter((p) => p !== 'engine' && p !== 'oci').join('|')})/` },
+  },
+  {
+    name: 'packages-never-import-apps-or-tools',
+    severity: 'error',
+    from: { path: '^packages/' },
+    to: { path: '^(apps|tools)/' },
+  },
+  {
+    name: 'no-circular',
+    severity: 'error',
+    from: {},
+    to: { circular: true },
+  },
+);
+
+module.exports = {
+  forbidden,
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(node_modules|dist|native/build)' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['@berth/source', 'import', 'default'],
+      extensions: ['.ts', '.js'],
+    },
+  },
+};

@@ -1,0 +1,33 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects from one config (STYLE.md, Testing): `unit` runs as any user with no kernel
+// features; `int` needs root, mounts, namespaces, cgroups or the registry and runs in forks.
+const resolve = { conditions: ['@berth/source'] };
+const include = ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tools/*/src/**/*.test.ts'];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        resolve,
+        test: {
+          name: 'unit',
+          include,
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        resolve,
+        test: {
+          name: 'int',
+          include: include.map((p) => p.replace('*.test.ts', '*.int.test.ts')),
+          exclude: ['**/node_modules/**'],
+          pool: 'forks',
+          globalSetup: ['tools/testing/int-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
