@@ -1,0 +1,217 @@
+/* launch.h: the berth launch description (format `berth.launch.v1`), its decoder, the sync
+ * messages exchanged with the TypeScript parent, the exit file, and berth-shim's exit codes.
+ *
+ * This file and src/launch-spec.ts are the whole contract between TypeScript and C (STYLE.md,
+ * Native code). Golden fixtures in testdata/launch/ are read by both sides' tests.
+ *
+ * FORMAT
+ *   The first line is exactly `berth.launch.v1`. Every further line is `key=value`; empty lines
+ *   and lines starting with '#' are ignored. A value is a list of fields separated by single
+ *   spaces. In a field, every byte <= 0x20, 0x7f and '%' is written as %XX (two hex digits);
+ *   %00 is rejected. Unknown keys, repeated single-valued keys and wrong field counts are
+ *   errors naming the line. At most 1 MiB.
+ *
+ * KEYS (one line each unless marked "repeated")
+ *   id=<id>                        container id (required)
+ *   rootfs=<abs path>              root filesystem on the host (required when namespace=mount)
+ *   rootfs.readonly=0|1            remount / read-only after setup
+ *   rootfs.propagation=<p>         private rprivate slave rslave shared rshared unbindable
+ *                                  runbindable; the propagation of / before pivot_root
+ *                                  (default rprivate)
+ *   namespace=<type> [path]        repeated; type: pid mount uts ipc net cgroup. Without a
+ *                                  path the namespace is new, with one it is joined (setns).
+ *                                  Types not listed are shared with the shim (docker's "host")
+ *   hostname=<name>                needs a new uts namespace
+ *   mount=<dest> <type> <source> [option...]
+ *                                  repeated, in order; options are the OCI runtime-spec mount
+ *                                  options (ro nosuid nodev noexec bind rbind rprivate ...);
+ *                                  unknown options are passed as mount data. type `cgroup`
+ *                                  mounts the v2 hierarchy or, on v1 and hybrid hosts, a
+ *                                  tmpfs holding one mount per v1 hierarchy
+ *   device=<path> <c|b|u|p> <major> <minor> <mode> <uid> <gid>
+ *                                  repeated; mode is octal permission bits
+ *   masked=<path>                  repeated; /dev/null bound over a file, ro tmpfs over a dir
+ *   readonly=<path>                repeated; bound onto itself read-only
+ *   sysctl=<key> <value>           repeated; key in dotted form (net.ipv4.ip_forward)
+ *   rlimit=<RLIMIT_NAME> <soft> <hard>
+ *                                  repeated; decimal or `unlimited`. Unlisted limits inherit
+ *   cap.bounding=<hex>  cap.effective=<hex>  cap.permitted=<hex>  cap.inheritable=<hex>
+ *   cap.ambient=<hex>              capability masks (bit n = capability n). When none is
+ *                                  given the capabilities are left as the shim has them
+ *   no_new_privs=0|1
+ *   seccomp=<hex>                  a classic BPF program: struct sock_filter[] in host byte
+ *                                  order, 8 bytes per instruction, as hex digits
+ *   user=<uid> <gid> [gid...]      user, group and supplementary groups (default 0 0)
+ *   umask=<octal>
+ *   cwd=<abs path>                 default /
+ *   args=<arg0> [arg...]           required; arg0 without '/' is searched in PATH from env
+ *   env=<NAME=value>               repeated
+ *   oom_score_adj=<int>            -1000..1000
+ *   stdio=inherit|null|log         the container's stdio: the shim's own, /dev/null, or pipes
+ *                                  written to the json-file log (default inherit)
+ *   log.path=<path>                json-file log (required with stdio=log)
+ *   log.max_size=<bytes>           rotate when the file reaches this size (0: never)
+ *   log.max_file=<n>               files kept, including the current one (default 1)
+ *   exit_file=<path>               the exit record, written atomically (write, fsync, rename)
+ *   pid_file=<path>                the container's host pid, written atomically
+ *   control_socket=<path>          a unix socket the shim serves (CONTROL below)
+ *   start=now|wait                 wait: after setup, wait for `start` on the control socket
+ *                                  before execve (OCI create/start). Needs control_socket
+ *   sync_fd=<n>                    inherited fd (pipe or socket) for the SYNC messages
+ *   daemonize=0|1                  fork, setsid and leave the caller before cloning
+ *   shim.log=<path>                the shim's own log (one line per event), appended
+ *
+ * SYNC (on sync_fd, one line per message, fields as in the FORMAT)
+ *   shim -> parent  created <pid> <shim-pid>  child cloned into its namespaces and waiting; the
+ *                                             parent now places <pid> in its cgroup and sets
+ *                                             up the network, then answers:
+ *   parent -> shim  continue                  go on with the setup
+ *   parent -> shim  abort                     kill the child, record exit 125, exit
+ *   shim -> parent  ready                     setup done, waiting for start (start=wait)
+ *   shim -> parent  started <pid>             execve succeeded
+ *   shim -> parent  error <step> <errno> <exit-code> <message>
+ *                                             the launch failed at <step>
+ *   shim -> parent  exited <exit-code> <signal>
+ *                                             the container exited (signal 0 if none)
+ *   EOF from the parent before `continue` is `abort`; after it, the shim carries on alone.
+ *
+ * CONTROL (control_socket, one request line per connection, one reply line)
+ *   start        -> started <pid> | error <step> <errno> <exit-code> <message>
+ *   kill <signo> -> ok | error kill <errno> 125 <message>
+ *
+ * EXIT FILE (exit_file): `berth.exit.v1` then `exit_code=<n>`, `signal=<n>`,
+ *   `exited_at=<RFC 3339 nano UTC>`, and after a failed launch `step=<step>`,
+ *   `errno=<n>`, `error=<message field>`.
+ */
+#ifndef BERTH_LAUNCH_H
+#define BERTH_LAUNCH_H
+
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "internal.h"
+
+#define BERTH_LAUNCH_VERSION "berth.launch.v1"
+#define BERTH_EXIT_VERSION "berth.exit.v1"
+#define BERTH_LAUNCH_MAX_SIZE (1024 * 1024)
+
+/* Exit codes, docker's (daemon/start.go translateContainerdStartErr, cli/command/container):
+ * 125 the launch failed for a reason of berth's own (bad description, mount, capabilities...),
+ * 126 the executable could not be run (permission denied, is a directory),
+ * 127 the executable was not found. Otherwise `berth-shim FILE` exits with the container's
+ * status: its exit code, or 128 + the signal that killed it. `--check` exits 0 or 125. */
+#define BERTH_EXIT_FAILURE 125
+#define BERTH_EXIT_CANNOT_EXEC 126
+#define BERTH_EXIT_NOT_FOUND 127
+
+/* Sync messages (closed set; mirrored as a union in src/shim-protocol.ts). */
+#define BERTH_SYNC_CREATED "created"
+#define BERTH_SYNC_CONTINUE "continue"
+#define BERTH_SYNC_ABORT "abort"
+#define BERTH_SYNC_READY "ready"
+#define BERTH_SYNC_STARTED "started"
+#define BERTH_SYNC_ERROR "error"
+#define BERTH_SYNC_EXITED "exited"
+
+enum berth_ns_type { BERTH_NS_PID, BERTH_NS_MOUNT, BERTH_NS_UTS, BERTH_NS_IPC, BERTH_NS_NET, BERTH_NS_CGROUP, BERTH_NS_COUNT };
+enum berth_ns_mode { BERTH_NS_HOST = 0, BERTH_NS_NEW, BERTH_NS_JOIN };
+enum berth_stdio { BERTH_STDIO_INHERIT = 0, BERTH_STDIO_NULL, BERTH_STDIO_LOG };
+
+struct berth_namespace {
+  enum berth_ns_mode mode;
+  const char *path;
+};
+
+struct berth_mount {
+  const char *destination;
+  const char *type;
+  const char *source;
+  unsigned long flags;       /* MS_* applied at mount time */
+  unsigned long propagation; /* MS_PRIVATE|MS_SLAVE|MS_SHARED|MS_UNBINDABLE [|MS_REC], or 0 */
+  int bind;                  /* 1 bind, 2 rbind */
+  char *data;                /* unknown options joined with ',' */
+};
+
+struct berth_device {
+  const char *path;
+  char type;
+  unsigned major, minor;
+  unsigned mode;
+  uid_t uid;
+  gid_t gid;
+};
+
+struct berth_rlimit {
+  int resource;
+  const char *name;
+  rlim_t soft, hard;
+};
+
+struct berth_sysctl {
+  const char *key;
+  const char *value;
+};
+
+struct berth_launch {
+  const char *id;
+  const char *rootfs;
+  int rootfs_readonly;
+  unsigned long rootfs_propagation;
+  struct berth_namespace ns[BERTH_NS_COUNT];
+  const char *hostname;
+  struct berth_mount *mounts;
+  size_t n_mounts;
+  struct berth_device *devices;
+  size_t n_devices;
+  const char **masked;
+  size_t n_masked;
+  const char **readonly;
+  size_t n_readonly;
+  struct berth_sysctl *sysctls;
+  size_t n_sysctls;
+  struct berth_rlimit *rlimits;
+  size_t n_rlimits;
+  int has_caps;
+  uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+  int no_new_privs;
+  unsigned char *seccomp;
+  size_t seccomp_len;
+  uid_t uid;
+  gid_t gid;
+  gid_t *groups;
+  size_t n_groups;
+  int umask; /* -1: unset */
+  const char *cwd;
+  char **args; /* NULL-terminated */
+  size_t n_args;
+  char **env; /* NULL-terminated */
+  size_t n_env;
+  int has_oom_score_adj;
+  int oom_score_adj;
+  enum berth_stdio stdio;
+  const char *log_path;
+  uint64_t log_max_size;
+  unsigned log_max_file;
+  const char *exit_file;
+  const char *pid_file;
+  const char *control_socket;
+  int start_wait;
+  int sync_fd; /* -1: none */
+  int daemonize;
+  const char *shim_log;
+
+  char *buf_; /* owns the decoded strings */
+};
+
+/* berth_launch_parse decodes the description in the file at path into l (which it zeroes
+ * first). Errors name the file and line (`launch FILE:LINE: ...`), step "parse". */
+int berth_launch_parse(const char *path, struct berth_launch *l, struct berth_err *err);
+
+/* berth_launch_free releases what berth_launch_parse allocated. */
+void berth_launch_free(struct berth_launch *l);
+
+/* berth_ns_name returns the key word of a namespace type (`pid`, `net`...). */
+const char *berth_ns_name(enum berth_ns_type t);
+
+#endif

@@ -1,0 +1,213 @@
+/* main.c: berth-shim's entry point.
+ *
+ *   berth-shim --check FILE   validate a launch description without cloning (exit 0 or 125)
+ *   berth-shim --version
+ *   berth-shim FILE           launch and supervise the container FILE describes
+ *
+ * The launch: parse, optionally daemonise, set up stdio, the control socket and the signalfd,
+ * clone into the namespaces, let the parent place the child (sync `created` / `continue`), let
+ * the child set itself up, then supervise (supervise.c). */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "launch.h"
+#include "log.h"
+#include "ns.h"
+#include "supervise.h"
+
+#ifndef BERTH_VERSION
+#define BERTH_VERSION "0.0.0"
+#endif
+
+static const int relayed[] = {SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGWINCH, SIGCONT, SIGALRM, SIGPWR};
+
+/* A failure before or during the launch: tell the parent, record it, exit with its code. */
+__attribute__((noreturn)) static void launch_failed(struct berth_supervisor *s, int code) {
+  char enc[sizeof s->launch_err.msg * 3 + 1];
+  struct berth_err e;
+  s->failed = 1;
+  berth_shim_log("error", "%s: %s", s->launch_err.step, s->launch_err.msg);
+  if (pct_encode(s->launch_err.msg, enc, sizeof enc) < 0) snprintf(enc, sizeof enc, "error");
+  berth_sync_send(s, "error %s %d %d %s", s->launch_err.step, s->launch_err.errnum, code, enc);
+  if (s->l->exit_file && berth_write_exit_file(s, code, 0, &e) < 0) berth_shim_log("error", "%s", e.msg);
+  if (s->l->control_socket) unlink(s->l->control_socket);
+  if (s->sync < 0 || s->l->stdio == BERTH_STDIO_INHERIT) fprintf(stderr, "berth-shim: %s\n", s->launch_err.msg);
+  _exit(code);
+}
+
+static int open_control(const char *path, struct berth_err *err) {
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return berth_error(err, errno, "control", "socket `%s`", path);
+  (void)unlink(path);
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 8) < 0) {
+    int e = errno;
+    close(fd);
+    return berth_error(err, e, "control", "listen on `%s`", path);
+  }
+  return fd;
+}
+
+static int run(const char *path) {
+  static struct berth_launch l;
+  struct berth_err err = {0};
+  struct berth_jsonlog jlog;
+  if (berth_launch_parse(path, &l, &err) < 0) {
+    fprintf(stderr, "berth-shim: %s\n", err.msg);
+    return BERTH_EXIT_FAILURE;
+  }
+  struct berth_supervisor s = {.l = &l, .pid = -1, .sfd = -1, .out = -1, .err = -1, .ctrl = -1, .sync = l.sync_fd, .go = -1, .msg = -1};
+  if (s.sync >= 0 && fcntl(s.sync, F_SETFD, FD_CLOEXEC) < 0) {
+    fprintf(stderr, "berth-shim: sync_fd %d: %s\n", s.sync, strerror(errno));
+    return BERTH_EXIT_FAILURE;
+  }
+  berth_shim_log_open(l.shim_log);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (l.daemonize) {
+    /* leave the caller: it can exit, and we are nobody's session member (setsid) */
+    pid_t d = fork();
+    if (d < 0) {
+      berth_error(&s.launch_err, errno, "daemonize", "fork");
+      launch_failed(&s, BERTH_EXIT_FAILURE);
+    }
+    if (d > 0) _exit(0);
+    setsid();
+    if (chdir("/") < 0) berth_shim_log("warn", "chdir /: %s", strerror(errno));
+  }
+  berth_shim_log("info", "launching container %s", l.id);
+
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  for (size_t i = 0; i < ARRAY_LEN(relayed); i++) sigaddset(&mask, relayed[i]);
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (s.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+    berth_error(&s.launch_err, errno, "signals", "signalfd");
+    launch_failed(&s, BERTH_EXIT_FAILURE);
+  }
+
+  struct berth_child_fds cfd = {.go = -1, .msg = -1, .in = -1, .out = -1, .errfd = -1};
+  if (l.stdio != BERTH_STDIO_INHERIT) {
+    cfd.in = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (cfd.in < 0) {
+      berth_error(&s.launch_err, errno, "stdio", "open `/dev/null`");
+      launch_failed(&s, BERTH_EXIT_FAILURE);
+    }
+    cfd.out = cfd.errfd = cfd.in;
+  }
+  if (l.stdio == BERTH_STDIO_LOG) {
+    int po[2], pe[2];
+    if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+      berth_error(&s.launch_err, errno, "stdio", "pipe");
+      launch_failed(&s, BERTH_EXIT_FAILURE);
+    }
+    s.out = po[0], cfd.out = po[1];
+    s.err = pe[0], cfd.errfd = pe[1];
+    if (berth_jsonlog_open(&jlog, l.log_path, l.log_max_size, l.log_max_file, &s.launch_err) < 0)
+      launch_failed(&s, BERTH_EXIT_FAILURE);
+    s.log = &jlog;
+  }
+  if (l.control_socket && (s.ctrl = open_control(l.control_socket, &s.launch_err)) < 0) launch_failed(&s, BERTH_EXIT_FAILURE);
+
+  int go[2], msg[2];
+  if (pipe2(go, O_CLOEXEC) < 0 || pipe2(msg, O_CLOEXEC) < 0) {
+    berth_error(&s.launch_err, errno, "sync", "pipe");
+    launch_failed(&s, BERTH_EXIT_FAILURE);
+  }
+  cfd.go = go[0], cfd.msg = msg[1];
+  s.go = go[1], s.msg = msg[0];
+  if (berth_ns_join_pid(&l, &s.launch_err) < 0) launch_failed(&s, BERTH_EXIT_FAILURE);
+
+  pid_t pid = berth_ns_clone(&l, &s.launch_err);
+  if (pid < 0) launch_failed(&s, BERTH_EXIT_FAILURE);
+  if (pid == 0) {
+    /* the child keeps only its own ends */
+    if (s.sync >= 0) close(s.sync);
+    close(go[1]);
+    close(msg[0]);
+    if (s.ctrl >= 0) close(s.ctrl);
+    if (s.out >= 0) close(s.out);
+    if (s.err >= 0) close(s.err);
+    close(s.sfd);
+    berth_container_init(&l, &cfd);
+  }
+  s.pid = pid;
+  close(go[0]);
+  close(msg[1]);
+  if (cfd.in >= 0) close(cfd.in);
+  if (cfd.out >= 0 && cfd.out != cfd.in) close(cfd.out);
+  if (cfd.errfd >= 0 && cfd.errfd != cfd.in) close(cfd.errfd);
+
+  char pidbuf[32];
+  int pl = snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)pid);
+  if (l.pid_file && berth_write_atomic(l.pid_file, pidbuf, (size_t)pl, &s.launch_err) < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    launch_failed(&s, BERTH_EXIT_FAILURE);
+  }
+
+  if (s.sync >= 0) {
+    /* the parent places the child in its cgroup and network before anything runs */
+    char line[64];
+    berth_sync_send(&s, "created %d %d", (int)pid, (int)getpid());
+    ssize_t n = s.sync >= 0 ? read_line(s.sync, line, sizeof line) : 0;
+    if (n <= 0 || strcmp(line, BERTH_SYNC_CONTINUE) != 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      berth_error(&s.launch_err, n < 0 ? errno : ECANCELED, "sync", "parent %s before the container %s started",
+                  n > 0 && strcmp(line, BERTH_SYNC_ABORT) == 0 ? "aborted" : "went away", l.id);
+      launch_failed(&s, BERTH_EXIT_FAILURE);
+    }
+  }
+  if (write_all(s.go, "g", 1) < 0) {
+    berth_error(&s.launch_err, errno, "sync", "wake the container %s", l.id);
+    launch_failed(&s, BERTH_EXIT_FAILURE);
+  }
+  int code = 0;
+  int r = berth_launch_result(&s, &code);
+  if (r < 0) {
+    waitpid(pid, NULL, 0);
+    launch_failed(&s, code);
+  }
+  if (r == 1) {
+    s.waiting_start = 1;
+    berth_sync_send(&s, "ready");
+  } else {
+    close(s.go);
+    s.go = -1;
+    berth_sync_send(&s, "started %d", (int)pid);
+    berth_shim_log("info", "container %s started, pid %d", l.id, (int)pid);
+  }
+  int status = berth_supervise(&s);
+  if (l.control_socket) unlink(l.control_socket);
+  if (s.log) berth_jsonlog_close(s.log);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+    printf("berth-shim %s (%s)\n", BERTH_VERSION, BERTH_LAUNCH_VERSION);
+    return 0;
+  }
+  if (argc == 3 && strcmp(argv[1], "--check") == 0) {
+    struct berth_launch l;
+    struct berth_err err = {0};
+    if (berth_launch_parse(argv[2], &l, &err) < 0) {
+      fprintf(stderr, "berth-shim: %s\n", err.msg);
+      return BERTH_EXIT_FAILURE;
+    }
+    berth_launch_free(&l);
+    return 0;
+  }
+  if (argc == 2 && argv[1][0] != '-') return run(argv[1]);
+  fprintf(stderr, "usage: berth-shim FILE | --check FILE | --version\n");
+  return BERTH_EXIT_FAILURE;
+}

@@ -1,0 +1,220 @@
+/* ns.c: clone into new namespaces, setns into joined ones, and the container's init sequence.
+ * The order follows runc's standard_init_linux.go: mounts, sysctls, masked and read-only
+ * paths, rlimits, seccomp before dropping privileges unless no_new_privs is set, bounding set,
+ * user, capabilities, cwd, then wait for start and exec. */
+#define _GNU_SOURCE
+#include "ns.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <grp.h>
+
+#include "caps.h"
+#include "mounts.h"
+#include "seccomp.h"
+
+static const int ns_flags[BERTH_NS_COUNT] = {CLONE_NEWPID, CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWCGROUP};
+
+int berth_ns_join_pid(const struct berth_launch *l, struct berth_err *err) {
+  if (l->ns[BERTH_NS_PID].mode != BERTH_NS_JOIN) return 0;
+  cleanup_close int fd = open(l->ns[BERTH_NS_PID].path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return berth_error(err, errno, "namespace", "open pid namespace `%s`", l->ns[BERTH_NS_PID].path);
+  if (setns(fd, CLONE_NEWPID) < 0) return berth_error(err, errno, "namespace", "join pid namespace `%s`", l->ns[BERTH_NS_PID].path);
+  return 0;
+}
+
+pid_t berth_ns_clone(const struct berth_launch *l, struct berth_err *err) {
+  unsigned long flags = SIGCHLD;
+  for (int t = 0; t < BERTH_NS_COUNT; t++)
+    if (l->ns[t].mode == BERTH_NS_NEW) flags |= (unsigned long)ns_flags[t];
+  /* clone(2) without a stack behaves as fork: the child continues on a copy of ours. The raw
+   * syscall's argument order differs by arch, but with everything else 0 it does not matter. */
+  pid_t pid = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+  if (pid < 0) return berth_error(err, errno, "clone", "clone flags %#lx", flags);
+  return pid;
+}
+
+static const struct berth_child_fds *child_fds;
+
+__attribute__((noreturn)) static void fail(const struct berth_err *err, int code) {
+  char enc[sizeof err->msg * 3 + 1];
+  char line[sizeof enc + 128];
+  if (pct_encode(err->msg, enc, sizeof enc) < 0) snprintf(enc, sizeof enc, "error");
+  int n = snprintf(line, sizeof line, "error %s %d %d %s\n", err->step, err->errnum, code, enc);
+  if (n > 0) (void)write_all(child_fds->msg, line, (size_t)n);
+  _exit(code);
+}
+
+static int wait_go(int fd) {
+  char b;
+  for (;;) {
+    ssize_t r = read(fd, &b, 1);
+    if (r < 0 && errno == EINTR) continue;
+    return r == 1 ? 0 : -1;
+  }
+}
+
+static int join_namespaces(const struct berth_launch *l, struct berth_err *err) {
+  /* mount last: once in another mount namespace the other paths may no longer resolve */
+  static const int order[] = {BERTH_NS_NET, BERTH_NS_IPC, BERTH_NS_UTS, BERTH_NS_CGROUP, BERTH_NS_MOUNT};
+  for (size_t i = 0; i < ARRAY_LEN(order); i++) {
+    int t = order[i];
+    if (l->ns[t].mode != BERTH_NS_JOIN) continue;
+    cleanup_close int fd = open(l->ns[t].path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return berth_error(err, errno, "namespace", "open %s namespace `%s`", berth_ns_name(t), l->ns[t].path);
+    if (setns(fd, ns_flags[t]) < 0)
+      return berth_error(err, errno, "namespace", "join %s namespace `%s`", berth_ns_name(t), l->ns[t].path);
+  }
+  return 0;
+}
+
+static int write_file(const char *path, const char *value, const char *step, struct berth_err *err) {
+  cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return berth_error(err, errno, step, "open `%s`", path);
+  if (write_all(fd, value, strlen(value)) < 0) return berth_error(err, errno, step, "write `%s` to `%s`", value, path);
+  return 0;
+}
+
+static int apply_sysctls(const struct berth_launch *l, struct berth_err *err) {
+  for (size_t i = 0; i < l->n_sysctls; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/sys/%s", l->sysctls[i].key);
+    for (char *p = path + 10; *p; p++)
+      if (*p == '.') *p = '/';
+    if (write_file(path, l->sysctls[i].value, "sysctl", err) < 0) return -1;
+  }
+  return 0;
+}
+
+static int apply_rlimits(const struct berth_launch *l, struct berth_err *err) {
+  for (size_t i = 0; i < l->n_rlimits; i++) {
+    const struct berth_rlimit *r = &l->rlimits[i];
+    struct rlimit cur, want = {.rlim_cur = r->soft, .rlim_max = r->hard};
+    if (setrlimit(r->resource, &want) == 0) continue;
+    int e = errno;
+    if (e == EPERM && getrlimit(r->resource, &cur) == 0 && r->hard > cur.rlim_max)
+      return berth_error(err, e, "rlimit",
+                         "%s: cannot raise the hard limit to %llu above the shim's %llu without CAP_SYS_RESOURCE", r->name,
+                         (unsigned long long)r->hard, (unsigned long long)cur.rlim_max);
+    return berth_error(err, e, "rlimit", "%s: set soft %llu hard %llu", r->name, (unsigned long long)r->soft,
+                       (unsigned long long)r->hard);
+  }
+  return 0;
+}
+
+static const char *env_get(const struct berth_launch *l, const char *name) {
+  size_t n = strlen(name);
+  for (size_t i = 0; i < l->n_env; i++)
+    if (strncmp(l->env[i], name, n) == 0 && l->env[i][n] == '=') return l->env[i] + n + 1;
+  return NULL;
+}
+
+/* Go's exec.LookPath as runc uses it, with docker's messages (exit 127 and 126). */
+static int look_path(const struct berth_launch *l, char *out, size_t size, int *code, struct berth_err *err) {
+  const char *name = l->args[0];
+  struct stat st;
+  if (strchr(name, '/')) {
+    if (stat(name, &st) < 0) {
+      *code = errno == ENOENT ? BERTH_EXIT_NOT_FOUND : BERTH_EXIT_CANNOT_EXEC;
+      return berth_error(err, errno, "exec", "exec: \"%s\": stat %s", name, name);
+    }
+    if (S_ISDIR(st.st_mode) || !(st.st_mode & 0111)) {
+      *code = BERTH_EXIT_CANNOT_EXEC;
+      return berth_error(err, EACCES, "exec", "exec: \"%s\"", name);
+    }
+    snprintf(out, size, "%s", name);
+    return 0;
+  }
+  const char *path = env_get(l, "PATH");
+  if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const char *p = path;;) {
+    const char *colon = strchr(p, ':');
+    size_t dl = colon ? (size_t)(colon - p) : strlen(p);
+    if (snprintf(out, size, "%.*s/%s", (int)dl, dl ? p : ".", name) < (int)size && stat(out, &st) == 0 &&
+        S_ISREG(st.st_mode) && (st.st_mode & 0111))
+      return 0;
+    if (!colon) break;
+    p = colon + 1;
+  }
+  *code = BERTH_EXIT_NOT_FOUND;
+  return berth_error(err, 0, "exec", "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+void berth_container_init(const struct berth_launch *l, const struct berth_child_fds *fds) {
+  struct berth_err err = {0};
+  char exe[PATH_MAX];
+  int code = BERTH_EXIT_FAILURE;
+  child_fds = fds;
+  /* if the shim dies during setup, so do we; cleared before execve */
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (wait_go(fds->go) < 0) _exit(BERTH_EXIT_FAILURE);
+  int std[3] = {fds->in, fds->out, fds->errfd};
+  for (int i = 0; i < 3; i++)
+    if (std[i] >= 0 && dup2(std[i], i) < 0) {
+      berth_error(&err, errno, "stdio", "dup2 fd %d", i);
+      fail(&err, code);
+    }
+  if (join_namespaces(l, &err) < 0) fail(&err, code);
+  if (l->hostname && sethostname(l->hostname, strlen(l->hostname)) < 0) {
+    berth_error(&err, errno, "hostname", "sethostname `%s`", l->hostname);
+    fail(&err, code);
+  }
+  if (l->rootfs && berth_mounts_prepare(l, &err) < 0) fail(&err, code);
+  if (apply_sysctls(l, &err) < 0) fail(&err, code);
+  if (l->rootfs && berth_mounts_finish(l, &err) < 0) fail(&err, code);
+  if (l->has_oom_score_adj) {
+    char v[16];
+    snprintf(v, sizeof v, "%d", l->oom_score_adj);
+    if (write_file("/proc/self/oom_score_adj", v, "oom_score_adj", &err) < 0) fail(&err, code);
+  }
+  if (apply_rlimits(l, &err) < 0) fail(&err, code);
+  umask(l->umask >= 0 ? (mode_t)l->umask : 022);
+  if (l->seccomp && !l->no_new_privs && berth_seccomp_load(l->seccomp, l->seccomp_len, &err) < 0) fail(&err, code);
+  if (l->has_caps && berth_caps_bound(l->cap_bounding, &err) < 0) fail(&err, code);
+  if (setgroups(l->n_groups, l->groups) < 0) {
+    berth_error(&err, errno, "user", "setgroups (%zu groups)", l->n_groups);
+    fail(&err, code);
+  }
+  if (setresgid(l->gid, l->gid, l->gid) < 0) {
+    berth_error(&err, errno, "user", "setgid %u", (unsigned)l->gid);
+    fail(&err, code);
+  }
+  if (setresuid(l->uid, l->uid, l->uid) < 0) {
+    berth_error(&err, errno, "user", "setuid %u", (unsigned)l->uid);
+    fail(&err, code);
+  }
+  if (l->has_caps &&
+      berth_caps_apply(l->cap_effective, l->cap_permitted, l->cap_inheritable, l->cap_ambient, &err) < 0)
+    fail(&err, code);
+  if (l->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    berth_error(&err, errno, "no_new_privs", "PR_SET_NO_NEW_PRIVS");
+    fail(&err, code);
+  }
+  if (chdir(l->cwd) < 0) {
+    berth_error(&err, errno, "cwd", "chdir to cwd `%s`", l->cwd);
+    fail(&err, code);
+  }
+  if (look_path(l, exe, sizeof exe, &code, &err) < 0) fail(&err, code);
+  if (l->start_wait) {
+    if (write_all(fds->msg, "ready\n", 6) < 0 || wait_go(fds->go) < 0) _exit(BERTH_EXIT_FAILURE);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  signal(SIGPIPE, SIG_DFL);
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (l->seccomp && l->no_new_privs && berth_seccomp_load(l->seccomp, l->seccomp_len, &err) < 0) fail(&err, code);
+  close(fds->go);
+  execve(exe, l->args, l->env);
+  int e = errno;
+  code = e == ENOENT ? BERTH_EXIT_NOT_FOUND : BERTH_EXIT_CANNOT_EXEC;
+  berth_error(&err, e, "exec", "exec: \"%s\"", exe);
+  fail(&err, code);
+}

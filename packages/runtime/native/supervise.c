@@ -1,0 +1,282 @@
+/* supervise.c: the shim's loop after the launch. One poll(2) over a signalfd, the container's
+ * stdout/stderr pipes, the control socket and its clients, and the parent's sync fd. */
+#define _GNU_SOURCE
+#include "supervise.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#define MAX_CLIENTS 8
+
+struct client {
+  int fd;
+  size_t len;
+  char buf[128];
+};
+
+void berth_sync_send(struct berth_supervisor *s, const char *fmt, ...) {
+  if (s->sync < 0) return;
+  char line[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
+  line[n++] = '\n';
+  if (write_all(s->sync, line, (size_t)n) < 0) {
+    berth_shim_log("warn", "sync fd: %s; carrying on without the parent", strerror(errno));
+    close(s->sync);
+    s->sync = -1;
+  }
+}
+
+static int decode_field(char *f) {
+  char *w = f;
+  for (char *r = f; *r; r++) {
+    if (*r == '%' && r[1] && r[2]) {
+      char hex[3] = {r[1], r[2], 0};
+      *w++ = (char)strtol(hex, NULL, 16);
+      r += 2;
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = '\0';
+  return 0;
+}
+
+int berth_launch_result(struct berth_supervisor *s, int *code) {
+  char line[4096];
+  ssize_t n = read_line(s->msg, line, sizeof line);
+  if (n == 0) return 0;
+  if (n > 0 && strcmp(line, "ready") == 0) return 1;
+  *code = BERTH_EXIT_FAILURE;
+  s->failed = 1;
+  if (n < 0) {
+    berth_error(&s->launch_err, errno, "sync", "read the child's message");
+    return -1;
+  }
+  /* error <step> <errno> <code> <message> */
+  char step[32] = "", msg[sizeof line];
+  int e = 0, c = BERTH_EXIT_FAILURE;
+  if (sscanf(line, "error %31s %d %d %4095s", step, &e, &c, msg) != 4) {
+    berth_error(&s->launch_err, EPROTO, "sync", "unexpected message from the child `%.64s`", line);
+    return -1;
+  }
+  decode_field(msg);
+  s->launch_err.errnum = e;
+  snprintf(s->launch_err.step, sizeof s->launch_err.step, "%s", step);
+  snprintf(s->launch_err.msg, sizeof s->launch_err.msg, "%.511s", msg);
+  *code = c == BERTH_EXIT_CANNOT_EXEC || c == BERTH_EXIT_NOT_FOUND ? c : BERTH_EXIT_FAILURE;
+  return -1;
+}
+
+int berth_write_atomic(const char *path, const char *data, size_t len, struct berth_err *err) {
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return berth_error(err, ENAMETOOLONG, "exit", "`%s`", path);
+  cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return berth_error(err, errno, "exit", "open `%s`", tmp);
+  if (write_all(fd, data, len) < 0 || fsync(fd) < 0) return berth_error(err, errno, "exit", "write `%s`", tmp);
+  if (rename(tmp, path) < 0) return berth_error(err, errno, "exit", "rename `%s`", tmp);
+  /* the rename is durable once the directory is synced */
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash) {
+    *(slash == dir ? slash + 1 : slash) = '\0';
+    cleanup_close int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) (void)fsync(dfd);
+  }
+  return 0;
+}
+
+int berth_write_exit_file(struct berth_supervisor *s, int status, int sig, struct berth_err *err) {
+  if (!s->l->exit_file) return 0;
+  char buf[4096], ts[64], enc[sizeof s->launch_err.msg * 3 + 1];
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  berth_format_time(&now, ts, sizeof ts);
+  int n = snprintf(buf, sizeof buf, "%s\nexit_code=%d\nsignal=%d\nexited_at=%s\n", BERTH_EXIT_VERSION, status, sig, ts);
+  if (s->failed && pct_encode(s->launch_err.msg, enc, sizeof enc) >= 0)
+    n += snprintf(buf + n, sizeof buf - (size_t)n, "step=%s\nerrno=%d\nerror=%s\n", s->launch_err.step,
+                  s->launch_err.errnum, enc);
+  if (n < 0 || (size_t)n >= sizeof buf) return berth_error(err, EOVERFLOW, "exit", "exit record too long");
+  return berth_write_atomic(s->l->exit_file, buf, (size_t)n, err);
+}
+
+static int drain(struct berth_supervisor *s, int *fd, int stream, int until_eof) {
+  char buf[16384];
+  struct berth_err err;
+  for (;;) {
+    ssize_t r = read(*fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EAGAIN && !until_eof) return 0;
+    if (r <= 0) {
+      if (s->log && berth_jsonlog_flush(s->log, stream, &err) < 0) berth_shim_log("error", "%s", err.msg);
+      close(*fd);
+      *fd = -1;
+      return 0;
+    }
+    if (s->log && berth_jsonlog_write(s->log, stream, buf, (size_t)r, &err) < 0) berth_shim_log("error", "%s", err.msg);
+    if (!until_eof) return 0;
+  }
+}
+
+static void reply(int fd, const char *line) {
+  (void)write_all(fd, line, strlen(line));
+}
+
+static void reply_error(int fd, const struct berth_err *e, int code) {
+  char enc[sizeof e->msg * 3 + 1], line[sizeof enc + 96];
+  if (pct_encode(e->msg, enc, sizeof enc) < 0) snprintf(enc, sizeof enc, "error");
+  snprintf(line, sizeof line, "error %s %d %d %s\n", e->step, e->errnum, code, enc);
+  reply(fd, line);
+}
+
+static void handle_request(struct berth_supervisor *s, int fd, char *req, int exited) {
+  char line[128];
+  int sig;
+  struct berth_err e = {0};
+  if (strcmp(req, "start") == 0) {
+    if (!s->waiting_start) {
+      berth_error(&e, 0, "start", "container %s is not waiting to start", s->l->id);
+      reply_error(fd, &e, BERTH_EXIT_FAILURE);
+      return;
+    }
+    s->waiting_start = 0;
+    int code = 0;
+    if (write_all(s->go, "g", 1) < 0) {
+      berth_error(&e, errno, "start", "wake container %s", s->l->id);
+      reply_error(fd, &e, BERTH_EXIT_FAILURE);
+      return;
+    }
+    close(s->go);
+    s->go = -1;
+    if (berth_launch_result(s, &code) < 0) {
+      reply_error(fd, &s->launch_err, code);
+      char enc[sizeof s->launch_err.msg * 3 + 1];
+      pct_encode(s->launch_err.msg, enc, sizeof enc);
+      berth_sync_send(s, "error %s %d %d %s", s->launch_err.step, s->launch_err.errnum, code, enc);
+      return;
+    }
+    snprintf(line, sizeof line, "started %d\n", (int)s->pid);
+    reply(fd, line);
+    berth_sync_send(s, "started %d", (int)s->pid);
+    berth_shim_log("info", "container %s started, pid %d", s->l->id, (int)s->pid);
+    return;
+  }
+  if (sscanf(req, "kill %d", &sig) == 1 && sig > 0 && sig < 65) {
+    if (exited) {
+      berth_error(&e, ESRCH, "kill", "container %s has exited", s->l->id);
+      reply_error(fd, &e, BERTH_EXIT_FAILURE);
+    } else if (kill(s->pid, sig) < 0) {
+      berth_error(&e, errno, "kill", "signal %d to container %s", sig, s->l->id);
+      reply_error(fd, &e, BERTH_EXIT_FAILURE);
+    } else {
+      reply(fd, "ok\n");
+    }
+    return;
+  }
+  berth_error(&e, EINVAL, "control", "unknown request `%.32s`", req);
+  reply_error(fd, &e, BERTH_EXIT_FAILURE);
+}
+
+int berth_supervise(struct berth_supervisor *s) {
+  struct client clients[MAX_CLIENTS];
+  for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
+  int exited = 0, status = 0, sig = 0;
+  if (s->out >= 0) fcntl(s->out, F_SETFL, O_NONBLOCK);
+  if (s->err >= 0) fcntl(s->err, F_SETFL, O_NONBLOCK);
+  while (!exited) {
+    struct pollfd p[5 + MAX_CLIENTS];
+    int np = 0, i_sfd = -1, i_out = -1, i_err = -1, i_ctrl = -1, i_sync = -1, i_cl[MAX_CLIENTS];
+    p[i_sfd = np++] = (struct pollfd){s->sfd, POLLIN, 0};
+    if (s->out >= 0) p[i_out = np++] = (struct pollfd){s->out, POLLIN, 0};
+    if (s->err >= 0) p[i_err = np++] = (struct pollfd){s->err, POLLIN, 0};
+    if (s->ctrl >= 0) p[i_ctrl = np++] = (struct pollfd){s->ctrl, POLLIN, 0};
+    if (s->sync >= 0) p[i_sync = np++] = (struct pollfd){s->sync, POLLIN, 0};
+    for (int c = 0; c < MAX_CLIENTS; c++) {
+      i_cl[c] = -1;
+      if (clients[c].fd >= 0) p[i_cl[c] = np++] = (struct pollfd){clients[c].fd, POLLIN, 0};
+    }
+    if (poll(p, (nfds_t)np, -1) < 0) {
+      if (errno == EINTR) continue;
+      berth_shim_log("error", "poll: %s", strerror(errno));
+      break;
+    }
+    if (p[i_sfd].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(s->sfd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo != SIGCHLD) {
+          /* relay: docker's sig-proxy forwards what the CLI receives */
+          if (kill(s->pid, (int)si.ssi_signo) < 0) berth_shim_log("warn", "relay signal %u: %s", si.ssi_signo, strerror(errno));
+          continue;
+        }
+        int st;
+        pid_t r;
+        while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
+          if (r != s->pid) continue;
+          exited = 1;
+          if (WIFEXITED(st)) status = WEXITSTATUS(st);
+          else if (WIFSIGNALED(st)) sig = WTERMSIG(st), status = 128 + sig;
+        }
+      }
+    }
+    if (i_out >= 0 && p[i_out].revents) drain(s, &s->out, 0, 0);
+    if (i_err >= 0 && p[i_err].revents) drain(s, &s->err, 1, 0);
+    if (i_sync >= 0 && p[i_sync].revents) {
+      char b[256];
+      ssize_t r = read(s->sync, b, sizeof b);
+      if (r <= 0 && !(r < 0 && (errno == EINTR || errno == EAGAIN))) {
+        berth_shim_log("info", "parent closed the sync fd; carrying on alone");
+        close(s->sync);
+        s->sync = -1;
+      }
+    }
+    if (i_ctrl >= 0 && (p[i_ctrl].revents & POLLIN)) {
+      int fd = accept4(s->ctrl, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      int placed = 0;
+      for (int c = 0; fd >= 0 && c < MAX_CLIENTS && !placed; c++)
+        if (clients[c].fd < 0) clients[c] = (struct client){.fd = fd, .len = 0}, placed = 1;
+      if (fd >= 0 && !placed) close(fd);
+    }
+    for (int c = 0; c < MAX_CLIENTS; c++) {
+      if (i_cl[c] < 0 || !p[i_cl[c]].revents) continue;
+      struct client *cl = &clients[c];
+      ssize_t r = read(cl->fd, cl->buf + cl->len, sizeof cl->buf - 1 - cl->len);
+      if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (r > 0) cl->len += (size_t)r;
+      cl->buf[cl->len] = '\0';
+      char *nl = strchr(cl->buf, '\n');
+      if (nl) {
+        *nl = '\0';
+        int fl = fcntl(cl->fd, F_GETFL);
+        fcntl(cl->fd, F_SETFL, fl & ~O_NONBLOCK);
+        handle_request(s, cl->fd, cl->buf, exited);
+      }
+      if (nl || r <= 0 || cl->len >= sizeof cl->buf - 1) {
+        close(cl->fd);
+        cl->fd = -1;
+      }
+    }
+  }
+  /* the pid namespace is gone with its init, so the pipes reach EOF: log everything */
+  if (s->out >= 0) drain(s, &s->out, 0, 1);
+  if (s->err >= 0) drain(s, &s->err, 1, 1);
+  for (int c = 0; c < MAX_CLIENTS; c++)
+    if (clients[c].fd >= 0) close(clients[c].fd);
+  struct berth_err err;
+  if (berth_write_exit_file(s, status, sig, &err) < 0) berth_shim_log("error", "%s", err.msg);
+  berth_shim_log("info", "container %s exited with status %d", s->l->id, status);
+  berth_sync_send(s, "exited %d %d", status, sig);
+  return status;
+}

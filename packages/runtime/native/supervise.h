@@ -1,0 +1,44 @@
+/* supervise.h: the shim as the container's parent, after the launch. */
+#ifndef BERTH_SUPERVISE_H
+#define BERTH_SUPERVISE_H
+
+#include <sys/types.h>
+
+#include "launch.h"
+#include "log.h"
+
+struct berth_supervisor {
+  const struct berth_launch *l;
+  pid_t pid;          /* the container's init, in our pid namespace */
+  int sfd;            /* signalfd: SIGCHLD and the relayed signals */
+  int out, err;       /* read ends of the container's stdout/stderr pipes, or -1 */
+  int ctrl;           /* listening control socket, or -1 */
+  int sync;           /* the parent's sync fd, or -1 once it has gone */
+  int go, msg;        /* the child's go pipe (write end) and message pipe (read end) */
+  int waiting_start;  /* setup done, execve waits for `start` */
+  struct berth_jsonlog *log;
+  /* a failed launch: recorded in the exit file */
+  int failed;
+  struct berth_err launch_err;
+};
+
+/* berth_sync_send writes one sync line to the parent if it is still there; EPIPE drops it. */
+void berth_sync_send(struct berth_supervisor *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* berth_launch_result reads the child's next message line: returns 1 for `ready`, 0 for EOF
+ * (execve succeeded), -1 for `error ...` (s->launch_err filled, *code set). */
+int berth_launch_result(struct berth_supervisor *s, int *code);
+
+/* berth_supervise runs the loop until the container has exited and returns its status
+ * (exit code, or 128 + signal): relays signals, writes the json-file log, serves the control
+ * socket, reaps, and records the exit file atomically. */
+int berth_supervise(struct berth_supervisor *s);
+
+/* berth_write_exit_file records status (and the launch error, if any) in l->exit_file with
+ * write-temp, fsync, rename. No-op without an exit file. */
+int berth_write_exit_file(struct berth_supervisor *s, int status, int sig, struct berth_err *err);
+
+/* berth_write_atomic writes data to path through path.tmp, fsync and rename. */
+int berth_write_atomic(const char *path, const char *data, size_t len, struct berth_err *err);
+
+#endif
