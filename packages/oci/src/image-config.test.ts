@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { isBerthError } from './errors.js';
 import { parseImageConfig } from './image-config.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: these tests mutate untyped, hostile JSON freely
+type Json = Record<string, any>;
+
 const DIFF = `sha256:${'4'.repeat(64)}`;
 
 // Shape of a real `docker inspect`-era config as Docker writes it (nulls included).
-function dockerConfig(): Record<string, any> {
+function dockerConfig(): Json {
   return {
     architecture: 'amd64',
     config: {
@@ -70,7 +73,7 @@ describe('parseImageConfig', () => {
     expect(c.config).toBeUndefined();
   });
 
-  const mutate = (f: (c: Record<string, any>) => void) => {
+  const mutate = (f: (c: Json) => void) => {
     const c = dockerConfig();
     f(c);
     return bytes(c);

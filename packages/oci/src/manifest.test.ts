@@ -5,6 +5,9 @@ import { parseIndex } from './image-index.js';
 import { parseManifest } from './manifest.js';
 import { MediaType } from './media-types.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: these tests mutate untyped, hostile JSON freely
+type Json = Record<string, any>;
+
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
 const D3 = `sha256:${'3'.repeat(64)}`;
@@ -102,8 +105,8 @@ describe('parseManifest', () => {
     expect(m.subject).toBeUndefined();
   });
 
-  const mutate = (f: (m: Record<string, any>) => void) => {
-    const m = ociManifest() as Record<string, any>;
+  const mutate = (f: (m: Json) => void) => {
+    const m = ociManifest() as Json;
     f(m);
     return bytes(m);
   };
@@ -188,7 +191,7 @@ describe('parseManifest', () => {
   });
 
   it('refuses embedded data whose digest does not match', () => {
-    const v = ociManifest() as Record<string, any>;
+    const v = ociManifest() as Json;
     v.config = { mediaType: MediaType.OciEmpty, digest: D1, size: 2, data: 'e30=' };
     expect(failure(() => parseManifest(bytes(v)))).toMatchObject({
       code: 'INVALID_MANIFEST',

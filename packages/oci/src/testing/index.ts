@@ -1,0 +1,1 @@
+export { type ContentSinkFactory, type ContentSinkHarness, contentSinkSuite } from './content-sink-suite.js';
