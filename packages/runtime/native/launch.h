@@ -78,6 +78,8 @@
  * CONTROL (control_socket, one request line per connection, one reply line)
  *   start        -> started <pid> | error <step> <errno> <exit-code> <message>
  *   kill <signo> -> ok | error kill <errno> 125 <message>
+ *   wait         -> exited <exit-code> <signal>, sent when the container exits (after the exit
+ *                   file is written); at most 8 connections at a time
  *
  * EXIT FILE (exit_file): `berth.exit.v1` then `exit_code=<n>`, `signal=<n>`,
  *   `exited_at=<RFC 3339 nano UTC>`, and after a failed launch `step=<step>`,

@@ -18,6 +18,7 @@
 
 struct client {
   int fd;
+  int waiting; /* sent `wait`: answered with `exited` when the container exits */
   size_t len;
   char buf[128];
 };
@@ -142,7 +143,8 @@ static void reply_error(int fd, const struct berth_err *e, int code) {
   reply(fd, line);
 }
 
-static void handle_request(struct berth_supervisor *s, int fd, char *req, int exited) {
+/* Returns 1 when the connection stays open (a `wait`), 0 when it is answered. */
+static int handle_request(struct berth_supervisor *s, int fd, char *req, int exited) {
   char line[128];
   int sig;
   struct berth_err e = {0};
@@ -150,14 +152,14 @@ static void handle_request(struct berth_supervisor *s, int fd, char *req, int ex
     if (!s->waiting_start) {
       berth_error(&e, 0, "start", "container %s is not waiting to start", s->l->id);
       reply_error(fd, &e, BERTH_EXIT_FAILURE);
-      return;
+      return 0;
     }
     s->waiting_start = 0;
     int code = 0;
     if (write_all(s->go, "g", 1) < 0) {
       berth_error(&e, errno, "start", "wake container %s", s->l->id);
       reply_error(fd, &e, BERTH_EXIT_FAILURE);
-      return;
+      return 0;
     }
     close(s->go);
     s->go = -1;
@@ -166,14 +168,15 @@ static void handle_request(struct berth_supervisor *s, int fd, char *req, int ex
       char enc[sizeof s->launch_err.msg * 3 + 1];
       pct_encode(s->launch_err.msg, enc, sizeof enc);
       berth_sync_send(s, "error %s %d %d %s", s->launch_err.step, s->launch_err.errnum, code, enc);
-      return;
+      return 0;
     }
     snprintf(line, sizeof line, "started %d\n", (int)s->pid);
     reply(fd, line);
     berth_sync_send(s, "started %d", (int)s->pid);
     berth_shim_log("info", "container %s started, pid %d", s->l->id, (int)s->pid);
-    return;
+    return 0;
   }
+  if (strcmp(req, "wait") == 0) return 1;
   if (sscanf(req, "kill %d", &sig) == 1 && sig > 0 && sig < 65) {
     if (exited) {
       berth_error(&e, ESRCH, "kill", "container %s has exited", s->l->id);
@@ -184,10 +187,11 @@ static void handle_request(struct berth_supervisor *s, int fd, char *req, int ex
     } else {
       reply(fd, "ok\n");
     }
-    return;
+    return 0;
   }
   berth_error(&e, EINVAL, "control", "unknown request `%.32s`", req);
   reply_error(fd, &e, BERTH_EXIT_FAILURE);
+  return 0;
 }
 
 int berth_supervise(struct berth_supervisor *s) {
@@ -206,7 +210,7 @@ int berth_supervise(struct berth_supervisor *s) {
     if (s->sync >= 0) p[i_sync = np++] = (struct pollfd){s->sync, POLLIN, 0};
     for (int c = 0; c < MAX_CLIENTS; c++) {
       i_cl[c] = -1;
-      if (clients[c].fd >= 0) p[i_cl[c] = np++] = (struct pollfd){clients[c].fd, POLLIN, 0};
+      if (clients[c].fd >= 0) p[i_cl[c] = np++] = (struct pollfd){clients[c].fd, clients[c].waiting ? 0 : POLLIN, 0};
     }
     if (poll(p, (nfds_t)np, -1) < 0) {
       if (errno == EINTR) continue;
@@ -252,6 +256,11 @@ int berth_supervise(struct berth_supervisor *s) {
     for (int c = 0; c < MAX_CLIENTS; c++) {
       if (i_cl[c] < 0 || !p[i_cl[c]].revents) continue;
       struct client *cl = &clients[c];
+      if (cl->waiting) { /* POLLHUP: the waiter went away */
+        close(cl->fd);
+        cl->fd = -1;
+        continue;
+      }
       ssize_t r = read(cl->fd, cl->buf + cl->len, sizeof cl->buf - 1 - cl->len);
       if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       if (r > 0) cl->len += (size_t)r;
@@ -261,7 +270,8 @@ int berth_supervise(struct berth_supervisor *s) {
         *nl = '\0';
         int fl = fcntl(cl->fd, F_GETFL);
         fcntl(cl->fd, F_SETFL, fl & ~O_NONBLOCK);
-        handle_request(s, cl->fd, cl->buf, exited);
+        cl->waiting = handle_request(s, cl->fd, cl->buf, exited);
+        if (cl->waiting) continue;
       }
       if (nl || r <= 0 || cl->len >= sizeof cl->buf - 1) {
         close(cl->fd);
@@ -272,10 +282,16 @@ int berth_supervise(struct berth_supervisor *s) {
   /* the pid namespace is gone with its init, so the pipes reach EOF: log everything */
   if (s->out >= 0) drain(s, &s->out, 0, 1);
   if (s->err >= 0) drain(s, &s->err, 1, 1);
-  for (int c = 0; c < MAX_CLIENTS; c++)
-    if (clients[c].fd >= 0) close(clients[c].fd);
   struct berth_err err;
   if (berth_write_exit_file(s, status, sig, &err) < 0) berth_shim_log("error", "%s", err.msg);
+  /* waiters hear after the exit file is durable, so they may read it at once */
+  char line[64];
+  snprintf(line, sizeof line, "exited %d %d\n", status, sig);
+  for (int c = 0; c < MAX_CLIENTS; c++) {
+    if (clients[c].fd < 0) continue;
+    if (clients[c].waiting) reply(clients[c].fd, line);
+    close(clients[c].fd);
+  }
   berth_shim_log("info", "container %s exited with status %d", s->l->id, status);
   berth_sync_send(s, "exited %d %d", status, sig);
   return status;

@@ -1,0 +1,556 @@
+/**
+ * A small lifecycle API over berth-shim that an engine embeds: create, start, kill, wait,
+ * state, delete, in OCI runtime terms (runtime-spec runtime.md: creating -> created -> running
+ * -> stopped). One directory per container under `root` holds the launch description, the
+ * state record, the control socket, the json-file log, the shim's log and its exit file. The
+ * shim daemonises, so containers outlive the process that created them, and every call works
+ * from any process that points at the same root.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { BerthError, isBerthError, type Logger, type Spec } from '@berth/oci';
+import { writeFileAtomic } from './fs-util.js';
+import { encodeLaunch, type LaunchDescription, launchFromSpec } from './launch-spec.js';
+import { locateShim } from './locate-shim.js';
+import {
+  type ControlReply,
+  type ExitRecord,
+  parseExitRecord,
+  parseShimMessage,
+  SHIM_EXIT,
+} from './shim-protocol.js';
+
+/** Error codes thrown by the {@link Runtime}. */
+export const RuntimeErrorCode = {
+  INVALID_CONTAINER_ID: 'INVALID_CONTAINER_ID',
+  CONTAINER_EXISTS: 'CONTAINER_EXISTS',
+  CONTAINER_NOT_FOUND: 'CONTAINER_NOT_FOUND',
+  CONTAINER_RUNNING: 'CONTAINER_RUNNING',
+  CONTAINER_NOT_RUNNING: 'CONTAINER_NOT_RUNNING',
+  BUNDLE_INVALID: 'BUNDLE_INVALID',
+  /** The launch failed for a reason of berth's own (docker's exit 125). */
+  LAUNCH_FAILED: 'LAUNCH_FAILED',
+  /** The executable cannot be run (docker's exit 126). */
+  EXEC_PERMISSION_DENIED: 'EXEC_PERMISSION_DENIED',
+  /** The executable was not found (docker's exit 127). */
+  EXEC_NOT_FOUND: 'EXEC_NOT_FOUND',
+  /** The shim went away without recording an exit. */
+  SHIM_DIED: 'SHIM_DIED',
+} as const;
+/** Union of {@link RuntimeErrorCode} values. */
+export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];
+
+/** Where a container is in its lifecycle. */
+export type ContainerStatus = 'created' | 'running' | 'stopped';
+
+/** A container's state, as {@link Runtime.state} reports it. */
+export interface ContainerState {
+  id: string;
+  status: ContainerStatus;
+  /** The container's init, as seen from the host. */
+  pid: number;
+  /** The supervising berth-shim. */
+  shimPid: number;
+  bundle: string;
+  /** The container's directory under the runtime root. */
+  dir: string;
+  /** The json-file log, when stdio is "log". */
+  logPath?: string;
+  createdAt: string;
+  /** Set once stopped, when the shim recorded the exit. */
+  exit?: ExitRecord;
+}
+
+/** Options of {@link createRuntime}. */
+export interface RuntimeOptions {
+  /** State directory; one subdirectory per container. */
+  root: string;
+  /** berth-shim to use; otherwise {@link locateShim} with `shimSearch`. */
+  shim?: string;
+  /** Passed to {@link locateShim}: an explicit path ($BERTH_SHIM) and a PATH string. */
+  shimSearch?: { shim?: string; searchPath?: string };
+  logger?: Logger;
+}
+
+/** Options of {@link Runtime.create}. */
+export interface CreateOptions {
+  /** The container's stdio: json-file log (default), /dev/null, or the caller's. */
+  stdio?: 'log' | 'null' | 'inherit';
+  /** json-file rotation (docker's `--log-opt max-size`, `max-file`). */
+  log?: { maxSize?: number; maxFile?: number };
+  /**
+   * Called once the container's init exists (cloned, in its namespaces, nothing run yet): the
+   * place to put it in its cgroup and set up its network. A throw aborts the launch.
+   */
+  onCreated?: (info: { id: string; pid: number }) => Promise<void> | void;
+  /** A compiled seccomp program for the spec's `linux.seccomp`. */
+  seccomp?: Uint8Array;
+  signal?: AbortSignal;
+}
+
+/**
+ * The lifecycle of containers under one root. create() leaves the container set up and waiting
+ * (`created`); start() execs its process (`running`); wait() resolves with its exit; delete()
+ * removes its directory.
+ */
+export interface Runtime {
+  /**
+   * Creates a container from an OCI bundle (`bundleDir/config.json`).
+   * @throws BerthError INVALID_CONTAINER_ID, CONTAINER_EXISTS, BUNDLE_INVALID, LAUNCH_INVALID,
+   *   SHIM_NOT_FOUND, LAUNCH_FAILED, EXEC_NOT_FOUND, EXEC_PERMISSION_DENIED
+   */
+  create(id: string, bundleDir: string, opts?: CreateOptions): Promise<ContainerState>;
+  /**
+   * Starts a created container's process.
+   * @throws BerthError CONTAINER_NOT_FOUND, CONTAINER_NOT_RUNNING, LAUNCH_FAILED, EXEC_*
+   */
+  start(id: string, opts?: { signal?: AbortSignal }): Promise<ContainerState>;
+  /**
+   * Sends a signal (name such as `SIGTERM`, or number) to the container's init.
+   * @throws BerthError CONTAINER_NOT_FOUND, CONTAINER_NOT_RUNNING
+   */
+  kill(id: string, signal?: NodeJS.Signals | number): Promise<void>;
+  /**
+   * Resolves when the container has exited, with its exit record.
+   * @throws BerthError CONTAINER_NOT_FOUND, SHIM_DIED
+   */
+  wait(id: string, opts?: { signal?: AbortSignal }): Promise<ExitRecord>;
+  /** @throws BerthError CONTAINER_NOT_FOUND */
+  state(id: string): Promise<ContainerState>;
+  /**
+   * Removes a stopped container's directory; `force` kills a live one first.
+   * @throws BerthError CONTAINER_NOT_FOUND, CONTAINER_RUNNING
+   */
+  delete(id: string, opts?: { force?: boolean; signal?: AbortSignal }): Promise<void>;
+}
+
+interface StateRecord {
+  version: 1;
+  id: string;
+  bundle: string;
+  pid: number;
+  shimPid: number;
+  started: boolean;
+  createdAt: string;
+  logPath?: string;
+}
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+function failureError(
+  f: { step: string; errno: number; exitCode: number; message: string },
+  id: string,
+): BerthError {
+  const code =
+    f.exitCode === SHIM_EXIT.NOT_FOUND
+      ? 'EXEC_NOT_FOUND'
+      : f.exitCode === SHIM_EXIT.CANNOT_EXEC
+        ? 'EXEC_PERMISSION_DENIED'
+        : 'LAUNCH_FAILED';
+  return new BerthError(code, `container ${id}: ${f.step}: ${f.message}`, {
+    input: { field: f.step },
+    cause: f,
+  });
+}
+
+/** Reads newline-terminated lines from a stream, one at a time. */
+class LineReader {
+  private buf = '';
+  private lines: string[] = [];
+  private waiters: ((line: string | undefined) => void)[] = [];
+  private ended = false;
+  constructor(stream: Readable) {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      this.buf += chunk;
+      let nl = this.buf.indexOf('\n');
+      while (nl >= 0) {
+        this.push(this.buf.slice(0, nl));
+        this.buf = this.buf.slice(nl + 1);
+        nl = this.buf.indexOf('\n');
+      }
+    });
+    const end = () => {
+      this.ended = true;
+      for (const w of this.waiters.splice(0)) w(undefined);
+    };
+    stream.on('end', end);
+    stream.on('close', end);
+    stream.on('error', end);
+  }
+  private push(line: string): void {
+    const w = this.waiters.shift();
+    if (w) w(line);
+    else this.lines.push(line);
+  }
+  /** The next line, or undefined at EOF. */
+  next(signal?: AbortSignal): Promise<string | undefined> {
+    const l = this.lines.shift();
+    if (l !== undefined) return Promise.resolve(l);
+    if (this.ended) return Promise.resolve(undefined);
+    return new Promise((resolveLine, reject) => {
+      const onAbort = () => reject(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push((line) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolveLine(line);
+      });
+    });
+  }
+}
+
+/** One request on the control socket; resolves with the reply line, or undefined on EOF. */
+function control(path: string, request: string, signal?: AbortSignal): Promise<ControlReply | undefined> {
+  return new Promise((resolveReply, reject) => {
+    const sock = connect({ path });
+    let data = '';
+    let done = false;
+    const finish = (fn: () => void) => {
+      if (done) return;
+      done = true;
+      signal?.removeEventListener('abort', onAbort);
+      sock.destroy();
+      fn();
+    };
+    const onAbort = () => finish(() => reject(signal?.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(`${request}\n`));
+    sock.on('data', (chunk: string) => {
+      data += chunk;
+      const nl = data.indexOf('\n');
+      if (nl >= 0) {
+        const line = data.slice(0, nl);
+        finish(() => {
+          try {
+            resolveReply(parseShimMessage(line) as ControlReply);
+          } catch (err) {
+            reject(err);
+          }
+        });
+      }
+    });
+    sock.on('error', (err) => finish(() => reject(err)));
+    sock.on('close', () => finish(() => resolveReply(undefined)));
+  });
+}
+
+function signalNumber(sig: NodeJS.Signals | number): number {
+  if (typeof sig === 'number') {
+    if (!Number.isInteger(sig) || sig < 1 || sig > 64)
+      throw new BerthError('INVALID_SIGNAL', `signal ${sig}: not a signal number`);
+    return sig;
+  }
+  const n = (osConstants.signals as Record<string, number>)[sig];
+  if (n === undefined)
+    throw new BerthError('INVALID_SIGNAL', `signal ${sig}: unknown`, { input: { field: 'signal' } });
+  return n;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+class ShimRuntime implements Runtime {
+  private shimPath: Promise<string> | undefined;
+  constructor(private readonly opts: RuntimeOptions) {}
+
+  private shim(): Promise<string> {
+    this.shimPath ??= this.opts.shim
+      ? Promise.resolve(this.opts.shim)
+      : locateShim(this.opts.shimSearch ?? {});
+    return this.shimPath;
+  }
+
+  private dir(id: string): string {
+    if (!ID_RE.test(id))
+      throw new BerthError('INVALID_CONTAINER_ID', `container id "${id}": must match ${ID_RE.source}`, {
+        input: { field: 'id' },
+      });
+    return join(resolve(this.opts.root), id);
+  }
+
+  private async record(id: string): Promise<StateRecord> {
+    const file = join(this.dir(id), 'state.json');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new BerthError('CONTAINER_NOT_FOUND', `container ${id}: not found`, {
+          input: { field: 'id' },
+          cause: err,
+        });
+      throw err;
+    }
+    const rec = JSON.parse(text) as StateRecord;
+    if (rec.version !== 1)
+      throw new BerthError('CONTAINER_NOT_FOUND', `container ${id}: state.json version ${rec.version}`);
+    return rec;
+  }
+
+  private async exitRecord(id: string): Promise<ExitRecord | undefined> {
+    const file = join(this.dir(id), 'exit');
+    try {
+      return parseExitRecord(await readFile(file, 'utf8'), file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async create(id: string, bundleDir: string, opts: CreateOptions = {}): Promise<ContainerState> {
+    const dir = this.dir(id);
+    const bundle = resolve(bundleDir);
+    let spec: Spec;
+    try {
+      spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as Spec;
+    } catch (err) {
+      throw new BerthError('BUNDLE_INVALID', `bundle ${bundle}: config.json: ${(err as Error).message}`, {
+        input: { file: join(bundle, 'config.json'), line: 1 },
+        cause: err,
+      });
+    }
+    if (typeof spec !== 'object' || spec === null || typeof spec.process !== 'object')
+      throw new BerthError('BUNDLE_INVALID', `bundle ${bundle}: config.json: no process`, {
+        input: { field: 'process' },
+      });
+    const stdio = opts.stdio ?? 'log';
+    const logPath = stdio === 'log' ? join(dir, `${id}-json.log`) : undefined;
+    const desc: LaunchDescription = launchFromSpec(spec, {
+      id,
+      bundleDir: bundle,
+      stdio,
+      ...(logPath ? { log: { path: logPath, ...opts.log } } : {}),
+      exitFile: join(dir, 'exit'),
+      pidFile: join(dir, 'init.pid'),
+      controlSocket: join(dir, 'control.sock'),
+      start: 'wait',
+      syncFd: 3,
+      daemonize: true,
+      shimLog: join(dir, 'shim.log'),
+      ...(opts.seccomp ? { seccomp: opts.seccomp } : {}),
+    });
+    const text = encodeLaunch(desc);
+    const shim = await this.shim();
+    await mkdir(resolve(this.opts.root), { recursive: true, mode: 0o711 });
+    try {
+      await mkdir(dir, { mode: 0o711 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new BerthError('CONTAINER_EXISTS', `container ${id}: already exists`, {
+          input: { field: 'id' },
+          cause: err,
+        });
+      throw err;
+    }
+    try {
+      return await this.launch(id, dir, bundle, text, shim, stdio, logPath, opts);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  private async launch(
+    id: string,
+    dir: string,
+    bundle: string,
+    text: string,
+    shim: string,
+    stdio: 'log' | 'null' | 'inherit',
+    logPath: string | undefined,
+    opts: CreateOptions,
+  ): Promise<ContainerState> {
+    const launchPath = join(dir, 'launch');
+    await writeFileAtomic(launchPath, text);
+    const io = stdio === 'inherit' ? 'inherit' : 'ignore';
+    const child = spawn(shim, [launchPath], { stdio: [io, io, 'pipe', 'pipe'], detached: true });
+    const stderr = child.stdio[2] as Readable;
+    let errText = '';
+    stderr.setEncoding('utf8');
+    stderr.on('data', (c: string) => {
+      errText += c;
+    });
+    const sync = child.stdio[3] as Readable & Writable;
+    const lines = new LineReader(sync);
+    const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+    spawnError.catch(() => {});
+    const next = async (): Promise<ReturnType<typeof parseShimMessage> | undefined> => {
+      const line = await Promise.race([lines.next(opts.signal), spawnError]);
+      return line === undefined ? undefined : parseShimMessage(line);
+    };
+    const shimGone = (): BerthError =>
+      new BerthError(
+        'LAUNCH_FAILED',
+        `container ${id}: berth-shim ended without a word${errText ? `: ${errText.trim()}` : ''}`,
+      );
+    try {
+      let msg = await next();
+      if (msg?.type === 'error') throw failureError(msg, id);
+      if (msg?.type !== 'created') throw shimGone();
+      const { pid, shimPid } = msg;
+      try {
+        await opts.onCreated?.({ id, pid });
+      } catch (err) {
+        sync.write('abort\n');
+        await next().catch(() => undefined);
+        throw err;
+      }
+      sync.write('continue\n');
+      msg = await next();
+      if (msg?.type === 'error') throw failureError(msg, id);
+      if (msg?.type !== 'ready') throw shimGone();
+      const rec: StateRecord = {
+        version: 1,
+        id,
+        bundle,
+        pid,
+        shimPid,
+        started: false,
+        createdAt: new Date().toISOString(),
+        ...(logPath ? { logPath } : {}),
+      };
+      await writeFileAtomic(join(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
+      this.opts.logger?.debug('container created', { id, pid, shimPid });
+      return this.toState(rec, dir, undefined, 'created');
+    } finally {
+      // the shim carries on alone; nothing here may keep this process alive
+      sync.destroy();
+      stderr.destroy();
+      child.unref();
+    }
+  }
+
+  private toState(
+    rec: StateRecord,
+    dir: string,
+    exit: ExitRecord | undefined,
+    status: ContainerStatus,
+  ): ContainerState {
+    return {
+      id: rec.id,
+      status,
+      pid: rec.pid,
+      shimPid: rec.shimPid,
+      bundle: rec.bundle,
+      dir,
+      createdAt: rec.createdAt,
+      ...(rec.logPath ? { logPath: rec.logPath } : {}),
+      ...(exit ? { exit } : {}),
+    };
+  }
+
+  async start(id: string, opts: { signal?: AbortSignal } = {}): Promise<ContainerState> {
+    const rec = await this.record(id);
+    const dir = this.dir(id);
+    let reply: ControlReply | undefined;
+    try {
+      reply = await control(join(dir, 'control.sock'), 'start', opts.signal);
+    } catch (err) {
+      if (isBerthError(err)) throw err;
+      throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id}: its shim is not reachable`, {
+        cause: err,
+      });
+    }
+    if (reply?.type === 'error') {
+      if (reply.step === 'start')
+        throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id}: ${reply.message}`);
+      throw failureError(reply, id);
+    }
+    if (reply?.type !== 'started') throw new BerthError('SHIM_DIED', `container ${id}: no reply to start`);
+    rec.started = true;
+    await writeFileAtomic(join(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
+    return this.toState(rec, dir, undefined, 'running');
+  }
+
+  async kill(id: string, signal: NodeJS.Signals | number = 'SIGTERM'): Promise<void> {
+    const n = signalNumber(signal);
+    await this.record(id);
+    let reply: ControlReply | undefined;
+    try {
+      reply = await control(join(this.dir(id), 'control.sock'), `kill ${n}`);
+    } catch (err) {
+      throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id}: not running`, { cause: err });
+    }
+    if (reply?.type === 'ok') return;
+    throw new BerthError(
+      'CONTAINER_NOT_RUNNING',
+      `container ${id}: ${reply?.type === 'error' ? reply.message : 'not running'}`,
+    );
+  }
+
+  async wait(id: string, opts: { signal?: AbortSignal } = {}): Promise<ExitRecord> {
+    const rec = await this.record(id);
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const exit = await this.exitRecord(id);
+      if (exit) return exit;
+      let reply: ControlReply | undefined;
+      try {
+        reply = await control(join(this.dir(id), 'control.sock'), 'wait', opts.signal);
+      } catch (err) {
+        if (opts.signal?.aborted) throw err;
+        reply = undefined;
+      }
+      if (reply?.type === 'exited') continue;
+      const after = await this.exitRecord(id);
+      if (after) return after;
+      if (!alive(rec.shimPid))
+        throw new BerthError(
+          'SHIM_DIED',
+          `container ${id}: berth-shim ${rec.shimPid} is gone and recorded no exit`,
+        );
+      // the shim is alive but refused us (its 8 connections are busy): try again shortly
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async state(id: string): Promise<ContainerState> {
+    const rec = await this.record(id);
+    const dir = this.dir(id);
+    const exit = await this.exitRecord(id);
+    if (exit) return this.toState(rec, dir, exit, 'stopped');
+    const live = alive(rec.shimPid);
+    if (!live) return this.toState(rec, dir, undefined, 'stopped');
+    return this.toState(rec, dir, undefined, rec.started ? 'running' : 'created');
+  }
+
+  async delete(id: string, opts: { force?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    const st = await this.state(id);
+    if (st.status !== 'stopped') {
+      if (!opts.force)
+        throw new BerthError('CONTAINER_RUNNING', `container ${id}: is ${st.status}; stop it or force`);
+      await this.kill(id, 'SIGKILL').catch((err) => {
+        if (!isBerthError(err, 'CONTAINER_NOT_RUNNING')) throw err;
+      });
+      await this.wait(id, opts.signal ? { signal: opts.signal } : {});
+    }
+    await rm(st.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Creates a {@link Runtime} keeping its containers under `root`.
+ *
+ * @example
+ * ```ts
+ * const rt = createRuntime({ root: '/run/berth/runtime' });
+ * await rt.create('c1', '/path/to/bundle');
+ * await rt.start('c1');
+ * const { exitCode } = await rt.wait('c1');
+ * await rt.delete('c1');
+ * ```
+ */
+export function createRuntime(opts: RuntimeOptions): Runtime {
+  return new ShimRuntime(opts);
+}
