@@ -185,7 +185,7 @@ class State {
     }
   }
 
-  private walkRange(dot: unknown, node: Extract<TemplateNode, { type: 'range' }>): void {
+  private walkRange(dot: unknown, node: Extract<TemplateNode, { type: 'if' | 'with' | 'range' }>): void {
     this.at(node.pos, `{{range ${pipeString(node.pipe)}}}`);
     const mark = this.mark();
     const val = this.evalPipeline(dot, { ...node.pipe, decl: [] });

@@ -282,7 +282,7 @@ function padTo(s: string, spec: Spec, numeric: boolean): string {
   const n = spec.width - len;
   if (spec.minus) return s + ' '.repeat(n);
   if (spec.zero && numeric) {
-    const sign = /^[+\- ]/.test(s) ? s[0] : '';
+    const sign = /^[+\- ]/.test(s) ? (s[0] ?? '') : '';
     return sign + '0'.repeat(n) + s.slice(sign.length);
   }
   return ' '.repeat(n) + s;

@@ -77,9 +77,9 @@ function lex(input: string): Token[] {
     for (let k = input.indexOf('\n'); k !== -1 && k < at; k = input.indexOf('\n', k + 1)) n++;
     return n;
   };
-  const fail = (msg: string, at: number): never => {
+  function fail(msg: string, at: number): never {
     throw new TemplateSyntaxError(`template: :${lineAt(at)}: ${msg}`);
-  };
+  }
   const emit = (kind: TokKind, start: number, end: number, val = input.slice(start, end)): void => {
     tokens.push({ kind, val, pos: start, line: lineAt(start) });
   };

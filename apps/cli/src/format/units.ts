@@ -1,0 +1,64 @@
+import { formatGoFloatG } from './template/fmt.js';
+
+/**
+ * docker's go-units: human sizes (`1.23MB`, decimal) and byte sizes (`1.2MiB`, binary), and
+ * human durations (`About a minute`, `2 hours`), as `docker images`/`docker ps` print them.
+ */
+
+const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
+
+function customSize(size: number, precision: number, base: number, units: string[]): string {
+  let i = 0;
+  let s = size;
+  while (s >= base && i < units.length - 1) {
+    s /= base;
+    i++;
+  }
+  return formatGoFloatG(s, precision) + units[i];
+}
+
+/** go-units `HumanSizeWithPrecision`: decimal units, `precision` significant digits (`docker images` uses 3). */
+export function humanSizeWithPrecision(size: number, precision: number): string {
+  return customSize(size, precision, 1000, DECIMAL_UNITS);
+}
+
+/** go-units `HumanSize`: decimal units with 4 significant digits, `1.235MB`. */
+export function humanSize(size: number): string {
+  return humanSizeWithPrecision(size, 4);
+}
+
+/** go-units `BytesSize`: binary units with 4 significant digits, `1.178MiB`. */
+export function bytesSize(size: number): string {
+  return customSize(size, 4, 1024, BINARY_UNITS);
+}
+
+/** go-units `HumanDuration` of a duration in milliseconds: `Less than a second`, `About a minute`, `3 weeks`. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.trunc(ms / 60_000);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.round(ms / 3_600_000);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
+  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
+}
+
+/** docker's "N ago" form of a timestamp, relative to `now`: `2 hours ago`. */
+export function humanTimeAgo(then: Date, now: Date = new Date()): string {
+  return `${humanDuration(now.getTime() - then.getTime())} ago`;
+}
+
+/** docker's `stringid.TruncateID`: drop an `algo:` prefix and keep 12 characters. */
+export function truncateId(id: string): string {
+  const colon = id.indexOf(':');
+  const hex = colon >= 0 ? id.slice(colon + 1) : id;
+  return hex.length > 12 ? hex.slice(0, 12) : hex;
+}
