@@ -1,0 +1,304 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isBerthError, type Spec } from '@berth/oci';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { encodeLaunch, launchFromSpec } from './launch-spec.js';
+import { createRuntime, type Runtime } from './runtime.js';
+import { parseExitRecord } from './shim-protocol.js';
+import { dockerLikeSpec, writeBundle } from './testing/busybox-bundle.js';
+import { buildShim } from './testing/shim-build.js';
+
+let shim: string;
+let tmp: string;
+let rt: Runtime;
+let n = 0;
+
+beforeAll(() => {
+  shim = buildShim();
+});
+beforeEach(() => {
+  tmp = mkdtempSync(join(tmpdir(), `berth-t${process.pid}-`));
+  rt = createRuntime({ root: join(tmp, 'state'), shim });
+});
+afterEach(async () => {
+  // kill anything a failed test left running, then remove the state and bundles
+  for (const id of ['c', 'c2']) await rt.delete(id, { force: true }).catch(() => {});
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function bundle(args: string[], patch?: (s: Spec) => void): string {
+  return writeBundle(join(tmp, `bundle${n++}`), dockerLikeSpec(args, patch));
+}
+
+/** Runs args to completion; returns the exit record and the stdout/stderr lines from the log. */
+async function run(args: string[], patch?: (s: Spec) => void) {
+  await rt.create('c', bundle(args, patch));
+  await rt.start('c');
+  const exit = await rt.wait('c');
+  const state = await rt.state('c');
+  const entries = readFileSync(state.logPath!, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { log: string; stream: string; time: string });
+  const out = entries
+    .filter((e) => e.stream === 'stdout')
+    .map((e) => e.log)
+    .join('');
+  const err = entries
+    .filter((e) => e.stream === 'stderr')
+    .map((e) => e.log)
+    .join('');
+  await rt.delete('c');
+  return { exit, out, err, entries };
+}
+
+describe('berth-shim through createRuntime (busybox rootfs, real namespaces)', () => {
+  it('writes stdout and stderr to the json-file log in docker format', async () => {
+    const { exit, entries } = await run(['sh', '-c', 'echo hi; echo oops >&2; printf "<&>"']);
+    expect(exit.exitCode).toBe(0);
+    expect(entries).toHaveLength(3);
+    const hi = entries.find((e) => e.log === 'hi\n')!;
+    expect(hi.stream).toBe('stdout');
+    expect(hi.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
+    expect(entries.find((e) => e.stream === 'stderr')!.log).toBe('oops\n');
+    expect(entries.find((e) => e.log === '<&>')).toBeDefined();
+  });
+
+  it('escapes like docker: <, >, & as \\u003c \\u003e \\u0026', async () => {
+    await rt.create('c', bundle(['sh', '-c', 'printf "<&>\\n"']));
+    await rt.start('c');
+    await rt.wait('c');
+    const raw = readFileSync((await rt.state('c')).logPath!, 'utf8');
+    expect(raw).toMatch(/^\{"log":"\\u003c\\u0026\\u003e\\n","stream":"stdout","time":"[^"]+"\}\n$/);
+  });
+
+  it('reports exit codes 0 and 1', async () => {
+    expect((await run(['true'])).exit.exitCode).toBe(0);
+    expect((await run(['sh', '-c', 'exit 1'])).exit.exitCode).toBe(1);
+  });
+
+  it('fails with LAUNCH_FAILED (125) for a missing rootfs and leaves nothing behind', async () => {
+    const dir = writeBundle(join(tmp, 'norootfs'), dockerLikeSpec(['true']), { rootfs: false });
+    await expect(rt.create('c', dir)).rejects.toSatisfy((e) => isBerthError(e, 'LAUNCH_FAILED'));
+    expect(existsSync(join(tmp, 'state', 'c'))).toBe(false);
+  });
+
+  it('fails with EXEC_PERMISSION_DENIED (126) for a file that is not executable', async () => {
+    const err = await rt.create('c', bundle(['/etc/plain-file'])).catch((e: unknown) => e);
+    expect(isBerthError(err, 'EXEC_PERMISSION_DENIED')).toBe(true);
+    expect((err as Error).message).toContain('exec: "/etc/plain-file": permission denied');
+  });
+
+  it("fails with EXEC_NOT_FOUND (127) and docker's message for a missing executable", async () => {
+    const err = await rt.create('c', bundle(['nosuchcmd'])).catch((e: unknown) => e);
+    expect(isBerthError(err, 'EXEC_NOT_FOUND')).toBe(true);
+    expect((err as Error).message).toContain('exec: "nosuchcmd": executable file not found in $PATH');
+  });
+
+  it('records 137 after SIGKILL', async () => {
+    await rt.create('c', bundle(['sleep', '1000']));
+    await rt.start('c');
+    expect((await rt.state('c')).status).toBe('running');
+    await rt.kill('c', 'SIGKILL');
+    const exit = await rt.wait('c');
+    expect(exit).toMatchObject({ exitCode: 137, signal: 9 });
+    expect((await rt.state('c')).status).toBe('stopped');
+  });
+
+  it('records 143 after SIGTERM to a process that is not a pid-namespace init (--pid host)', async () => {
+    await rt.create(
+      'c',
+      bundle(['sleep', '1000'], (s) => {
+        s.linux!.namespaces = s.linux!.namespaces!.filter((ns) => ns.type !== 'pid');
+      }),
+    );
+    await rt.start('c');
+    await rt.kill('c', 'SIGTERM');
+    expect(await rt.wait('c')).toMatchObject({ exitCode: 143, signal: 15 });
+  });
+
+  it('relays the signals the shim receives to the container', async () => {
+    await rt.create(
+      'c',
+      bundle(['sh', '-c', 'trap "echo got-usr1; exit 7" USR1; while :; do sleep 0.05; done']),
+    );
+    const st = await rt.start('c');
+    // the trap is installed before the loop starts; wait until sh runs the loop (a sleep child exists)
+    await until(() => readFileSync(`/proc/${st.pid}/task/${st.pid}/children`, 'utf8').trim() !== '');
+    process.kill(st.shimPid, 'SIGUSR1');
+    expect((await rt.wait('c')).exitCode).toBe(7);
+  });
+
+  it('sets hostname, uid/gid/groups, env and cwd', async () => {
+    const { exit, out } = await run(['sh', '-c', 'hostname; id; echo "$GREETING"; pwd'], (s) => {
+      s.hostname = 'box-1';
+      s.process!.user = { uid: 1000, gid: 1000, additionalGids: [2000] };
+      s.process!.env!.push('GREETING=hello world');
+      s.process!.cwd = '/home/app';
+    });
+    expect(exit.exitCode).toBe(0);
+    // setgroups(additionalGids) exactly: busybox id lists getgroups(2), as in a docker container
+    expect(out).toBe('box-1\nuid=1000(app) gid=1000(app) groups=2000(extra)\nhello world\n/home/app\n');
+  });
+
+  it('masks /proc paths and makes /proc/sys read-only', async () => {
+    const { out } = await run([
+      'sh',
+      '-c',
+      'cat /proc/kcore >/dev/null 2>&1 && echo kcore-readable || echo kcore-denied; ' +
+        'wc -c < /proc/timer_list; ' +
+        'echo x > /proc/sys/kernel/domainname 2>/dev/null && echo sys-writable || echo sys-ro',
+    ]);
+    expect(out).toBe('kcore-denied\n0\nsys-ro\n');
+  });
+
+  it("has docker's default capabilities: CapEff 00000000a80425fb", async () => {
+    const { out } = await run(['sh', '-c', 'grep -E "^Cap(Eff|Prm|Bnd|Inh|Amb)" /proc/self/status']);
+    expect(out).toContain('CapEff:\t00000000a80425fb');
+    expect(out).toContain('CapPrm:\t00000000a80425fb');
+    expect(out).toContain('CapBnd:\t00000000a80425fb');
+    expect(out).toContain('CapInh:\t0000000000000000');
+  });
+
+  it('is pid 1 in its own pid namespace, with /dev set up', async () => {
+    const { out } = await run([
+      'sh',
+      '-c',
+      'echo $$; ls /dev | tr "\\n" " "; echo; readlink /dev/ptmx; ls /sys/fs/cgroup | head -1',
+    ]);
+    const [pid, dev, ptmx] = out.split('\n');
+    expect(pid).toBe('1');
+    for (const d of [
+      'null',
+      'zero',
+      'full',
+      'random',
+      'urandom',
+      'tty',
+      'fd',
+      'stdin',
+      'stdout',
+      'stderr',
+      'pts',
+      'shm',
+      'mqueue',
+    ])
+      expect(dev!.split(' ')).toContain(d);
+    expect(ptmx).toBe('pts/ptmx');
+  });
+
+  it('refuses to raise a hard rlimit above its own, naming the limit', async () => {
+    const hard = Number(readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+\d+\s+(\d+)/)![1]);
+    const err = await rt
+      .create(
+        'c',
+        bundle(['true'], (s) => {
+          s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: hard + 10000, hard: hard + 10000 }];
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toContain('RLIMIT_NOFILE');
+    expect(isBerthError(err, 'LAUNCH_FAILED')).toBe(true);
+    expect((err as Error).message).toContain('CAP_SYS_RESOURCE');
+  });
+
+  it('applies rlimits within the hard limit', async () => {
+    const { out } = await run(['sh', '-c', 'ulimit -n; ulimit -Hn'], (s) => {
+      s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 }];
+    });
+    expect(out).toBe('1024\n2048\n');
+  });
+
+  it('rotates the json-file log by max-size and max-file', async () => {
+    await rt.create(
+      'c',
+      bundle(['sh', '-c', 'i=0; while [ $i -lt 300 ]; do echo line-$i; i=$((i+1)); done']),
+      {
+        log: { maxSize: 2000, maxFile: 3 },
+      },
+    );
+    await rt.start('c');
+    await rt.wait('c');
+    const log = (await rt.state('c')).logPath!;
+    expect(existsSync(`${log}.1`)).toBe(true);
+    expect(existsSync(`${log}.2`)).toBe(true);
+    expect(existsSync(`${log}.3`)).toBe(false);
+    const last = readFileSync(log, 'utf8').trim().split('\n').pop()!;
+    expect(JSON.parse(last).log).toBe('line-299\n');
+  });
+
+  it('runs onCreated with the pid before the process starts, and aborts when it throws', async () => {
+    let seen = 0;
+    const st = await rt.create('c', bundle(['true']), {
+      onCreated: ({ pid }) => {
+        seen = pid;
+      },
+    });
+    expect(seen).toBe(st.pid);
+    expect(st.status).toBe('created');
+    await rt.delete('c', { force: true });
+    const err = await rt
+      .create('c2', bundle(['true']), {
+        onCreated: () => {
+          throw new Error('no cgroup for you');
+        },
+      })
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toBe('no cgroup for you');
+    expect(existsSync(join(tmp, 'state', 'c2'))).toBe(false);
+  });
+
+  it('keeps the container running when the parent that launched the shim is killed, and records its exit', async () => {
+    const dir = bundle(['sh', '-c', 'read x < /tmp/go-fifo; exit 42'], (s) => {
+      s.process!.args = ['sh', '-c', 'mkfifo /tmp/go-fifo; read x < /tmp/go-fifo; exit 42'];
+    });
+    const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Spec;
+    const exitFile = join(tmp, 'exit');
+    const launch = join(tmp, 'launch');
+    writeFileSync(
+      launch,
+      encodeLaunch(
+        launchFromSpec(spec, { id: 'orphan', bundleDir: dir, stdio: 'null', exitFile, syncFd: 3 }),
+      ),
+    );
+    // a plain node parent speaking the sync protocol, not daemonised: the shim is its child
+    const parentScript = `
+      const { spawn } = require('node:child_process');
+      const c = spawn(process.argv[1], [process.argv[2]], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+      let buf = '';
+      c.stdio[3].on('data', (d) => {
+        buf += d;
+        if (buf.includes('created ')) { c.stdio[3].write('continue\\n'); buf = buf.replace('created ', 'sent '); }
+        if (buf.includes('started ')) { process.stdout.write(buf.match(/started (\\d+)/)[1] + '\\n'); }
+      });
+      setInterval(() => {}, 1000);`;
+    const parent = spawn(process.execPath, ['-e', parentScript, shim, launch], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const pid = Number(
+      await new Promise<string>((res) => parent.stdout.once('data', (d: Buffer) => res(d.toString().trim()))),
+    );
+    parent.kill('SIGKILL');
+    await new Promise((r) => parent.once('exit', r));
+    // the container still runs, and its shim still supervises it
+    expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/State:\s+S/);
+    expect(existsSync(exitFile)).toBe(false);
+    writeFileSync(join(dir, 'rootfs/tmp/go-fifo'), 'go\n');
+    await until(() => existsSync(exitFile));
+    expect(parseExitRecord(readFileSync(exitFile, 'utf8'))).toMatchObject({ exitCode: 42, signal: 0 });
+  });
+
+  it('keeps the idle shim under 2 MB RSS', async () => {
+    await rt.create('c', bundle(['sleep', '1000']));
+    const st = await rt.start('c');
+    const rss = Number(readFileSync(`/proc/${st.shimPid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)![1]);
+    expect(rss).toBeLessThan(2048);
+  });
+});
+
+/** Polls cond until it holds (no timing assertion: the test timeout is the only bound). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 20));
+}
