@@ -1,0 +1,36 @@
+/**
+ * An engine a scenario can measure. `berth` is always present; `docker` and `podman` take
+ * part when installed on the machine.
+ */
+export type EngineName = 'berth' | 'docker' | 'podman';
+
+/** What a scenario receives: the commands for each engine and a scratch directory. */
+export interface BenchContext {
+  /** The berth CLI as argv: `node apps/cli/dist/berth.js`. */
+  berth: string[];
+  /** Docker's client as argv, when docker takes part. */
+  docker?: string[];
+  /** Podman as argv, when podman takes part. */
+  podman?: string[];
+  /** A temporary directory removed after the scenario. */
+  scratch: string;
+}
+
+/** One timed step for one engine: spawn this argv (or call this function) and time it. */
+export type Step = { argv: string[]; env?: Record<string, string> } | { run: () => Promise<void> };
+
+/**
+ * A named benchmark. For every engine that takes part, `setup` prepares once, then the
+ * harness alternates engines, timing `step` `runs` times each, and calls `teardown` last.
+ */
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Which engines this scenario compares (berth first). */
+  engines: EngineName[];
+  setup?(ctx: BenchContext, engine: EngineName): Promise<void>;
+  step(ctx: BenchContext, engine: EngineName): Step;
+  teardown?(ctx: BenchContext, engine: EngineName): Promise<void>;
+  /** A target stated by the issue, printed beside the result, e.g. "berth/docker <= 0.25". */
+  target?: string;
+}
