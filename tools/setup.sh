@@ -10,10 +10,11 @@ PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
 # Debian packages: busybox-static and zstd make the offline test images; docker-registry,
 # skopeo and umoci are the real registry and the independent OCI tools the tests check
 # against; runc and crun run berth's bundles as the reference runtimes; docker.io is the
-# engine we compare with; apache2-utils gives htpasswd, openssl makes the test CA.
+# engine we compare with; apache2-utils gives htpasswd, openssl makes the test CA, attr
+# (getfattr) reads xattrs back in the fixture checks.
 APT_PACKAGES=(
   build-essential busybox-static zstd docker-registry skopeo umoci runc crun docker.io
-  apache2-utils openssl iproute2 iptables tmux jq ca-certificates
+  apache2-utils openssl iproute2 iptables tmux jq ca-certificates attr
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
