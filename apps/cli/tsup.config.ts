@@ -1,0 +1,31 @@
+import { execFileSync } from 'node:child_process';
+import { defineConfig } from 'tsup';
+import { baseConfig } from '../../tools/tsup.config.ts';
+
+// The `berth` binary: one bundled ESM file (dist/berth.js) with every dependency inlined, so
+// start-up resolves no packages; command handlers are dynamic imports that esbuild keeps lazy.
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const epoch = process.env.SOURCE_DATE_EPOCH;
+const buildTime = epoch ? new Date(Number(epoch) * 1000) : new Date();
+
+export default defineConfig({
+  ...baseConfig,
+  entry: { berth: 'src/main.ts' },
+  dts: false,
+  noExternal: [/.*/],
+  esbuildOptions(options) {
+    // Bundle sibling packages from source (@berth/source) rather than their built dist.
+    options.conditions = ['@berth/source', 'import', 'module', 'default'];
+  },
+  define: {
+    __BERTH_GIT_COMMIT__: JSON.stringify(gitCommit()),
+    __BERTH_BUILD_TIME__: JSON.stringify(buildTime.toISOString()),
+  },
+});
