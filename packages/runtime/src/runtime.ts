@@ -356,7 +356,7 @@ class ShimRuntime implements Runtime {
     try {
       return await this.launch(id, dir, bundle, text, shim, stdio, logPath, opts);
     } catch (err) {
-      await rm(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true, maxRetries: 5 });
       throw err;
     }
   }
@@ -394,21 +394,32 @@ class ShimRuntime implements Runtime {
         'LAUNCH_FAILED',
         `container ${id}: berth-shim ended without a word${errText ? `: ${errText.trim()}` : ''}`,
       );
+    // after an error the shim still records its exit and removes its socket: wait for it to
+    // close the sync fd (it exits) before the caller removes the directory
+    const shimExited = async () => {
+      while ((await lines.next().catch(() => undefined)) !== undefined);
+    };
     try {
       let msg = await next();
-      if (msg?.type === 'error') throw failureError(msg, id);
+      if (msg?.type === 'error') {
+        await shimExited();
+        throw failureError(msg, id);
+      }
       if (msg?.type !== 'created') throw shimGone();
       const { pid, shimPid } = msg;
       try {
         await opts.onCreated?.({ id, pid });
       } catch (err) {
         sync.write('abort\n');
-        await next().catch(() => undefined);
+        await shimExited();
         throw err;
       }
       sync.write('continue\n');
       msg = await next();
-      if (msg?.type === 'error') throw failureError(msg, id);
+      if (msg?.type === 'error') {
+        await shimExited();
+        throw failureError(msg, id);
+      }
       if (msg?.type !== 'ready') throw shimGone();
       const rec: StateRecord = {
         version: 1,
