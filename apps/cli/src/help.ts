@@ -29,7 +29,9 @@ function defaultText(f: FlagSpec): string {
 
 /** pflag's FlagUsages: `  -f, --format string   help`, names aligned, sorted by long name, hidden flags left out. */
 export function flagUsages(flags: readonly FlagSpec[]): string {
-  const visible = [...flags].filter((f) => !f.hidden).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const visible = [...flags]
+    .filter((f) => !f.hidden)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const heads = visible.map((f) => {
     let line = f.short ? `  -${f.short}, --${f.name}` : `      --${f.name}`;
     const varname = f.placeholder ?? PLACEHOLDER[f.type];
@@ -64,7 +66,11 @@ function commandList(cmds: readonly CommandSpec[], level: number): string {
 }
 
 /** Help for one command (or a management command with its subcommands). */
-export function commandHelp(bin: string, spec: CommandSpec, subcommands: readonly CommandSpec[] = []): string {
+export function commandHelp(
+  bin: string,
+  spec: CommandSpec,
+  subcommands: readonly CommandSpec[] = [],
+): string {
   const flags = spec.flags ?? [];
   const hasFlags = flags.some((f) => !f.hidden);
   let out = '\n';
@@ -76,7 +82,8 @@ export function commandHelp(bin: string, spec: CommandSpec, subcommands: readonl
   if ((spec.aliases ?? []).length > 0) out += `\nAliases:\n  ${aliasLine(bin, spec)}\n`;
   if (subcommands.length > 0) out += `\nCommands:\n${commandList(subcommands, spec.path.length)}\n`;
   if (hasFlags) out += `\nOptions:\n${flagUsages(flags)}\n`;
-  if (subcommands.length > 0) out += `\nRun '${[bin, ...spec.path].join(' ')} COMMAND --help' for more information on a command.\n`;
+  if (subcommands.length > 0)
+    out += `\nRun '${[bin, ...spec.path].join(' ')} COMMAND --help' for more information on a command.\n`;
   return out;
 }
 
@@ -104,7 +111,8 @@ export function topLevelHelp(options: TopLevelHelpOptions): string {
   for (const [title, group] of sections) {
     const list = commands.filter((c) => (c.group ?? 'other') === group);
     if (list.length === 0) continue;
-    const sorted = group === 'common' ? list : [...list].sort((a, b) => ((a.path[0] ?? '') < (b.path[0] ?? '') ? -1 : 1));
+    const sorted =
+      group === 'common' ? list : [...list].sort((a, b) => ((a.path[0] ?? '') < (b.path[0] ?? '') ? -1 : 1));
     out += `\n${title}:\n${commandList(sorted, 0)}\n`;
   }
   out += `\nGlobal Options:\n${flagUsages(options.globalFlags)}\n`;

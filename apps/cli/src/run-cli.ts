@@ -24,7 +24,10 @@ function pathsOf(spec: CommandSpec): ReadonlyArray<readonly string[]> {
 }
 
 /** Finds the command named by the leading words of `words`: the longest matching path or alias. */
-function resolve(commands: readonly CommandSpec[], words: readonly string[]): { spec: CommandSpec; used: number } | undefined {
+function resolve(
+  commands: readonly CommandSpec[],
+  words: readonly string[],
+): { spec: CommandSpec; used: number } | undefined {
   let best: { spec: CommandSpec; used: number } | undefined;
   for (const spec of commands) {
     for (const p of pathsOf(spec)) {
@@ -66,8 +69,10 @@ function checkArgs(spec: CommandSpec, args: readonly string[]): void {
   if (min !== undefined && max !== undefined && (n < min || n > max)) {
     throw new UsageError(`"${path}" requires at least ${min} and at most ${max} ${plural(max)}.${tail}`);
   }
-  if (min !== undefined && n < min) throw new UsageError(`"${path}" requires at least ${min} ${plural(min)}.${tail}`);
-  if (max !== undefined && n > max) throw new UsageError(`"${path}" requires at most ${max} ${plural(max)}.${tail}`);
+  if (min !== undefined && n < min)
+    throw new UsageError(`"${path}" requires at least ${min} ${plural(min)}.${tail}`);
+  if (max !== undefined && n > max)
+    throw new UsageError(`"${path}" requires at most ${max} ${plural(max)}.${tail}`);
 }
 
 function unknownCommand(word: string, parent: readonly string[]): UsageError {
@@ -79,7 +84,11 @@ function unknownCommand(word: string, parent: readonly string[]): UsageError {
  * Runs the berth command line in-process and returns the exit status. `argv` excludes the node
  * binary and script (`process.argv.slice(2)`); output goes to `io`, never to the console.
  */
-export async function runCli(argv: readonly string[], io: CliIO, options: RunCliOptions = {}): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIO,
+  options: RunCliOptions = {},
+): Promise<number> {
   const commands = options.commands ?? COMMANDS;
   let debug = false;
   try {
@@ -105,7 +114,9 @@ export async function runCli(argv: readonly string[], io: CliIO, options: RunCli
     };
     const topLevel = commands.filter((c) => c.path.length === 1);
     const printTop = (): number => {
-      io.stdout.write(topLevelHelp({ bin: BIN, description: DESCRIPTION, commands: topLevel, globalFlags: GLOBAL_FLAGS }));
+      io.stdout.write(
+        topLevelHelp({ bin: BIN, description: DESCRIPTION, commands: topLevel, globalFlags: GLOBAL_FLAGS }),
+      );
       return 0;
     };
     if (g.bool('version')) {

@@ -1,13 +1,21 @@
 import { release } from 'node:os';
+import { renderObject } from '../format/formatter.js';
 import { tabwrite } from '../format/tabwriter.js';
 import { compileTemplate } from '../format/template.js';
-import { renderObject } from '../format/formatter.js';
 import { API_VERSION, BERTH_VERSION, BUILD_TIME, GIT_COMMIT, MIN_API_VERSION } from '../version-info.js';
 import type { CommandContext } from './spec.js';
 
 /** `berth version`: docker's Client section plus a Server section for the in-process engine. */
 
-const GO_ARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const GO_ARCH: Record<string, string> = {
+  x64: 'amd64',
+  ia32: '386',
+  arm64: 'arm64',
+  arm: 'arm',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 

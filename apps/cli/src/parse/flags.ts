@@ -150,7 +150,10 @@ export function parseFlags(argv: readonly string[], options: ParseFlagsOptions):
       values.set(spec, text);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      throw new FlagError(`invalid argument ${JSON.stringify(text)} for ${JSON.stringify(flagDisplayName(spec))} flag: ${why}`, flagDisplayName(spec));
+      throw new FlagError(
+        `invalid argument ${JSON.stringify(text)} for ${JSON.stringify(flagDisplayName(spec))} flag: ${why}`,
+        flagDisplayName(spec),
+      );
     }
   };
   let i = 0;

@@ -9,7 +9,9 @@ describe('Go value parsers', () => {
   });
 
   it('parses integers with base prefixes like ParseInt(s, 0, 64)', () => {
-    expect(['42', '-7', '0x1f', '0o17', '017', '0b101', '1_000'].map(parseGoInt)).toEqual([42, -7, 31, 15, 15, 5, 1000]);
+    expect(['42', '-7', '0x1f', '0o17', '017', '0b101', '1_000'].map(parseGoInt)).toEqual([
+      42, -7, 31, 15, 15, 5, 1000,
+    ]);
     expect(() => parseGoInt('1.5')).toThrow('strconv.ParseInt: parsing "1.5": invalid syntax');
     expect(() => parseGoInt('99999999999999999999')).toThrow('value out of range');
   });

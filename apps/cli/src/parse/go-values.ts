@@ -18,22 +18,24 @@ export function parseGoInt(s: string): number {
   const m = /^([+-]?)(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|0[0-7_]*|[1-9][0-9_]*)$/.exec(s);
   if (!m) return bad('invalid syntax');
   const body = m[2] ?? '';
-  if (body.includes('_') && !/^(0[xXbBoO]_?)?[0-9a-fA-F]+(_[0-9a-fA-F]+)*$/.test(body)) return bad('invalid syntax');
+  if (body.includes('_') && !/^(0[xXbBoO]_?)?[0-9a-fA-F]+(_[0-9a-fA-F]+)*$/.test(body))
+    return bad('invalid syntax');
   const digits = body.replace(/_/g, '');
   let value: bigint;
   if (/^0[xXbBoO]/.test(digits)) value = BigInt(digits.toLowerCase());
   else if (digits.length > 1 && digits.startsWith('0')) value = BigInt(`0o${digits.slice(1)}`);
   else value = BigInt(digits);
   if (m[1] === '-') value = -value;
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) return bad('value out of range');
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER))
+    return bad('value out of range');
   return Number(value);
 }
 
 const UNIT_MS: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  'µs': 1e-3,
-  'μs': 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,

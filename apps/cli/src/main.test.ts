@@ -1,0 +1,50 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// Runs the built binary as a user would. Builds it first when dist/berth.js is missing.
+const appDir = fileURLToPath(new URL('..', import.meta.url));
+const bin = fileURLToPath(new URL('../dist/berth.js', import.meta.url));
+
+beforeAll(() => {
+  if (!existsSync(bin)) {
+    execFileSync('pnpm', ['--filter', '@berth/cli', 'build'], { cwd: appDir, stdio: 'pipe' });
+  }
+}, 120_000);
+
+function berth(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('dist/berth.js', () => {
+  it('starts with a shebang and is executable', () => {
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^berth version \S+, build \S+\n$/);
+  });
+
+  it('runs berth version with a git commit injected at build time', () => {
+    const r = berth(['version', '--format', '{{.Client.GitCommit}} {{.Client.Os}}']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^([0-9a-f]{7}|unknown) linux\n$/);
+  });
+
+  it('exits 125 on an unknown flag, on stderr', () => {
+    const r = berth(['version', '--foo']);
+    expect(r.code).toBe(125);
+    expect(r.out).toBe('');
+    expect(r.err).toBe("unknown flag: --foo\nSee 'berth version --help'.\n");
+  });
+
+  it('writes no colour when not on a terminal, or when NO_COLOR is set', () => {
+    const r = berth(['--help'], { NO_COLOR: '1' });
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('\x1b[');
+    expect(berth(['--help']).out).not.toContain('\x1b[');
+  });
+});
