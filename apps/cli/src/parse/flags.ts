@@ -1,5 +1,5 @@
 import { BerthError } from '@berth/oci';
-import type { FlagSpec } from '../commands/spec.js';
+import type { FlagSpec } from './flag-spec.js';
 import { parseGoBool, parseGoDuration, parseGoInt } from './go-values.js';
 
 /**
