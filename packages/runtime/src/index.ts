@@ -42,3 +42,14 @@ export {
   ShimProtocolErrorCode,
   type SyncMessage,
 } from './shim-protocol.js';
+export {
+  type BuildSpecOptions,
+  buildSpec,
+  DEFAULT_CAPABILITIES,
+  DEFAULT_MASKED_PATHS,
+  DEFAULT_PATH_ENV,
+  DEFAULT_READONLY_PATHS,
+  DEFAULT_SHM_SIZE,
+  SpecErrorCode,
+} from './spec.js';
+export { type ResolvedUser, resolveUser, UserErrorCode } from './user.js';

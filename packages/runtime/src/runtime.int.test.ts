@@ -7,7 +7,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeLaunch, launchFromSpec } from './launch-spec.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { parseExitRecord } from './shim-protocol.js';
-import { dockerLikeSpec, writeBundle } from './testing/busybox-bundle.js';
+import { buildSpec } from './spec.js';
+import { dockerLikeSpec, makeBusyboxRootfs, writeBundle } from './testing/busybox-bundle.js';
 import { buildShim } from './testing/shim-build.js';
 
 let shim: string;
@@ -295,6 +296,45 @@ describe('berth-shim through createRuntime (busybox rootfs, real namespaces)', (
     const st = await rt.start('c');
     const rss = Number(readFileSync(`/proc/${st.shimPid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)![1]);
     expect(rss).toBeLessThan(2048);
+  });
+});
+
+describe('buildSpec through the shim (what a container sees)', () => {
+  it("matches docker's defaults from inside: caps, user and groups, env, shm, sysctl, read-only rootfs", async () => {
+    const dir = join(tmp, 'built');
+    const rootfs = makeBusyboxRootfs(dir);
+    const spec = buildSpec(
+      {
+        Cmd: [
+          'sh',
+          '-c',
+          'grep CapEff /proc/self/status; id; echo "$HOME $HOSTNAME"; df -k /dev/shm | tail -1; cat /proc/sys/net/ipv4/ip_unprivileged_port_start; touch /x 2>&1 || echo ro',
+        ],
+        User: 'app',
+      },
+      {
+        hostname: 'abcdef123456',
+        passwd: readFileSync(join(rootfs, 'etc/passwd'), 'utf8'),
+        group: readFileSync(join(rootfs, 'etc/group'), 'utf8'),
+        shmSize: 8 * 1024 * 1024,
+        sysctl: { 'net.ipv4.ip_unprivileged_port_start': '80' },
+        readOnly: true,
+      },
+    );
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+    await rt.create('c', dir);
+    await rt.start('c');
+    expect((await rt.wait('c')).exitCode).toBe(0);
+    const lines = readFileSync((await rt.state('c')).logPath!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { log: string }).log.trimEnd());
+    expect(lines[0]).toBe('CapEff:\t0000000000000000'); // uid 1000: docker drops the effective set too
+    expect(lines[1]).toBe('uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)');
+    expect(lines[2]).toBe('/home/app abcdef123456');
+    expect(lines[3]).toMatch(/^shm\s+8192\s/);
+    expect(lines[4]).toBe('80');
+    expect(lines[5]).toMatch(/Read-only file system/);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Test helper: an OCI bundle whose rootfs is Debian's static busybox with its applet links,
  * /etc/passwd and /etc/group, and a config.json with docker's defaults written out by hand.
- * TODO(#5): build the config with buildSpec (src/spec.ts) once it lands.
+ * (A hand-written spec keeps these shim tests independent of buildSpec, tested on its own.)
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
