@@ -11,3 +11,15 @@ export {
   type WriterOptions,
 } from './content.js';
 export { StoreErrorCode } from './errors.js';
+export {
+  createImageStore,
+  type Image,
+  type ImageFilters,
+  type ImageRecord,
+  type ImageStore,
+  type ImageStoreOptions,
+  REF_NAME_ANNOTATION,
+  type RemoveOptions,
+  type RemoveResult,
+  type TagOptions,
+} from './images.js';
