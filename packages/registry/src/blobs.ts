@@ -1,0 +1,287 @@
+/**
+ * Downloading blobs (distribution spec, "Pulling blobs"): the body is verified while it streams
+ * (size and digest), written into a content sink, and committed only when it matches. An
+ * interrupted download resumes with `Range` where the registry honours it. Redirects to blob
+ * storage are followed by the transport without the `Authorization` header.
+ */
+import { pipeline, type Readable } from 'node:stream';
+import {
+  type ContentSink,
+  type ContentWriter,
+  createVerifier,
+  type Descriptor,
+  isBerthError,
+  type Reference,
+  type Verifier,
+  verifyingStream,
+} from '@berth/oci';
+import { repositoryScope } from './auth.js';
+import { errorFromResponse, RegistryError, type RegistryErrorContext, refText } from './errors.js';
+import { protocolError, type Session } from './session.js';
+import { discard, errorText, type HttpResponse, header } from './transport.js';
+
+/** Progress of one blob: bytes held so far out of the total. */
+export type BlobProgress = (current: number, total: number) => void;
+
+/** Options of {@link fetchBlob}. */
+export interface FetchBlobOptions {
+  /** Ingest name in the sink (resumable across processes); default `<registry>/<repo>@<digest>`. */
+  ingestRef?: string;
+  /** How many times an interrupted body is resumed; default 5. */
+  maxResumes?: number;
+  /** Called as bytes arrive (at most every 256 KiB, and at the end). */
+  onProgress?: BlobProgress;
+  signal?: AbortSignal;
+}
+
+/** Codes after which a partial ingest is worthless and is dropped. */
+const badContent = new Set(['DIGEST_MISMATCH', 'SIZE_MISMATCH', 'INVALID_RESPONSE', 'BLOB_UNKNOWN']);
+
+/** Parses `Content-Range: bytes START-END/TOTAL`. */
+export function parseContentRange(
+  value: string | undefined,
+): { start: number; end: number; total?: number } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^bytes (\d{1,15})-(\d{1,15})\/(\d{1,15}|\*)$/.exec(value.trim());
+  if (m === null) return undefined;
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (end < start) return undefined;
+  return { start, end, ...(m[3] === '*' ? {} : { total: Number(m[3]) }) };
+}
+
+function blobContext(repo: Reference, desc: Descriptor): RegistryErrorContext {
+  return { registry: repo.registry, repository: repo.repository, reference: desc.digest };
+}
+
+function contentLength(res: HttpResponse): number | undefined {
+  const v = header(res.headers, 'content-length');
+  return v !== undefined && /^\d{1,15}$/.test(v) ? Number(v) : undefined;
+}
+
+/** An error from reading a body that a retry with `Range` may cure. */
+function interrupted(err: unknown): boolean {
+  if (isBerthError(err)) return err.code === 'NETWORK_ERROR';
+  const code = (err as { code?: unknown }).code;
+  return (
+    typeof code === 'string' &&
+    [
+      'UND_ERR_SOCKET',
+      'UND_ERR_BODY_TIMEOUT',
+      'ECONNRESET',
+      'UND_ERR_ABORTED',
+      'EPIPE',
+      'ETIMEDOUT',
+    ].includes(code)
+  );
+}
+
+async function request(
+  session: Session,
+  endpoint: { host: string; credentialKey: string },
+  repo: Reference,
+  desc: Descriptor,
+  from: number,
+  signal: AbortSignal | undefined,
+): Promise<HttpResponse> {
+  return session.request({
+    ...endpoint,
+    method: 'GET',
+    path: `/v2/${repo.repository}/blobs/${desc.digest}`,
+    headers: from > 0 ? { range: `bytes=${from}-` } : {},
+    scopes: [repositoryScope(repo.repository, ['pull'])],
+    operation: 'fetch blob',
+    context: blobContext(repo, desc),
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/**
+ * Downloads one blob into `sink`, verified: a body longer than `desc.size` is cut off at the
+ * first extra byte, a shorter one or one with another digest is refused, and in either case
+ * the ingest is dropped and nothing is committed. A body that stops mid-way is resumed with a
+ * `Range` request (or restarted when the registry ignores `Range`). An ingest left by an earlier
+ * process resumes from its offset; the sink's commit then checks the digest.
+ * Throws DIGEST_MISMATCH, SIZE_MISMATCH, BLOB_UNKNOWN, NETWORK_ERROR, TOO_MANY_REDIRECTS, …
+ */
+export async function fetchBlob(
+  session: Session,
+  repo: Reference,
+  desc: Descriptor,
+  sink: ContentSink,
+  options: FetchBlobOptions = {},
+): Promise<void> {
+  const { signal } = options;
+  const context = blobContext(repo, desc);
+  const ingestRef = options.ingestRef ?? `${repo.registry}/${repo.repository}@${desc.digest}`;
+  const maxResumes = options.maxResumes ?? 5;
+  await session.withReadEndpoints(repo.registry, signal, async (endpoint) => {
+    let writer: ContentWriter = await sink.writer({ ref: ingestRef, desc, ...(signal ? { signal } : {}) });
+    let received = writer.offset;
+    // The digest of bytes another process wrote is checked by the sink's commit.
+    let verifier: Verifier | undefined =
+      received === 0 ? createVerifier({ digest: desc.digest, size: desc.size }) : undefined;
+    let lastReport = 0;
+    const report = (force = false) => {
+      if (options.onProgress && (force || received - lastReport >= 256 * 1024)) {
+        lastReport = received;
+        options.onProgress(received, desc.size);
+      }
+    };
+    const restart = async () => {
+      await writer.abort();
+      writer = await sink.writer({ ref: ingestRef, desc, ...(signal ? { signal } : {}) });
+      received = writer.offset;
+      verifier = createVerifier({ digest: desc.digest, size: desc.size });
+    };
+    try {
+      if (received > desc.size) await restart();
+      report(true);
+      for (let resumes = 0; received < desc.size || (received === 0 && desc.size === 0); ) {
+        const res = await request(session, endpoint, repo, desc, received, signal);
+        if (res.status === 200 && received > 0) {
+          // The registry ignored Range: start over from byte 0.
+          session.logger.debug('registry ignored Range, restarting blob', { digest: desc.digest });
+          await restart();
+        } else if (res.status === 206) {
+          const range = parseContentRange(header(res.headers, 'content-range'));
+          if (
+            range === undefined ||
+            range.start !== received ||
+            (range.total !== undefined && range.total !== desc.size)
+          ) {
+            await discard(res);
+            throw protocolError(
+              'fetch blob',
+              `${desc.digest}: bad Content-Range for bytes=${received}-`,
+              context,
+            );
+          }
+        } else if (res.status !== 200) {
+          throw errorFromResponse({
+            operation: 'fetch blob',
+            subject: 'blob',
+            status: res.status,
+            body: await errorText(res),
+            context,
+          });
+        }
+        const length = contentLength(res);
+        if (length !== undefined && received + length !== desc.size) {
+          res.body.destroy();
+          throw new RegistryError(
+            'SIZE_MISMATCH',
+            `fetch blob ${refText(context)}: size mismatch (expected ${desc.size} bytes, registry sends ${received + length})`,
+            { ...context, status: res.status },
+          );
+        }
+        try {
+          for await (const chunk of res.body) {
+            const bytes = chunk as Buffer;
+            if (received + bytes.byteLength > desc.size) {
+              res.body.destroy();
+              throw new RegistryError(
+                'SIZE_MISMATCH',
+                `fetch blob ${refText(context)}: size mismatch (expected ${desc.size} bytes, got at least ${received + bytes.byteLength})`,
+                { ...context, status: res.status },
+              );
+            }
+            verifier?.update(bytes);
+            await writer.write(bytes);
+            received += bytes.byteLength;
+            report();
+          }
+        } catch (err) {
+          if (signal?.aborted) throw signal.reason;
+          if (!interrupted(err) || resumes >= maxResumes) {
+            if (interrupted(err)) {
+              throw new RegistryError(
+                'NETWORK_ERROR',
+                `fetch blob ${refText(context)}: body interrupted at byte ${received} of ${desc.size} (${maxResumes} resumes tried): ${(err as Error).message}`,
+                context,
+                { cause: err },
+              );
+            }
+            throw err;
+          }
+          resumes++;
+          session.logger.debug('blob body interrupted, resuming', {
+            digest: desc.digest,
+            at: received,
+            resumes,
+          });
+          continue;
+        }
+        if (received < desc.size) {
+          throw new RegistryError(
+            'SIZE_MISMATCH',
+            `fetch blob ${refText(context)}: size mismatch (expected ${desc.size} bytes, got ${received})`,
+            { ...context, status: res.status },
+          );
+        }
+        if (desc.size === 0) break;
+      }
+      if (verifier !== undefined) {
+        try {
+          verifier.verify();
+        } catch (err) {
+          throw new RegistryError(
+            (err as RegistryError).code as 'DIGEST_MISMATCH',
+            `fetch blob ${refText(context)}: ${(err as Error).message}`,
+            context,
+            { cause: err },
+          );
+        }
+      }
+      await writer.commit(desc.size, desc.digest);
+      report(true);
+    } catch (err) {
+      if (isBerthError(err) && badContent.has(err.code)) {
+        await writer.abort().catch(() => {});
+      } else {
+        // Keep the partial ingest for a later resume, but let go of its resources.
+        await (writer as ContentWriter & { release?: () => Promise<void> }).release?.().catch(() => {});
+      }
+      throw err;
+    }
+  });
+}
+
+/**
+ * Opens a blob as a verified stream: the stream errors with SIZE_MISMATCH at the first byte
+ * past `desc.size`, and at its end with SIZE_MISMATCH or DIGEST_MISMATCH. Consumers must treat
+ * what they read as unverified until the stream ends without error.
+ */
+export async function openBlob(
+  session: Session,
+  repo: Reference,
+  desc: Descriptor,
+  options: { signal?: AbortSignal } = {},
+): Promise<Readable> {
+  const context = blobContext(repo, desc);
+  return session.withReadEndpoints(repo.registry, options.signal, async (endpoint) => {
+    const res = await request(session, endpoint, repo, desc, 0, options.signal);
+    if (res.status !== 200) {
+      throw errorFromResponse({
+        operation: 'fetch blob',
+        subject: 'blob',
+        status: res.status,
+        body: await errorText(res),
+        context,
+      });
+    }
+    const length = contentLength(res);
+    if (length !== undefined && length !== desc.size) {
+      res.body.destroy();
+      throw new RegistryError(
+        'SIZE_MISMATCH',
+        `fetch blob ${refText(context)}: size mismatch (expected ${desc.size} bytes, registry sends ${length})`,
+        { ...context, status: res.status },
+      );
+    }
+    const verify = verifyingStream({ digest: desc.digest, size: desc.size });
+    // pipeline destroys `verify` with the body's error, so a reader sees every failure.
+    pipeline(res.body, verify, () => {});
+    return verify;
+  });
+}

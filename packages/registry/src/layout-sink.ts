@@ -1,0 +1,487 @@
+/**
+ * An OCI image layout directory (image-spec `image-layout.md`) as a {@link ContentSink} and as a
+ * source to push from: `oci-layout`, `index.json` and `blobs/<alg>/<hex>`. Ingests live in
+ * `ingest/` beside them (other OCI tools ignore it): each is a file named by the sha256 of its
+ * `ref`, hashed as it is written, fsynced, and renamed into `blobs/` on commit. `index.json` is
+ * rewritten (write-temp, fsync, rename) under a lock file, so concurrent pulls into one layout
+ * keep every tag.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BerthError,
+  type ContentSink,
+  type ContentWriter,
+  createDigester,
+  type Descriptor,
+  type Digest,
+  type DigestAlgorithm,
+  type Index,
+  isBerthError,
+  type Logger,
+  MediaType,
+  parseDigest,
+  parseIndex,
+  parseReference,
+  silentLogger,
+  splitDigest,
+} from '@berth/oci';
+import { RegistryError } from './errors.js';
+
+/** The annotation naming a tag in an image layout's `index.json`. */
+export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+
+/** Options of {@link toLayout}. */
+export interface LayoutOptions {
+  /**
+   * What `tag(name)` records as `org.opencontainers.image.ref.name`: the full normalised
+   * reference (`docker.io/library/alpine:latest`, as containerd and berth's store do; the
+   * default) or only its tag (`latest`, as skopeo does, for `oci:DIR:latest`).
+   */
+  refName?: 'full' | 'tag';
+  /** How long to wait for another process's `index.json` lock; default 30 s. */
+  lockTimeoutMs?: number;
+  /** Structured logger; silent by default. */
+  logger?: Logger;
+}
+
+/** One tagged entry of `index.json`. */
+export interface LayoutEntry {
+  /** The `org.opencontainers.image.ref.name` annotation, if any. */
+  name?: string;
+  /** The entry's descriptor. */
+  descriptor: Descriptor;
+}
+
+/** An OCI image layout: a sink to pull into and a source to push from. */
+export interface OciLayout extends ContentSink {
+  /** The layout directory. */
+  readonly dir: string;
+  /** Records `name` → `desc` in `index.json` (replacing an entry of the same name). */
+  tag(name: string, desc: Descriptor, opts?: { signal?: AbortSignal }): Promise<void>;
+  /** The entries of `index.json`. Throws LAYOUT_INVALID when the layout is missing or malformed. */
+  entries(opts?: { signal?: AbortSignal }): Promise<LayoutEntry[]>;
+  /**
+   * The descriptor `name` points at: an exact `ref.name` match, else (for a full reference) an
+   * entry named by its tag alone; with no name, the only entry. Throws LAYOUT_INVALID.
+   */
+  resolve(name?: string, opts?: { signal?: AbortSignal }): Promise<Descriptor>;
+  /** Opens a blob, or its bytes `start..end` (inclusive), for reading. Throws BLOB_UNKNOWN when absent. */
+  open(digest: Digest, opts?: { start?: number; end?: number; signal?: AbortSignal }): Promise<Readable>;
+  /** Reads a small blob whole (at most `maxBytes`, default 4 MiB) and checks its digest. */
+  readBlob(desc: Descriptor, opts?: { maxBytes?: number; signal?: AbortSignal }): Promise<Buffer>;
+}
+
+const LAYOUT_FILE = 'oci-layout';
+const INDEX_FILE = 'index.json';
+const LAYOUT_VERSION = '1.0.0';
+
+function layoutError(dir: string, why: string, cause?: unknown): RegistryError {
+  return new RegistryError(
+    'LAYOUT_INVALID',
+    `oci layout ${dir}: ${why}`,
+    {},
+    cause === undefined ? {} : { cause },
+  );
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
+async function writeAtomic(dir: string, path: string, bytes: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(dir);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+class Layout implements OciLayout {
+  readonly dir: string;
+  readonly #refName: 'full' | 'tag';
+  readonly #lockTimeoutMs: number;
+  readonly #logger: Logger;
+  #ready: Promise<void> | undefined;
+  #indexChain: Promise<unknown> = Promise.resolve();
+
+  constructor(dir: string, options: LayoutOptions) {
+    this.dir = dir;
+    this.#refName = options.refName ?? 'full';
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  #blobPath(digest: Digest): string {
+    const { algorithm, encoded } = splitDigest(digest);
+    return join(this.dir, 'blobs', algorithm, encoded);
+  }
+
+  #ingestPath(ref: string): string {
+    return join(this.dir, 'ingest', createHash('sha256').update(ref).digest('hex'));
+  }
+
+  /** Creates the layout files once (never overwriting what another process made). */
+  #init(): Promise<void> {
+    this.#ready ??= (async () => {
+      await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+      await mkdir(join(this.dir, 'ingest'), { recursive: true });
+      const layoutPath = join(this.dir, LAYOUT_FILE);
+      try {
+        const existing = JSON.parse(await readFile(layoutPath, 'utf8')) as { imageLayoutVersion?: unknown };
+        if (typeof existing?.imageLayoutVersion !== 'string') throw new Error('no imageLayoutVersion');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+          throw layoutError(this.dir, `invalid ${LAYOUT_FILE}`, err);
+        await writeAtomic(
+          this.dir,
+          layoutPath,
+          `${JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })}\n`,
+        );
+      }
+      const indexPath = join(this.dir, INDEX_FILE);
+      try {
+        await stat(indexPath);
+      } catch {
+        await this.#withLock(async () => {
+          try {
+            await stat(indexPath);
+          } catch {
+            const empty = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
+            await writeAtomic(this.dir, indexPath, `${JSON.stringify(empty)}\n`);
+          }
+        });
+      }
+    })();
+    this.#ready.catch(() => {
+      this.#ready = undefined;
+    });
+    return this.#ready;
+  }
+
+  /** Runs `fn` holding `index.json.lock` (in this process: one at a time, in order). */
+  #withLock<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const run = this.#indexChain.then(async () => {
+      const lockPath = join(this.dir, `${INDEX_FILE}.lock`);
+      const deadline = Date.now() + this.#lockTimeoutMs;
+      for (;;) {
+        signal?.throwIfAborted();
+        try {
+          const fh = await open(lockPath, 'wx', 0o644);
+          await fh.writeFile(String(process.pid));
+          await fh.close();
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          const owner = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
+          if (Number.isSafeInteger(owner) && owner > 0 && !pidAlive(owner)) {
+            this.#logger.warn('removing stale index.json lock', { dir: this.dir, pid: owner });
+            await unlink(lockPath).catch(() => {});
+            continue;
+          }
+          if (Date.now() > deadline)
+            throw layoutError(this.dir, `${INDEX_FILE}.lock held by pid ${owner || 'unknown'}`);
+          await sleep(20);
+        }
+      }
+      try {
+        return await fn();
+      } finally {
+        await unlink(lockPath).catch(() => {});
+      }
+    });
+    this.#indexChain = run.catch(() => {});
+    return run;
+  }
+
+  async #readIndex(): Promise<{ raw: Record<string, unknown>; index: Index }> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, INDEX_FILE), 'utf8');
+    } catch (err) {
+      throw layoutError(this.dir, `cannot read ${INDEX_FILE}: ${(err as Error).message}`, err);
+    }
+    try {
+      const index = parseIndex(text);
+      return { raw: JSON.parse(text) as Record<string, unknown>, index };
+    } catch (err) {
+      throw layoutError(this.dir, `invalid ${INDEX_FILE}: ${(err as Error).message}`, err);
+    }
+  }
+
+  async info(
+    digest: Digest,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<{ digest: Digest; size: number } | undefined> {
+    opts.signal?.throwIfAborted();
+    try {
+      const st = await stat(this.#blobPath(digest));
+      return st.isFile() ? { digest, size: st.size } : undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async writer(opts: { ref: string; desc: Descriptor; signal?: AbortSignal }): Promise<ContentWriter> {
+    opts.signal?.throwIfAborted();
+    await this.#init();
+    const path = this.#ingestPath(opts.ref);
+    const algorithm = splitDigest(parseDigest(opts.desc.digest)).algorithm;
+    const fh = await open(path, 'a', 0o644);
+    let offset: number;
+    const digester = createDigester({ algorithm });
+    try {
+      offset = (await fh.stat()).size;
+      if (offset > 0) {
+        // Hash what an earlier process wrote, so commit can verify the whole blob.
+        for await (const chunk of createReadStream(path, { start: 0, end: offset - 1 }))
+          digester.update(chunk as Buffer);
+      }
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    return new LayoutWriter(this, fh, path, offset, digester, algorithm);
+  }
+
+  /** Moves a finished ingest into `blobs/` (or drops it when the blob is already there). */
+  async install(ingest: string, digest: Digest): Promise<void> {
+    const target = this.#blobPath(digest);
+    const dir = join(target, '..');
+    await mkdir(dir, { recursive: true });
+    await rename(ingest, target);
+    await fsyncDir(dir);
+  }
+
+  async tag(name: string, desc: Descriptor, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#init();
+    let stored = name;
+    if (this.#refName === 'tag') {
+      const ref = parseReference(name);
+      stored = ref.tag ?? ref.digest ?? 'latest';
+    }
+    await this.#withLock(async () => {
+      const { raw, index } = await this.#readIndex();
+      const entry: Descriptor = {
+        mediaType: desc.mediaType,
+        digest: desc.digest,
+        size: desc.size,
+        ...(desc.platform ? { platform: desc.platform } : {}),
+        ...(desc.artifactType ? { artifactType: desc.artifactType } : {}),
+        annotations: { ...(desc.annotations ?? {}), [REF_NAME_ANNOTATION]: stored },
+      };
+      const manifests = index.manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== stored);
+      manifests.push(entry);
+      const next = { ...raw, schemaVersion: 2, mediaType: MediaType.OciIndex, manifests };
+      await writeAtomic(this.dir, join(this.dir, INDEX_FILE), `${JSON.stringify(next)}\n`);
+    }, opts.signal);
+  }
+
+  async entries(opts: { signal?: AbortSignal } = {}): Promise<LayoutEntry[]> {
+    opts.signal?.throwIfAborted();
+    const { index } = await this.#readIndex();
+    return index.manifests.map((d) => {
+      const name = d.annotations?.[REF_NAME_ANNOTATION];
+      return name === undefined ? { descriptor: d } : { name, descriptor: d };
+    });
+  }
+
+  async resolve(name?: string, opts: { signal?: AbortSignal } = {}): Promise<Descriptor> {
+    const entries = await this.entries(opts);
+    if (name === undefined) {
+      if (entries.length === 1) return entries[0]!.descriptor;
+      throw layoutError(this.dir, `${entries.length} entries in ${INDEX_FILE}; name one`);
+    }
+    const exact = entries.find((e) => e.name === name);
+    if (exact) return exact.descriptor;
+    let tag: string | undefined;
+    try {
+      tag = parseReference(name).tag;
+    } catch {
+      tag = undefined;
+    }
+    const byTag = tag === undefined ? undefined : entries.find((e) => e.name === tag);
+    if (byTag) return byTag.descriptor;
+    throw layoutError(
+      this.dir,
+      `no entry named ${JSON.stringify(name)} (have: ${entries.map((e) => e.name ?? e.descriptor.digest).join(', ') || 'none'})`,
+    );
+  }
+
+  async open(
+    digest: Digest,
+    opts: { start?: number; end?: number; signal?: AbortSignal } = {},
+  ): Promise<Readable> {
+    opts.signal?.throwIfAborted();
+    const path = this.#blobPath(digest);
+    const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT')
+        throw new RegistryError(
+          'BLOB_UNKNOWN',
+          `oci layout ${this.dir}: blob ${digest} not found`,
+          {},
+          { cause: err },
+        );
+      throw err;
+    });
+    return fh.createReadStream({
+      highWaterMark: 1024 * 1024,
+      ...(opts.start === undefined ? {} : { start: opts.start }),
+      ...(opts.end === undefined ? {} : { end: opts.end }),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  }
+
+  async readBlob(desc: Descriptor, opts: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<Buffer> {
+    const max = opts.maxBytes ?? 4 * 1024 * 1024;
+    if (desc.size > max)
+      throw layoutError(this.dir, `blob ${desc.digest}: ${desc.size} bytes is over the ${max}-byte limit`);
+    const stream = await this.open(desc.digest, opts);
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for await (const c of stream) {
+      n += (c as Buffer).byteLength;
+      if (n > desc.size) {
+        stream.destroy();
+        break;
+      }
+      chunks.push(c as Buffer);
+    }
+    const bytes = Buffer.concat(chunks);
+    const digester = createDigester({ algorithm: splitDigest(desc.digest).algorithm });
+    digester.update(bytes);
+    if (bytes.byteLength !== desc.size || digester.digest() !== desc.digest) {
+      throw layoutError(this.dir, `blob ${desc.digest}: content does not match its descriptor`);
+    }
+    return bytes;
+  }
+}
+
+class LayoutWriter implements ContentWriter {
+  #written: number;
+  #done = false;
+
+  constructor(
+    readonly layout: Layout,
+    readonly fh: FileHandle,
+    readonly path: string,
+    readonly offset: number,
+    readonly digester: ReturnType<typeof createDigester>,
+    readonly algorithm: DigestAlgorithm,
+  ) {
+    this.#written = offset;
+  }
+
+  #check(): void {
+    if (this.#done) throw new BerthError('INTERNAL', `ingest ${this.path}: writer already finished`);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.#check();
+    let done = 0;
+    while (done < chunk.byteLength) {
+      const { bytesWritten } = await this.fh.write(chunk, done, chunk.byteLength - done);
+      done += bytesWritten;
+    }
+    this.digester.update(chunk);
+    this.#written += chunk.byteLength;
+  }
+
+  async commit(size: number, expected: Digest): Promise<void> {
+    this.#check();
+    this.#done = true;
+    try {
+      if (this.#written !== size) {
+        throw new BerthError(
+          'SIZE_MISMATCH',
+          `blob ${expected}: size mismatch (expected ${size} bytes, got ${this.#written})`,
+        );
+      }
+      let got = this.digester.digest();
+      if (splitDigest(expected).algorithm !== this.algorithm) {
+        const other = createDigester({ algorithm: splitDigest(expected).algorithm });
+        for await (const c of createReadStream(this.path)) other.update(c as Buffer);
+        got = other.digest();
+      }
+      if (got !== expected) {
+        throw new BerthError(
+          'DIGEST_MISMATCH',
+          `blob ${expected}: digest mismatch (expected ${expected}, got ${got})`,
+        );
+      }
+      await this.fh.sync();
+      await this.fh.close();
+      await this.layout.install(this.path, expected);
+    } catch (err) {
+      await this.fh.close().catch(() => {});
+      await rm(this.path, { force: true });
+      if (isBerthError(err)) throw err;
+      throw new RegistryError(
+        'LAYOUT_INVALID',
+        `oci layout ${this.layout.dir}: cannot commit ${expected}: ${(err as Error).message}`,
+        {},
+        { cause: err },
+      );
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    await this.fh.close().catch(() => {});
+    await rm(this.path, { force: true });
+  }
+
+  /** Closes the file but keeps the ingest for a later resume (not part of `ContentWriter`). */
+  async release(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    await this.fh.close().catch(() => {});
+  }
+}
+
+/**
+ * Opens (lazily creating on first write) an OCI image layout at `dir`, usable as a pull target
+ * and as a push source. The directory can be read by skopeo (`oci:DIR:NAME`), umoci and others.
+ *
+ * @example
+ * ```ts
+ * await client.pull('alpine', toLayout('./alpine'));
+ * ```
+ */
+export function toLayout(dir: string, options: LayoutOptions = {}): OciLayout {
+  return new Layout(dir, options);
+}

@@ -1,0 +1,202 @@
+/**
+ * Pulling an image into a content sink: resolve the reference, pick the platform's manifest from
+ * an index, then fetch the config and layers (in parallel, skipping blobs the sink holds), then
+ * the manifest and index themselves, then tag. The order means a sink holds a manifest only once
+ * everything it names is there.
+ */
+import {
+  type ContentSink,
+  type Descriptor,
+  formatPlatform,
+  formatReference,
+  hostPlatform,
+  type Index,
+  type Manifest,
+  normalizePlatform,
+  type Platform,
+  parsePlatform,
+  platformNotFound,
+  type Reference,
+  selectManifest,
+} from '@berth/oci';
+import { fetchBlob } from './blobs.js';
+import { RegistryError } from './errors.js';
+import { runPool } from './pool.js';
+import type { BlobKind, PullEvent } from './progress.js';
+import { contextOf, fetchManifest, resolveReference } from './resolve.js';
+import type { Session } from './session.js';
+
+/** Options of `pull`. */
+export interface PullOptions {
+  /** The platform to pick from an index (`linux/arm64`); default the host's. */
+  platform?: string | Platform;
+  /** Blobs downloaded at once; default 3. */
+  concurrency?: number;
+  /** Receives progress events (for progress bars). */
+  onProgress?: (event: PullEvent) => void;
+  /** Name passed to `sink.tag` (default the full normalised reference); `false` skips tagging. */
+  tag?: string | false;
+  signal?: AbortSignal;
+}
+
+/** What `pull` fetched. */
+export interface PullResult {
+  /** The full normalised reference pulled. */
+  reference: string;
+  /** What the reference resolved to (an index or a manifest). */
+  root: Descriptor;
+  /** The platform's manifest (equal to `root` for a single-platform image), with its platform. */
+  manifest: Descriptor;
+  /** The image config blob. */
+  config: Descriptor;
+  /** The layer blobs, base first. */
+  layers: Descriptor[];
+}
+
+const MAX_INDEX_DEPTH = 4;
+
+/** Writes a small document into the sink unless it is already there. */
+async function putBytes(
+  sink: ContentSink,
+  ref: string,
+  desc: Descriptor,
+  bytes: Uint8Array,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  if ((await sink.info(desc.digest, signal ? { signal } : {}))?.size === desc.size) return false;
+  const writer = await sink.writer({ ref, desc, ...(signal ? { signal } : {}) });
+  try {
+    if (writer.offset > 0 && writer.offset <= bytes.byteLength)
+      await writer.write(bytes.subarray(writer.offset));
+    else {
+      if (writer.offset > 0)
+        throw new RegistryError('SIZE_MISMATCH', `ingest ${ref}: holds more bytes than ${desc.digest}`);
+      await writer.write(bytes);
+    }
+    await writer.commit(desc.size, desc.digest);
+  } catch (err) {
+    await writer.abort().catch(() => {});
+    throw err;
+  }
+  return true;
+}
+
+/**
+ * Pulls `ref` into `sink`. Throws the resolve and blob errors (MANIFEST_UNKNOWN, UNAUTHORIZED,
+ * DIGEST_MISMATCH, …), PLATFORM_NOT_FOUND when an index has no manifest for the platform, and
+ * the signal's reason when aborted (blobs in flight stop; committed blobs stay).
+ */
+export async function pullImage(
+  session: Session,
+  ref: Reference,
+  sink: ContentSink,
+  options: PullOptions = {},
+): Promise<PullResult> {
+  const { signal } = options;
+  const emit = options.onProgress ?? (() => {});
+  const concurrency = options.concurrency ?? 3;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new RegistryError('INVALID_OPTION', `pull: concurrency ${concurrency} is not a positive integer`);
+  }
+  const reference = formatReference(ref);
+  const signalOpt = signal ? { signal } : {};
+  const ingestPrefix = `${ref.registry}/${ref.repository}@`;
+  const root = await resolveReference(session, ref, { ...signalOpt, operation: 'pull' });
+  emit({ type: 'resolved', reference, descriptor: root });
+
+  // Walk indexes down to the platform's manifest, keeping the documents to store at the end.
+  const documents: { desc: Descriptor; bytes: Buffer; kind: BlobKind }[] = [];
+  const wanted: Platform =
+    options.platform === undefined
+      ? hostPlatform()
+      : typeof options.platform === 'string'
+        ? parsePlatform(options.platform)
+        : normalizePlatform(options.platform);
+  let current = root;
+  let manifest: Manifest | undefined;
+  for (let depth = 0; manifest === undefined; depth++) {
+    const fetched = await fetchManifest(session, ref, { ...signalOpt, operation: 'pull', expected: current });
+    const doc = fetched.document;
+    documents.push({ desc: current, bytes: fetched.bytes, kind: doc.kind });
+    if (doc.kind === 'manifest') {
+      manifest = doc.manifest;
+      break;
+    }
+    if (depth >= MAX_INDEX_DEPTH) {
+      throw new RegistryError(
+        'INVALID_MANIFEST',
+        `pull ${reference}: indexes nested deeper than ${MAX_INDEX_DEPTH}`,
+        contextOf(ref),
+      );
+    }
+    const index: Index = doc.index;
+    const chosen = selectManifest(index, wanted);
+    if (chosen === undefined) throw platformNotFound({ index, wanted, ref: reference });
+    emit({ type: 'platform', platform: formatPlatform(chosen.platform ?? wanted), descriptor: chosen });
+    current = chosen;
+  }
+  const manifestDesc: Descriptor = current;
+
+  const blobs: { desc: Descriptor; kind: BlobKind }[] = [
+    { desc: manifest.config, kind: 'config' },
+    ...manifest.layers.map((desc) => ({ desc, kind: 'layer' as const })),
+  ];
+  const seen = new Set<string>();
+  const unique = blobs.filter((b) => !seen.has(b.desc.digest) && seen.add(b.desc.digest));
+  for (const b of unique) {
+    emit({
+      type: 'blob',
+      phase: 'waiting',
+      kind: b.kind,
+      digest: b.desc.digest,
+      mediaType: b.desc.mediaType,
+      current: 0,
+      total: b.desc.size,
+    });
+  }
+  await runPool(unique, concurrency, signal, async ({ desc, kind }, poolSignal) => {
+    const base = {
+      type: 'blob' as const,
+      kind,
+      digest: desc.digest,
+      mediaType: desc.mediaType,
+      total: desc.size,
+    };
+    const have = await sink.info(desc.digest, { signal: poolSignal });
+    if (have !== undefined && have.size === desc.size) {
+      emit({ ...base, phase: 'exists', current: desc.size });
+      session.noteBlob(ref.registry, desc.digest, ref.repository);
+      return;
+    }
+    await fetchBlob(session, ref, desc, sink, {
+      ingestRef: `${ingestPrefix}${desc.digest}`,
+      signal: poolSignal,
+      onProgress: (done, total) => emit({ ...base, phase: 'downloading', current: done, total }),
+    });
+    session.noteBlob(ref.registry, desc.digest, ref.repository);
+    emit({ ...base, phase: 'done', current: desc.size });
+  });
+
+  // Manifest first, then its indexes: each document lands after what it names.
+  for (const d of [...documents].reverse()) {
+    await putBytes(sink, `${ingestPrefix}${d.desc.digest}`, d.desc, d.bytes, signal);
+  }
+  const manifestWithPlatform: Descriptor = {
+    mediaType: manifestDesc.mediaType,
+    digest: manifestDesc.digest,
+    size: manifestDesc.size,
+    ...(manifestDesc.platform ? { platform: manifestDesc.platform } : {}),
+  };
+  if (options.tag !== false && sink.tag) {
+    await sink.tag(options.tag ?? reference, manifestWithPlatform, signalOpt);
+  }
+  const result: PullResult = {
+    reference,
+    root,
+    manifest: manifestWithPlatform,
+    config: manifest.config,
+    layers: manifest.layers,
+  };
+  emit({ type: 'done', reference, root, manifest: manifestWithPlatform });
+  return result;
+}

@@ -1,0 +1,390 @@
+/**
+ * HTTP for the registry client, over undici: TLS with the system CAs plus extra ones, plain HTTP
+ * only for loopback and registries configured as insecure, retries with backoff on 5xx, 429
+ * (honouring `Retry-After`) and connection resets, connect and idle timeouts, and redirects
+ * followed by hand so that `Authorization` never reaches another host and loops end in an error.
+ */
+import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { rootCertificates } from 'node:tls';
+import { type Logger, silentLogger } from '@berth/oci';
+import { Agent, type Dispatcher } from 'undici';
+import { errnoCode, networkError, RegistryError, type RegistryErrorContext } from './errors.js';
+
+/** Options of the HTTP layer (part of the client's options). */
+export interface TransportOptions {
+  /** Extra CA certificates (PEM) trusted besides the system's, e.g. a private registry's CA. */
+  ca?: string | readonly string[];
+  /**
+   * Registries (`host` or `host:port`) that may be reached over plain HTTP. Loopback hosts
+   * (`localhost`, `127.0.0.0/8`, `[::1]`) always may. HTTPS is tried first either way.
+   */
+  insecure?: readonly string[];
+  /** Retries after the first attempt for 5xx, 429 and connection resets; default 4. */
+  retries?: number;
+  /** First backoff delay; doubles per retry with jitter; default 250 ms. */
+  retryDelayMs?: number;
+  /** Longest wait honoured from `Retry-After`; default 60 s. */
+  maxRetryAfterMs?: number;
+  /** TCP+TLS connect timeout; default 30 s. */
+  connectTimeoutMs?: number;
+  /** Longest silence while waiting for headers or between body chunks; default 60 s. */
+  idleTimeoutMs?: number;
+  /** `User-Agent` header; default `berth-registry`. */
+  userAgent?: string;
+  /** Structured logger; silent by default. */
+  logger?: Logger;
+}
+
+/** A request body: bytes, or a function opening a fresh stream per attempt (for retries). */
+export type RequestBody =
+  | Uint8Array
+  | string
+  | (() => Readable | AsyncIterable<Uint8Array> | Promise<Readable | AsyncIterable<Uint8Array>>);
+
+/** One request as the client hands it to {@link Transport.send}. */
+export interface HttpRequest {
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  url: URL;
+  headers?: Record<string, string>;
+  body?: RequestBody;
+  /** `Authorization` value, sent only to `url`'s host (never across a redirect to another host). */
+  authorization?: string;
+  /** Retry on 5xx/429/resets (default true; off for non-replayable uploads). */
+  retry?: boolean;
+  /** Follow 301/302/303/307/308 (default true for GET and HEAD, never for others). */
+  followRedirects?: boolean;
+  /** The operation and object named in errors. */
+  operation: string;
+  context: RegistryErrorContext;
+  signal?: AbortSignal;
+}
+
+/** A response whose body the caller must consume or {@link discard}. */
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+  /** The URL that answered (after redirects). */
+  url: URL;
+}
+
+/** What the first `GET /v2/` of a registry told us. */
+export interface PingResult {
+  /** `https://host` or `http://host`. */
+  origin: string;
+  status: number;
+  /** The `WWW-Authenticate` header of a 401. */
+  challenge?: string;
+}
+
+const MAX_REDIRECTS = 10;
+const retryStatuses = new Set([429, 500, 502, 503, 504]);
+const retryErrnos = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+/** Where Debian, Fedora and Alpine keep the system CA bundle. */
+const systemBundles = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/cert.pem',
+];
+
+function systemCAs(): string[] {
+  for (const path of systemBundles) {
+    try {
+      return [readFileSync(path, 'utf8')];
+    } catch {
+      // try the next location
+    }
+  }
+  return [];
+}
+
+/** Whether `host` (`name[:port]`) is loopback: `localhost`, `127.0.0.0/8` or `[::1]`. */
+export function isLoopback(host: string): boolean {
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+  return name === 'localhost' || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
+
+/** Parses `Retry-After` (seconds or an HTTP date) into milliseconds, or undefined. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** First value of a header. */
+export function header(headers: HttpResponse['headers'], name: string): string | undefined {
+  const v = headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Reads a body whole, refusing more than `limit` bytes (`onTooLarge` makes the error). */
+export async function readLimited(
+  body: HttpResponse['body'],
+  limit: number,
+  onTooLarge: () => Error,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    const b = chunk as Buffer;
+    n += b.byteLength;
+    if (n > limit) {
+      body.destroy();
+      throw onTooLarge();
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks, n);
+}
+
+/** Drops a body we do not need (keeps the connection reusable for small bodies). */
+export async function discard(res: HttpResponse): Promise<void> {
+  try {
+    await res.body.dump({ limit: 64 * 1024 });
+  } catch {
+    // the connection is closed instead
+  }
+}
+
+/** Reads a small error body as text, bounded, never throwing. */
+export async function errorText(res: HttpResponse): Promise<string> {
+  try {
+    return (await readLimited(res.body, 64 * 1024, () => new Error('too large'))).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+function retryable(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code !== undefined && retryErrnos.has(code);
+}
+
+/**
+ * The HTTP layer. One per client; holds the undici connection pool and which scheme each
+ * registry speaks.
+ */
+export class Transport {
+  readonly #agent: Agent;
+  readonly #insecure: Set<string>;
+  readonly #opts: Required<
+    Pick<TransportOptions, 'retries' | 'retryDelayMs' | 'maxRetryAfterMs' | 'userAgent'>
+  >;
+  readonly #pings = new Map<string, Promise<PingResult>>();
+  readonly logger: Logger;
+
+  constructor(options: TransportOptions = {}) {
+    const extra =
+      options.ca === undefined ? [] : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
+    this.#agent = new Agent({
+      connect: {
+        ca: [...rootCertificates, ...systemCAs(), ...extra],
+        timeout: options.connectTimeoutMs ?? 30_000,
+      },
+      headersTimeout: options.idleTimeoutMs ?? 60_000,
+      bodyTimeout: options.idleTimeoutMs ?? 60_000,
+      keepAliveTimeout: 10_000,
+    });
+    this.#insecure = new Set(options.insecure ?? []);
+    this.#opts = {
+      retries: options.retries ?? 4,
+      retryDelayMs: options.retryDelayMs ?? 250,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
+      userAgent: options.userAgent ?? 'berth-registry',
+    };
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Whether `host` may be reached over plain HTTP. */
+  allowsHttp(host: string): boolean {
+    if (isLoopback(host) || this.#insecure.has(host)) return true;
+    return this.#insecure.has(host.replace(/:\d+$/, ''));
+  }
+
+  /** Closes pooled connections. */
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+
+  /**
+   * `GET /v2/` once per host (cached): finds the scheme (HTTPS, falling back to HTTP only when
+   * allowed and the server does not speak TLS) and the auth challenge.
+   */
+  ping(host: string, context: RegistryErrorContext, signal?: AbortSignal): Promise<PingResult> {
+    let p = this.#pings.get(host);
+    if (p === undefined) {
+      p = this.#ping(host, context, signal);
+      this.#pings.set(host, p);
+      p.catch(() => this.#pings.delete(host));
+    }
+    return p;
+  }
+
+  /** Forgets what {@link ping} learnt about `host` (after credentials change). */
+  forget(host: string): void {
+    this.#pings.delete(host);
+  }
+
+  async #ping(host: string, context: RegistryErrorContext, signal?: AbortSignal): Promise<PingResult> {
+    const attempt = async (origin: string): Promise<PingResult> => {
+      const res = await this.send({
+        method: 'GET',
+        url: new URL('/v2/', origin),
+        operation: 'ping',
+        context,
+        ...(signal ? { signal } : {}),
+      });
+      const challenge = header(res.headers, 'www-authenticate');
+      await discard(res);
+      return { origin, status: res.status, ...(challenge === undefined ? {} : { challenge }) };
+    };
+    try {
+      return await attempt(`https://${host}`);
+    } catch (err) {
+      signal?.throwIfAborted();
+      // Docker's rule for insecure registries: try TLS first, then plain HTTP. A certificate
+      // problem is not a reason to downgrade; a server that answers TLS with plain HTTP is.
+      const cause = (err as { cause?: unknown }).cause;
+      const causeCode = errnoCode(cause);
+      const causeMessage = String((cause as { message?: unknown } | undefined)?.message ?? '');
+      const notTls =
+        causeCode === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+        causeCode === 'ECONNRESET' ||
+        causeCode === 'UND_ERR_SOCKET' ||
+        /wrong version number|packet length too long/i.test(causeMessage);
+      if (!notTls) throw err;
+      if (!this.allowsHttp(host)) {
+        throw new RegistryError(
+          'INSECURE_REGISTRY',
+          `ping ${host}: the registry does not speak https, and plain http is allowed only for loopback and insecure registries`,
+          context,
+          { cause: err },
+        );
+      }
+      this.logger.debug('registry speaks plain http', { host });
+      return attempt(`http://${host}`);
+    }
+  }
+
+  /**
+   * Sends a request with retries and redirects. Resolves with any HTTP status (the caller maps
+   * errors); rejects with NETWORK_ERROR, TLS_ERROR, TOO_MANY_REDIRECTS, or the signal's reason.
+   */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const follow = req.followRedirects ?? (req.method === 'GET' || req.method === 'HEAD');
+    const authHost = req.url.host;
+    const visited = new Set<string>();
+    let url = req.url;
+    for (let hop = 0; ; hop++) {
+      const res = await this.#sendWithRetries(
+        req,
+        url,
+        url.host === authHost ? req.authorization : undefined,
+      );
+      const location = header(res.headers, 'location');
+      if (!follow || ![301, 302, 303, 307, 308].includes(res.status) || location === undefined) return res;
+      await discard(res);
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch (cause) {
+        throw new RegistryError(
+          'INVALID_RESPONSE',
+          `${req.operation} ${url.host}: redirect to an invalid location ${JSON.stringify(location.slice(0, 200))}`,
+          { ...req.context, status: res.status },
+          { cause },
+        );
+      }
+      if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+        throw new RegistryError(
+          'INVALID_RESPONSE',
+          `${req.operation} ${url.host}: redirect to unsupported scheme ${next.protocol}`,
+          { ...req.context, status: res.status },
+        );
+      }
+      if (next.protocol === 'http:' && url.protocol === 'https:' && !this.allowsHttp(next.host)) {
+        throw new RegistryError(
+          'INSECURE_REGISTRY',
+          `${req.operation} ${url.host}: refusing a redirect from https to plain http at ${next.host}`,
+          { ...req.context, status: res.status },
+        );
+      }
+      visited.add(url.href);
+      if (visited.has(next.href) || hop + 1 >= MAX_REDIRECTS) {
+        throw new RegistryError(
+          'TOO_MANY_REDIRECTS',
+          `${req.operation} ${req.url.host}: ${visited.has(next.href) ? 'redirect loop' : `more than ${MAX_REDIRECTS} redirects`} (last ${next.host}${next.pathname.slice(0, 100)})`,
+          { ...req.context, status: res.status },
+        );
+      }
+      this.logger.debug('following redirect', { from: url.host, to: next.host, status: res.status });
+      url = next;
+    }
+  }
+
+  async #sendWithRetries(
+    req: HttpRequest,
+    url: URL,
+    authorization: string | undefined,
+  ): Promise<HttpResponse> {
+    const canRetry = req.retry ?? true;
+    for (let attempt = 0; ; attempt++) {
+      req.signal?.throwIfAborted();
+      const last = !canRetry || attempt >= this.#opts.retries;
+      let res: HttpResponse;
+      try {
+        res = await this.#once(req, url, authorization);
+      } catch (err) {
+        if (req.signal?.aborted) throw req.signal.reason;
+        if (last || !retryable(err)) throw networkError(req.operation, url.host, err, req.context);
+        const wait = this.#backoff(attempt);
+        this.logger.debug('retrying after connection error', { url: url.href, code: errnoCode(err), wait });
+        await sleep(wait, undefined, req.signal ? { signal: req.signal } : {});
+        continue;
+      }
+      if (last || !retryStatuses.has(res.status)) return res;
+      const after = parseRetryAfter(header(res.headers, 'retry-after'));
+      if (after !== undefined && after > this.#opts.maxRetryAfterMs) return res;
+      await discard(res);
+      const wait = after ?? this.#backoff(attempt);
+      this.logger.debug('retrying after status', { url: url.href, status: res.status, wait });
+      await sleep(wait, undefined, req.signal ? { signal: req.signal } : {});
+    }
+  }
+
+  #backoff(attempt: number): number {
+    const base = this.#opts.retryDelayMs * 2 ** attempt;
+    return Math.min(30_000, base / 2 + Math.random() * base);
+  }
+
+  async #once(req: HttpRequest, url: URL, authorization: string | undefined): Promise<HttpResponse> {
+    const headers: Record<string, string> = { 'user-agent': this.#opts.userAgent, ...req.headers };
+    if (authorization !== undefined) headers.authorization = authorization;
+    const body = typeof req.body === 'function' ? await req.body() : req.body;
+    const res = await this.#agent.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: req.method,
+      headers,
+      body: (body ?? null) as Dispatcher.DispatchOptions['body'],
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
+    return { status: res.statusCode, headers: res.headers, body: res.body, url };
+  }
+}
