@@ -58,6 +58,8 @@ export interface ImageRecord {
   id: Digest;
   /** The resolved single-platform manifest. */
   manifest: Descriptor;
+  /** The config blob. */
+  config: Descriptor;
   /** RFC 3339 creation time from the config, when set. */
   created?: string;
   /**
@@ -364,6 +366,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
     const rec: ImageRecord = {
       id: parseDigest(m.config.digest),
       manifest: { mediaType: desc.mediaType, digest: desc.digest, size: desc.size },
+      config: { mediaType: m.config.mediaType, digest: m.config.digest, size: m.config.size },
       size: extra + desc.size + m.config.size + layersSize,
       platform: p,
       layers: m.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),

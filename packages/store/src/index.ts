@@ -12,6 +12,16 @@ export {
 } from './content.js';
 export { StoreErrorCode } from './errors.js';
 export {
+  type CollectGarbageOptions,
+  type CollectGarbageResult,
+  collectGarbage,
+  type DiskUsage,
+  diskUsage,
+  type ImageUsage,
+  type SnapshotCollector,
+  type SnapshotEntry,
+} from './gc.js';
+export {
   createImageStore,
   type Image,
   type ImageFilters,
@@ -23,3 +33,12 @@ export {
   type RemoveResult,
   type TagOptions,
 } from './images.js';
+export {
+  type CreateLeaseOptions,
+  createLeaseManager,
+  type Lease,
+  type LeaseManager,
+  type LeaseManagerOptions,
+  type LeaseResource,
+} from './leases.js';
+export { createStore, type Store, type StoreOptions } from './store.js';
