@@ -1,0 +1,95 @@
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { buildFixtures, type ExpectedTree, type FixtureSet } from '@berth/fixtures';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mountAll, unmount } from './mount.js';
+import { createSnapshotter, type SnapshotterDriver } from './snapshotter.js';
+import { fixtureLayers } from './test/layout.js';
+import { readTree, withoutTimes } from './test/tree.js';
+import { unpackLayer } from './unpack.js';
+
+let fixtures: FixtureSet;
+const roots: string[] = [];
+const mounted: string[] = [];
+
+beforeAll(async () => {
+  fixtures = await buildFixtures();
+});
+
+afterEach(async () => {
+  for (const m of mounted.splice(0)) await unmount(m, { lazy: true }).catch(() => undefined);
+  for (const r of roots.splice(0)) await rm(r, { recursive: true, force: true });
+});
+
+async function tempRoot(): Promise<string> {
+  const r = await mkdtemp(`${tmpdir()}/berth-t${process.pid}-`);
+  roots.push(r);
+  return r;
+}
+
+describe('applyLayer on the fixture images', () => {
+  const cases: ['busybox' | 'layers', 'gzip' | 'zstd', SnapshotterDriver][] = [];
+  for (const image of ['busybox', 'layers'] as const)
+    for (const variant of ['gzip', 'zstd'] as const)
+      for (const driver of ['overlay', 'copy'] as const) cases.push([image, variant, driver]);
+
+  it.each(cases)('%s:%s with the %s driver gives the expected tree', async (name, variant, driver) => {
+    const image = fixtures.images[name];
+    const expected = JSON.parse(await readFile(image.expectedTree!, 'utf8')) as ExpectedTree;
+    const root = await tempRoot();
+    const sn = createSnapshotter({ root: `${root}/snap`, driver });
+    let parent: string | undefined;
+    for (const layer of fixtureLayers(image, variant)) {
+      const r = await unpackLayer({
+        snapshotter: sn,
+        ...(parent === undefined ? {} : { parent }),
+        stream: layer.open() as never,
+        mediaType: layer.mediaType,
+        diffId: layer.diffId,
+        digest: layer.digest,
+      });
+      expect(r.applied?.diffId).toBe(layer.diffId);
+      expect(r.applied?.digest).toBe(layer.digest);
+      expect(r.applied?.compression).toBe(variant);
+      parent = r.chainId;
+    }
+    const mounts = await sn.prepare('container', parent);
+    const target = `${root}/rootfs`;
+    await mkdir(target);
+    await mountAll(mounts, target);
+    mounted.push(target);
+    const seen = readTree(target);
+    await unmount(target);
+    mounted.pop();
+
+    expect(withoutTimes(seen)).toEqual(expected.entries);
+    for (const [path, node] of Object.entries(seen))
+      expect([path, node.mtime]).toEqual([path, expected.mtime]);
+    // every committed snapshot and the container are recorded; nothing else is on disk
+    const all = await sn.walk();
+    expect(all.filter((s) => s.kind === 'committed')).toHaveLength(fixtureLayers(image, variant).length);
+    expect(all.filter((s) => s.kind === 'active').map((s) => s.name)).toEqual(['container']);
+    expect(await sn.cleanup()).toBe(0);
+  });
+
+  it('reuses an existing chain without reading the stream', async () => {
+    const image = fixtures.images.busybox;
+    const root = await tempRoot();
+    const sn = createSnapshotter({ root: `${root}/snap` });
+    const [layer] = fixtureLayers(image, 'gzip');
+    const first = await unpackLayer({
+      snapshotter: sn,
+      stream: layer!.open() as never,
+      diffId: layer!.diffId,
+    });
+    const again = await unpackLayer({
+      snapshotter: sn,
+      stream: (async function* () {
+        yield Buffer.from('never read');
+      })(),
+      diffId: layer!.diffId,
+    });
+    expect(again).toEqual({ chainId: first.chainId, applied: null });
+    expect(first.chainId).toBe(layer!.diffId);
+  });
+});

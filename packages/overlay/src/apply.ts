@@ -1,0 +1,671 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  type Stats,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BerthError, isBerthError, type Logger, type Mount, silentLogger } from '@berth/oci';
+import tar from 'tar-stream';
+import {
+  type Compression,
+  corrupt,
+  createDecompressor,
+  decideCompression,
+  SNIFF_BYTES,
+} from './decompress.js';
+import { entryError } from './errors.js';
+import { isWhiteout, lowerDir } from './lowers.js';
+import {
+  ancestors,
+  cleanEntryPath,
+  cleanLinkTarget,
+  OPAQUE_WHITEOUT,
+  OVERLAY_OPAQUE_XATTR,
+  OVERLAY_XATTR_PREFIX,
+  splitPath,
+  under,
+  WHITEOUT_PREFIX,
+} from './paths.js';
+import { type RawPax, TarGuard } from './tar-guard.js';
+import { mkfifo, mknod, syncfs } from './tools.js';
+import { lgetxattrs, lremovexattr, lsetxattr } from './xattr.js';
+
+/** Progress of {@link applyLayer}: compressed bytes read and entries applied so far. */
+export interface ApplyProgress {
+  /** Event type, versioned like every berth event. */
+  type: 'apply';
+  /** Compressed bytes read from the stream. */
+  read: number;
+  /** Tar entries applied. */
+  entries: number;
+}
+
+/** Options of {@link applyLayer}. */
+export interface ApplyLayerOptions {
+  /**
+   * Where to apply: the mounts an active snapshot's `prepare` returned. For an overlay mount the
+   * layer goes into its `upperdir` in overlay form (whiteouts become 0:0 character devices,
+   * opaque directories get `trusted.overlay.opaque=y`), and its `lowerdir`s are read for the
+   * attributes of implicit parent directories and to refuse writes through lower symlinks. For a
+   * bind mount the layer goes into its `source` with whiteouts applied by deleting (the copying
+   * driver, or a first layer).
+   */
+  mounts: readonly Mount[];
+  /** The layer blob: tar, tar+gzip or tar+zstd (sniffed from its first bytes). */
+  stream: Readable | AsyncIterable<Uint8Array>;
+  /** The descriptor's media type, checked against the sniffed compression (the bytes win). */
+  mediaType?: string;
+  /** Expected diffID (digest of the uncompressed tar, the config's `rootfs.diff_ids` entry). */
+  diffId?: string;
+  /** Expected digest of the blob as read (compressed). */
+  digest?: string;
+  /**
+   * syncfs(2) the target's filesystem once when the layer is complete (default true), so a commit
+   * recorded afterwards never points at unwritten data. Files are not fsynced one by one.
+   */
+  sync?: boolean;
+  /** Called as bytes are read. */
+  onProgress?: (p: ApplyProgress) => void;
+  /** Structured logger (silent by default). */
+  logger?: Logger;
+  /** Aborts the apply (the caller removes the snapshot). */
+  signal?: AbortSignal;
+}
+
+/** What {@link applyLayer} measured. */
+export interface ApplyResult {
+  /** sha256 of the uncompressed tar: the layer's diffID. */
+  diffId: string;
+  /** sha256 of the blob as read. */
+  digest: string;
+  /** Bytes read (compressed). */
+  size: number;
+  /** Bytes of the uncompressed tar. */
+  uncompressedSize: number;
+  /** The compression found. */
+  compression: Compression;
+  /** Tar entries applied (metadata headers not counted). */
+  entries: number;
+}
+
+/** Where a layer goes, from an active snapshot's mounts. */
+export interface ApplyTarget {
+  /** The directory written into. */
+  root: string;
+  /** Lower directories, topmost first (overlay only). */
+  lowers: string[];
+  /** Whether whiteouts are kept in overlay form or applied by deleting. */
+  whiteouts: 'overlay' | 'delete';
+}
+
+/**
+ * Reads the apply target out of an active snapshot's mounts: one overlay mount (upperdir,
+ * lowerdir) or one writable bind mount.
+ * @throws SNAPSHOT_INVALID_STATE for read-only or unknown mounts
+ */
+export function applyTarget(mounts: readonly Mount[]): ApplyTarget {
+  const m = mounts.length === 1 ? mounts[0] : undefined;
+  if (m?.type === 'overlay') {
+    const opt = (k: string) => m.options.find((o) => o.startsWith(`${k}=`))?.slice(k.length + 1);
+    const upper = opt('upperdir');
+    if (upper !== undefined) {
+      const lower = opt('lowerdir');
+      return { root: upper, lowers: lower ? lower.split(':') : [], whiteouts: 'overlay' };
+    }
+  } else if (m?.type === 'bind' && !m.options.includes('ro')) {
+    return { root: m.source, lowers: [], whiteouts: 'delete' };
+  }
+  throw new BerthError('SNAPSHOT_INVALID_STATE', 'apply: the mounts are not those of an active snapshot', {
+    input: { field: 'mounts' },
+  });
+}
+
+const errnoOf = (err: unknown): string | undefined =>
+  typeof err === 'object' && err !== null && 'code' in err
+    ? String((err as { code: unknown }).code)
+    : undefined;
+
+const lstatOrNull = (p: string): Stats | null => {
+  try {
+    return lstatSync(p);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return null;
+    throw err;
+  }
+};
+
+/** Reads the first bytes, then yields them and the rest: sniffing without losing data. */
+async function sniffed(
+  source: AsyncIterable<Uint8Array>,
+): Promise<{ head: Buffer; rest: AsyncGenerator<Buffer> }> {
+  const it = source[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let have = 0;
+  let done = false;
+  while (have < SNIFF_BYTES) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    const b = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+    chunks.push(b);
+    have += b.byteLength;
+  }
+  const head = Buffer.concat(chunks);
+  async function* rest(): AsyncGenerator<Buffer> {
+    try {
+      if (head.byteLength > 0) yield head;
+      if (done) return;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        yield Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+      }
+    } finally {
+      await it.return?.();
+    }
+  }
+  return { head, rest: rest() };
+}
+
+/**
+ * Applies one layer blob in a single streaming pass: read → hash (digest) → decompress → hash
+ * (diffID) → untar → write. Ownership, modes (setuid/setgid/sticky, chmod after chown), mtimes
+ * (directories last), xattrs (PAX `SCHILY.xattr.*`, byte-exact; `trusted.overlay.*` refused as
+ * overlay's own), hardlinks, symlinks, devices and fifos are kept.
+ *
+ * Every entry is treated as hostile (README, hostile input): names with NUL, absolute names and
+ * `..` components are refused; every parent directory is checked with lstat to be a real
+ * directory inside the root (a symlink parent, planted by an earlier entry or, through the
+ * overlay lowers, an earlier layer, is refused); hardlink targets must be files inside the
+ * root reached without symlinks. The first bad entry fails the layer with a typed error naming
+ * it. On any failure the target holds a partial layer: the caller removes the snapshot (as
+ * {@link unpackLayer} does).
+ *
+ * @throws LAYER_INVALID_ENTRY, LAYER_UNSAFE_PATH, LAYER_HEADER_TOO_LARGE, LAYER_INVALID_TAR,
+ *   LAYER_UNSUPPORTED_COMPRESSION, DIGEST_MISMATCH, TOOL_FAILED
+ */
+export async function applyLayer(options: ApplyLayerOptions): Promise<ApplyResult> {
+  const target = applyTarget(options.mounts);
+  const logger = options.logger ?? silentLogger;
+  const source: AsyncIterable<Uint8Array> =
+    options.stream instanceof Readable ? options.stream : Readable.from(options.stream);
+  const { head, rest } = await sniffed(source);
+  const compression = decideCompression(head, options.mediaType, logger);
+
+  const blobHash = createHash('sha256');
+  let read = 0;
+  const applier = new Applier(target, logger);
+  const onProgress = options.onProgress;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      blobHash.update(chunk);
+      read += chunk.byteLength;
+      onProgress?.({ type: 'apply', read, entries: applier.entries });
+      cb(null, chunk);
+    },
+  });
+  const guard = new TarGuard();
+  applier.guard = guard;
+  const extract = tar.extract();
+  extract.on('entry', (header, stream, next) => {
+    applier.entry(header, stream).then(
+      () => next(),
+      (err: unknown) => next(err as Error),
+    );
+  });
+
+  try {
+    await pipeline(
+      Readable.from(rest),
+      counter,
+      createDecompressor(compression),
+      guard,
+      extract,
+      options.signal ? { signal: options.signal } : {},
+    );
+    applier.finish();
+  } catch (err) {
+    throw mapStreamError(err, compression);
+  } finally {
+    applier.dispose();
+  }
+
+  const result: ApplyResult = {
+    diffId: guard.digest(),
+    digest: `sha256:${blobHash.digest('hex')}`,
+    size: read,
+    uncompressedSize: guard.size,
+    compression,
+    entries: applier.entries,
+  };
+  if (options.diffId !== undefined && options.diffId !== result.diffId) {
+    throw new BerthError(
+      'DIGEST_MISMATCH',
+      `layer ${options.digest ?? options.diffId}: diffID mismatch (expected ${options.diffId}, got ${result.diffId})`,
+      { input: { field: 'rootfs.diff_ids' } },
+    );
+  }
+  if (options.digest !== undefined && options.digest !== result.digest) {
+    throw new BerthError(
+      'DIGEST_MISMATCH',
+      `layer ${options.digest}: digest mismatch (expected ${options.digest}, got ${result.digest})`,
+      { input: { field: 'digest' } },
+    );
+  }
+  if (options.sync !== false) await syncfs(target.root, options.signal);
+  return result;
+}
+
+function mapStreamError(err: unknown, compression: Compression): unknown {
+  if (isBerthError(err)) return err;
+  if (err instanceof Error && err.name === 'AbortError') return err;
+  const code = errnoOf(err);
+  if (code?.startsWith('Z_') || code === 'ERR_BUFFER_TOO_LARGE') return corrupt(compression, err);
+  if (err instanceof Error && /tar|header|unexpected end/i.test(err.message)) {
+    return new BerthError('LAYER_INVALID_TAR', `layer tar: ${err.message.toLowerCase()}`, {
+      input: { field: 'tar' },
+      cause: err,
+    });
+  }
+  return err;
+}
+
+interface DeferredTime {
+  path: string;
+  atime: Date;
+  mtime: Date;
+}
+
+/** tar-stream's header, with the fields this file reads. */
+type Header = tar.Header;
+
+/** Applies entries one by one; holds the per-layer state. */
+class Applier {
+  guard!: TarGuard;
+  entries = 0;
+  /** Relative paths known to be real directories inside the root (verified or created). */
+  private readonly dirs = new Set<string>(['']);
+  /** Paths this layer created (whiteouts and opaque markers act on lower layers only). */
+  private readonly created = new Set<string>();
+  private readonly dirTimes: DeferredTime[] = [];
+  /** The target was empty: nothing exists that this layer did not create (saves lstats). */
+  private readonly fresh: boolean;
+  private whiteoutBase: string | null = null;
+
+  constructor(
+    private readonly target: ApplyTarget,
+    private readonly logger: Logger,
+  ) {
+    this.fresh = readdirSync(target.root).length === 0;
+  }
+
+  private abs(rel: string): string {
+    return under(this.target.root, rel);
+  }
+
+  async entry(header: Header, stream: AsyncIterable<unknown>): Promise<void> {
+    const ordinal = this.entries++;
+    const raw = this.guard.takePax(ordinal);
+    const name = header.name;
+    try {
+      await this.apply(name, header, stream, raw);
+    } catch (err) {
+      if (isBerthError(err)) throw err;
+      throw entryError('LAYER_INVALID_ENTRY', name, `cannot apply: ${(err as Error).message}`, err);
+    }
+  }
+
+  private async apply(name: string, h: Header, stream: AsyncIterable<unknown>, raw: RawPax | undefined) {
+    const rel = cleanEntryPath(name);
+    const { parent, base } = splitPath(rel);
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      await drain(stream);
+      if (h.type !== 'file' && h.type !== 'contiguous-file') {
+        throw entryError('LAYER_INVALID_ENTRY', name, 'a whiteout must be a regular file');
+      }
+      this.ensureParents(rel, name);
+      if (base === OPAQUE_WHITEOUT) return this.opaque(parent, name);
+      if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) {
+        // aufs metadata (.wh..wh.plnk, .wh..wh.aufs): docker ignores it too
+        this.logger.debug('ignoring aufs metadata entry', { entry: name });
+        return;
+      }
+      const victim = base.slice(WHITEOUT_PREFIX.length);
+      if (victim === '' || victim === '.' || victim === '..') {
+        throw entryError('LAYER_INVALID_ENTRY', name, 'whiteout names nothing');
+      }
+      return this.whiteout(parent === '' ? victim : `${parent}/${victim}`, name);
+    }
+
+    const pax = (h.pax ?? undefined) as Record<string, string> | undefined;
+    const mode = (h.mode ?? 0o644) & 0o7777;
+    const uid = paxInt(pax?.uid) ?? h.uid ?? 0;
+    const gid = paxInt(pax?.gid) ?? h.gid ?? 0;
+    const mtime = paxTime(pax?.mtime) ?? h.mtime ?? new Date(0);
+    const atime = paxTime(pax?.atime) ?? mtime;
+    const xattrs = this.filterXattrs(raw, name);
+
+    if (rel === '') {
+      await drain(stream);
+      if (h.type !== 'directory')
+        throw entryError('LAYER_INVALID_ENTRY', name, 'the layer root must be a directory');
+      const root = this.target.root;
+      lchownSync(root, uid, gid);
+      chmodSync(root, mode);
+      for (const [k, v] of xattrs) lsetxattr(root, k, v);
+      this.dirTimes.push({ path: root, atime, mtime });
+      return;
+    }
+
+    this.ensureParents(rel, name);
+    const path = this.abs(rel);
+    const existing = this.fresh && !this.created.has(rel) ? null : lstatOrNull(path);
+    if (existing) {
+      if (h.type === 'directory' && existing.isDirectory()) {
+        await drain(stream);
+        lchownSync(path, uid, gid);
+        chmodSync(path, mode);
+        // a directory over a directory takes the new attributes only, as the overlay view does
+        const keep = new Set(xattrs.map(([k]) => k));
+        for (const k of lgetxattrs(path).keys()) {
+          if (!keep.has(k) && !k.startsWith(OVERLAY_XATTR_PREFIX)) lremovexattr(path, k);
+        }
+        for (const [k, v] of xattrs) lsetxattr(path, k, v);
+        this.dirTimes.push({ path, atime, mtime });
+        this.created.add(rel);
+        return;
+      }
+      this.removeExisting(rel, existing);
+    }
+
+    switch (h.type) {
+      case 'file':
+      case 'contiguous-file': {
+        const fd = openSync(
+          path,
+          constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+          0o600,
+        );
+        try {
+          for await (const chunk of stream) writeAll(fd, chunk as Buffer);
+          fchownSync(fd, uid, gid);
+          fchmodSync(fd, mode); // after chown, which clears setuid/setgid
+          for (const [k, v] of xattrs) lsetxattr(path, k, v); // after chown, which drops security.capability
+          futimesSync(fd, atime, mtime);
+        } finally {
+          closeSync(fd);
+        }
+        break;
+      }
+      case 'directory':
+        await drain(stream);
+        mkdirSync(path, 0o700);
+        lchownSync(path, uid, gid);
+        chmodSync(path, mode);
+        for (const [k, v] of xattrs) lsetxattr(path, k, v);
+        this.dirs.add(rel);
+        this.dirTimes.push({ path, atime, mtime });
+        break;
+      case 'symlink': {
+        await drain(stream);
+        const linkname = h.linkname ?? '';
+        if (linkname === '') throw entryError('LAYER_INVALID_ENTRY', name, 'symlink with an empty target');
+        if (linkname.includes('\0'))
+          throw entryError('LAYER_INVALID_ENTRY', name, 'symlink target contains NUL');
+        // the target is stored verbatim and never followed here
+        symlinkSync(linkname, path);
+        lchownSync(path, uid, gid);
+        for (const [k, v] of xattrs) lsetxattr(path, k, v);
+        lutimesSync(path, atime, mtime);
+        break;
+      }
+      case 'link': {
+        await drain(stream);
+        const targetRel = cleanLinkTarget(name, h.linkname ?? '');
+        this.checkParents(targetRel, name);
+        const st = lstatOrNull(this.abs(targetRel));
+        if (st === null) {
+          throw entryError(
+            'LAYER_INVALID_ENTRY',
+            name,
+            `hardlink target ${JSON.stringify(h.linkname)} does not exist in this layer`,
+          );
+        }
+        if (st.isDirectory()) throw entryError('LAYER_UNSAFE_PATH', name, 'hardlink to a directory');
+        if (isWhiteout(st)) throw entryError('LAYER_INVALID_ENTRY', name, 'hardlink to a whiteout');
+        // link(2) on Linux does not follow a symlink target: the link is to the symlink itself
+        linkSync(this.abs(targetRel), path);
+        break;
+      }
+      case 'character-device':
+      case 'block-device':
+      case 'fifo': {
+        await drain(stream);
+        const dir = this.abs(splitPath(rel).parent);
+        if (h.type === 'fifo') await mkfifo(dir, base, 0o600);
+        else
+          await mknod(
+            dir,
+            base,
+            h.type === 'character-device' ? 'c' : 'b',
+            h.devmajor ?? 0,
+            h.devminor ?? 0,
+            0o600,
+          );
+        lchownSync(path, uid, gid);
+        chmodSync(path, mode);
+        for (const [k, v] of xattrs) lsetxattr(path, k, v);
+        utimesSync(path, atime, mtime);
+        break;
+      }
+      default:
+        throw entryError('LAYER_INVALID_ENTRY', name, `unsupported entry type ${String(h.type)}`);
+    }
+    this.created.add(rel);
+  }
+
+  private filterXattrs(raw: RawPax | undefined, name: string): [string, Buffer][] {
+    if (!raw) return [];
+    const out: [string, Buffer][] = [];
+    for (const [k, v] of raw.xattrs) {
+      if (k.startsWith(OVERLAY_XATTR_PREFIX)) {
+        // overlay's own metadata (opaque, redirect, metacopy) would steer the kernel's lookup
+        throw entryError('LAYER_UNSAFE_PATH', name, `xattr ${k} is reserved for overlayfs`);
+      }
+      if (k === '' || k.includes('\0')) throw entryError('LAYER_INVALID_ENTRY', name, 'invalid xattr name');
+      out.push([k, v]);
+    }
+    return out;
+  }
+
+  /** Makes every parent of `rel` a real directory inside the root, creating missing ones. */
+  private ensureParents(rel: string, entry: string): void {
+    for (const dir of ancestors(rel)) {
+      if (this.dirs.has(dir)) continue;
+      const path = this.abs(dir);
+      const st = this.fresh && !this.created.has(dir) ? null : lstatOrNull(path);
+      if (st === null) {
+        this.implicitDir(dir, entry);
+      } else if (st.isSymbolicLink()) {
+        throw entryError(
+          'LAYER_UNSAFE_PATH',
+          entry,
+          `parent /${dir} is a symlink; refusing to write through it`,
+        );
+      } else if (!st.isDirectory()) {
+        throw entryError('LAYER_INVALID_ENTRY', entry, `parent /${dir} is not a directory`);
+      }
+      this.dirs.add(dir);
+    }
+  }
+
+  /** Checks, without creating anything, that every parent of `rel` is a real directory. */
+  private checkParents(rel: string, entry: string): void {
+    for (const dir of ancestors(rel)) {
+      if (this.dirs.has(dir)) continue;
+      const st = lstatOrNull(this.abs(dir));
+      if (st === null)
+        throw entryError('LAYER_INVALID_ENTRY', entry, `hardlink target parent /${dir} does not exist`);
+      if (!st.isDirectory()) {
+        throw entryError('LAYER_UNSAFE_PATH', entry, `hardlink target parent /${dir} is not a directory`);
+      }
+      this.dirs.add(dir);
+    }
+  }
+
+  /**
+   * A directory the layer needs but does not list. With overlay lowers it takes the lower
+   * directory's owner, mode, xattrs and times (so `tmp/x` alone does not turn /tmp 0755, as
+   * containerd's `WithParents` does); otherwise root 0755, as docker's MkdirAll.
+   */
+  private implicitDir(dir: string, entry: string): void {
+    const path = this.abs(dir);
+    const lower = this.target.lowers.length > 0 ? lowerDir(this.target.lowers, dir, entry) : null;
+    mkdirSync(path, 0o755);
+    this.created.add(dir);
+    if (lower) {
+      const lowerPath = this.target.lowers
+        .map((l) => `${l}/${dir}`)
+        .find((p) => lstatOrNull(p)?.isDirectory());
+      lchownSync(path, lower.uid, lower.gid);
+      chmodSync(path, lower.mode & 0o7777);
+      if (lowerPath) {
+        for (const [k, v] of lgetxattrs(lowerPath))
+          if (!k.startsWith(OVERLAY_XATTR_PREFIX)) lsetxattr(path, k, v);
+      }
+      this.dirTimes.push({ path, atime: lower.atime, mtime: lower.mtime });
+    }
+  }
+
+  private removeExisting(rel: string, st: Stats): void {
+    const path = this.abs(rel);
+    if (st.isDirectory()) {
+      rmSync(path, { recursive: true, force: true }); // does not follow symlinks inside
+      const prefix = `${rel}/`;
+      for (const d of this.dirs) if (d === rel || d.startsWith(prefix)) this.dirs.delete(d);
+    } else {
+      unlinkSync(path);
+    }
+  }
+
+  /** image-spec: `.wh.NAME` deletes NAME from the lower layers (never from this layer). */
+  private async whiteout(rel: string, entry: string): Promise<void> {
+    const path = this.abs(rel);
+    if (this.created.has(rel)) {
+      // this layer wrote NAME already: lower content must still be hidden under a directory
+      const st = lstatOrNull(path);
+      if (st?.isDirectory() && this.target.whiteouts === 'overlay')
+        lsetxattr(path, OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
+      return;
+    }
+    const st = this.fresh ? null : lstatOrNull(path);
+    if (this.target.whiteouts === 'delete') {
+      if (st) this.removeExisting(rel, st);
+      return;
+    }
+    if (st) this.removeExisting(rel, st);
+    await this.makeWhiteout(path, entry);
+    this.created.add(rel);
+  }
+
+  /**
+   * Creates an overlay whiteout (char 0:0, mode 0, root-owned). One mknod(1) per layer: every
+   * further whiteout is a hardlink of the first, as overlayfs itself shares its whiteout inode
+   * (Linux 5.8, `ovl_whiteout`), so a layer deleting thousands of files spawns one process.
+   */
+  private async makeWhiteout(path: string, entry: string): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (this.whiteoutBase === null) {
+        const name = `.berth-whiteout-${randomBytes(8).toString('hex')}`;
+        await mknod(this.target.root, name, 'c', 0, 0, 0);
+        this.whiteoutBase = this.abs(name);
+      }
+      try {
+        linkSync(this.whiteoutBase, path);
+        return;
+      } catch (err) {
+        if (errnoOf(err) !== 'EMLINK')
+          throw entryError('LAYER_INVALID_ENTRY', entry, 'cannot create whiteout', err);
+        unlinkSync(this.whiteoutBase);
+        this.whiteoutBase = null;
+      }
+    }
+  }
+
+  /** image-spec: `.wh..wh..opq` hides the lower layers' children of its directory. */
+  private opaque(dir: string, entry: string): void {
+    const path = this.abs(dir);
+    if (this.target.whiteouts === 'overlay') {
+      lsetxattr(path, OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
+      return;
+    }
+    for (const child of readdirSync(path)) {
+      const rel = dir === '' ? child : `${dir}/${child}`;
+      if (this.created.has(rel)) continue;
+      const st = lstatOrNull(this.abs(rel));
+      if (st) this.removeExisting(rel, st);
+    }
+    void entry;
+  }
+
+  /** Sets directory times last (creating entries changes them) and drops the whiteout base. */
+  finish(): void {
+    this.dispose();
+    for (let i = this.dirTimes.length - 1; i >= 0; i--) {
+      const t = this.dirTimes[i]!;
+      utimesSync(t.path, t.atime, t.mtime);
+    }
+  }
+
+  dispose(): void {
+    if (this.whiteoutBase !== null) {
+      try {
+        unlinkSync(this.whiteoutBase);
+      } catch {
+        // already gone with a removed snapshot
+      }
+      this.whiteoutBase = null;
+    }
+  }
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  let off = 0;
+  while (off < chunk.byteLength) off += writeSync(fd, chunk, off, chunk.byteLength - off);
+}
+
+async function drain(stream: AsyncIterable<unknown>): Promise<void> {
+  for await (const _ of stream) {
+    // entries other than files carry no data; tar-stream needs the stream consumed
+  }
+}
+
+function paxInt(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\d{1,10}$/.test(v)) return undefined;
+  return Number(v);
+}
+
+function paxTime(v: string | undefined): Date | undefined {
+  if (v === undefined || !/^-?\d{1,12}(\.\d+)?$/.test(v)) return undefined;
+  return new Date(Number(v) * 1000);
+}

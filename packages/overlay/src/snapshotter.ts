@@ -1,0 +1,376 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { BerthError, type Logger, type Mount, silentLogger } from '@berth/oci';
+import { snapshotError } from './errors.js';
+import {
+  type Metadata,
+  MetadataStore,
+  type SnapshotKind,
+  type SnapshotRecord,
+  type Usage,
+} from './metadata.js';
+import { runTool } from './tools.js';
+import { treeUsage } from './usage.js';
+
+/** How snapshots are stacked: overlayfs, or full copies where overlay cannot mount. */
+export type SnapshotterDriver = 'overlay' | 'copy';
+
+/** What {@link Snapshotter.stat} and {@link Snapshotter.walk} report. */
+export interface SnapshotInfo {
+  /** The key (active, view) or name (committed). */
+  name: string;
+  /** Kind. */
+  kind: SnapshotKind;
+  /** Parent's name, if any. */
+  parent?: string;
+  /** Labels given at prepare, view or commit. */
+  labels: Record<string, string>;
+  /** ISO creation time. */
+  created: string;
+  /** ISO time of the last change. */
+  updated: string;
+  /** The snapshot's own directory (`<root>/snapshots/<n>/fs`). */
+  dir: string;
+}
+
+/** Options of prepare, view and commit. */
+export interface SnapshotOptions {
+  /** Labels recorded with the snapshot. */
+  labels?: Record<string, string>;
+  /** Aborts the work (copying, usage). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A snapshotter (containerd's words, `core/snapshots/snapshotter.go`): it keeps filesystem
+ * snapshots, each a directory, stacked on a parent.
+ *
+ * Terms: a **key** names an *active* snapshot (writable, from {@link prepare}) or a *view*
+ * (read-only, from {@link view}); a **name** names a *committed* snapshot (immutable, from
+ * {@link commit}). Keys and names share one namespace. Only committed snapshots can be parents.
+ *
+ * Lifecycle: `prepare(key, parent)` → mount the returned `Mount[]` and write (or apply a layer
+ * into it) → `commit(name, key)` (the active snapshot becomes the committed `name`, `key` is
+ * gone) → eventually `remove(name)`. A container root is `prepare(containerKey, imageChainId)`,
+ * removed with the container. `view(key, parent)` gives a read-only root; `remove(key)` ends it.
+ * Layers are unpacked as `prepare` → `applyLayer` → `commit(chainId)` ({@link unpackLayer}).
+ *
+ * The snapshotter returns mounts as data and never mounts itself ({@link mountAll} does).
+ */
+export interface Snapshotter {
+  /** The snapshotter's root directory. */
+  readonly root: string;
+  /** The driver in use. */
+  readonly driver: SnapshotterDriver;
+  /**
+   * Creates an active snapshot `key` on top of the committed `parent` (or empty) and returns
+   * its mounts: overlay of the parent chain with an upper and work dir (overlay driver), or a
+   * writable bind of a full copy of the parent (copy driver).
+   * @throws SNAPSHOT_EXISTS, SNAPSHOT_NOT_FOUND (parent), SNAPSHOT_INVALID_STATE (parent not committed)
+   */
+  prepare(key: string, parent?: string, options?: SnapshotOptions): Promise<Mount[]>;
+  /**
+   * Creates a read-only view `key` of the committed `parent` and returns its mounts.
+   * @throws SNAPSHOT_EXISTS, SNAPSHOT_NOT_FOUND, SNAPSHOT_INVALID_STATE
+   */
+  view(key: string, parent?: string, options?: SnapshotOptions): Promise<Mount[]>;
+  /**
+   * The mounts of an active snapshot or view.
+   * @throws SNAPSHOT_NOT_FOUND, SNAPSHOT_INVALID_STATE (a committed snapshot has no mounts)
+   */
+  mounts(key: string): Promise<Mount[]>;
+  /**
+   * Turns the active snapshot `key` into the committed snapshot `name` and records its usage.
+   * @throws SNAPSHOT_NOT_FOUND, SNAPSHOT_EXISTS (name), SNAPSHOT_INVALID_STATE (not active)
+   */
+  commit(name: string, key: string, options?: SnapshotOptions): Promise<void>;
+  /**
+   * Removes a snapshot of any kind and its directory. Unmount it first.
+   * @throws SNAPSHOT_NOT_FOUND, SNAPSHOT_HAS_CHILDREN
+   */
+  remove(key: string): Promise<void>;
+  /**
+   * Information about a snapshot.
+   * @throws SNAPSHOT_NOT_FOUND
+   */
+  stat(key: string): Promise<SnapshotInfo>;
+  /**
+   * Disk use of the snapshot's own directory (bytes on disk and inodes); measured at commit for
+   * committed snapshots, live for the others.
+   * @throws SNAPSHOT_NOT_FOUND
+   */
+  usage(key: string, options?: { signal?: AbortSignal }): Promise<Usage>;
+  /** Every snapshot, ordered by key. */
+  walk(): Promise<SnapshotInfo[]>;
+  /** Removes snapshot directories no metadata names (left by a crash); returns how many. */
+  cleanup(): Promise<number>;
+}
+
+/** Options of {@link createSnapshotter}. */
+export interface CreateSnapshotterOptions {
+  /**
+   * The snapshotter's directory (berth uses `/var/lib/berth/snapshots`): it holds
+   * `snapshots/<n>/{fs,work}`, `metadata.json` and its lock. Absolute, without `,` or `:`
+   * (overlay's option separators).
+   */
+  root: string;
+  /** `overlay` (default) or `copy`, for filesystems where overlay cannot mount. */
+  driver?: SnapshotterDriver;
+  /** Structured logger. */
+  logger?: Logger;
+}
+
+/**
+ * Creates a {@link Snapshotter}. Directories are created on first use.
+ * @throws SNAPSHOT_INVALID_ROOT
+ */
+export function createSnapshotter(options: CreateSnapshotterOptions): Snapshotter {
+  const root = options.root.replace(/\/+$/, '');
+  if (!isAbsolute(root) || /[,:\0]/.test(root)) {
+    throw new BerthError(
+      'SNAPSHOT_INVALID_ROOT',
+      `snapshotter root ${JSON.stringify(options.root)}: must be an absolute path without ',' or ':'`,
+      { input: { field: 'root' } },
+    );
+  }
+  return new DirSnapshotter(root, options.driver ?? 'overlay', options.logger ?? silentLogger);
+}
+
+/**
+ * The mounts of a snapshot, as data (pure; unit-tested).
+ * @param driver - the driver
+ * @param kind - active (writable) or view
+ * @param own - the snapshot's own `fs` dir, and `work` dir
+ * @param parents - the parent chain's `fs` dirs, nearest first
+ */
+export function snapshotMounts(
+  driver: SnapshotterDriver,
+  kind: 'active' | 'view',
+  own: { fs: string; work: string },
+  parents: readonly string[],
+): Mount[] {
+  const ro = kind === 'view';
+  if (driver === 'copy') {
+    // a view shares the committed parent's full tree read-only; an active snapshot is a copy
+    const source = ro && parents[0] !== undefined ? parents[0] : own.fs;
+    return [{ type: 'bind', source, options: ['rbind', ro ? 'ro' : 'rw'] }];
+  }
+  if (parents.length === 0) return [{ type: 'bind', source: own.fs, options: ['rbind', ro ? 'ro' : 'rw'] }];
+  if (ro && parents.length === 1) return [{ type: 'bind', source: parents[0]!, options: ['rbind', 'ro'] }];
+  if (ro) {
+    // overlay needs two lowers without an upper dir
+    return [{ type: 'overlay', source: 'overlay', options: ['ro', `lowerdir=${parents.join(':')}`] }];
+  }
+  // index=off: the same lowers are shared by many mounts; redirect_dir=off: renamed
+  // directories are copied up, so diffs need only whiteouts and opaque dirs
+  return [
+    {
+      type: 'overlay',
+      source: 'overlay',
+      options: [
+        'index=off',
+        'redirect_dir=off',
+        `lowerdir=${parents.join(':')}`,
+        `upperdir=${own.fs}`,
+        `workdir=${own.work}`,
+      ],
+    },
+  ];
+}
+
+const checkKey = (key: string, what: string): void => {
+  if (typeof key !== 'string' || key === '' || key.includes('\0') || key.length > 4096) {
+    throw new BerthError('SNAPSHOT_INVALID_STATE', `snapshot ${what} ${JSON.stringify(key)}: invalid`, {
+      input: { ref: String(key) },
+    });
+  }
+};
+
+class DirSnapshotter implements Snapshotter {
+  private readonly meta: MetadataStore;
+
+  constructor(
+    readonly root: string,
+    readonly driver: SnapshotterDriver,
+    private readonly logger: Logger,
+  ) {
+    this.meta = new MetadataStore(root);
+  }
+
+  private dirOf(id: number): { base: string; fs: string; work: string } {
+    const base = `${this.root}/snapshots/${id}`;
+    return { base, fs: `${base}/fs`, work: `${base}/work` };
+  }
+
+  private get(m: Metadata, key: string): SnapshotRecord {
+    const r = m.snapshots.get(key);
+    if (!r) throw snapshotError('SNAPSHOT_NOT_FOUND', key, 'not found');
+    return r;
+  }
+
+  private chain(m: Metadata, parent: string | undefined): string[] {
+    const out: string[] = [];
+    const seen = new Set<string>();
+    for (let p = parent; p !== undefined; p = m.snapshots.get(p)?.parent) {
+      if (seen.has(p)) throw snapshotError('SNAPSHOT_METADATA_CORRUPT', p, 'parent cycle');
+      seen.add(p);
+      out.push(this.dirOf(this.get(m, p).id).fs);
+    }
+    return out;
+  }
+
+  private info(name: string, r: SnapshotRecord): SnapshotInfo {
+    return {
+      name,
+      kind: r.kind,
+      ...(r.parent === undefined ? {} : { parent: r.parent }),
+      labels: { ...r.labels },
+      created: r.created,
+      updated: r.updated,
+      dir: this.dirOf(r.id).fs,
+    };
+  }
+
+  private async create(
+    kind: 'active' | 'view',
+    key: string,
+    parent: string | undefined,
+    options: SnapshotOptions,
+  ) {
+    checkKey(key, 'key');
+    const { rec, parents } = await this.meta.update(async (m) => {
+      if (m.snapshots.has(key)) throw snapshotError('SNAPSHOT_EXISTS', key, 'already exists');
+      if (parent !== undefined) {
+        const p = this.get(m, parent);
+        if (p.kind !== 'committed') {
+          throw snapshotError(
+            'SNAPSHOT_INVALID_STATE',
+            parent,
+            `is ${p.kind}; only committed snapshots can be parents`,
+          );
+        }
+      }
+      const now = new Date().toISOString();
+      const rec: SnapshotRecord = {
+        id: m.nextId++,
+        kind,
+        ...(parent === undefined ? {} : { parent }),
+        labels: { ...options.labels },
+        created: now,
+        updated: now,
+      };
+      const dirs = this.dirOf(rec.id);
+      await rm(dirs.base, { recursive: true, force: true }); // a leftover of a crash
+      await mkdir(dirs.fs, { recursive: true, mode: 0o755 });
+      if (this.driver === 'overlay' && kind === 'active') await mkdir(dirs.work, { mode: 0o700 });
+      m.snapshots.set(key, rec);
+      return { value: { rec, parents: this.chain(m, parent) }, write: true };
+    });
+    const dirs = this.dirOf(rec.id);
+    if (this.driver === 'copy' && kind === 'active' && parents[0] !== undefined) {
+      try {
+        // one cp(1) per snapshot keeps owners, modes, xattrs, hardlinks, devices and times
+        // (reflinks where the filesystem has them)
+        await runTool('cp', ['-a', '--reflink=auto', '--', `${parents[0]}/.`, `${dirs.fs}/`], {
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } catch (err) {
+        await this.remove(key).catch(() => undefined);
+        throw err;
+      }
+    }
+    this.logger.debug('snapshot created', { key, kind, parent, id: rec.id });
+    return snapshotMounts(this.driver, kind, dirs, parents);
+  }
+
+  prepare(key: string, parent?: string, options: SnapshotOptions = {}): Promise<Mount[]> {
+    return this.create('active', key, parent, options);
+  }
+
+  view(key: string, parent?: string, options: SnapshotOptions = {}): Promise<Mount[]> {
+    return this.create('view', key, parent, options);
+  }
+
+  async mounts(key: string): Promise<Mount[]> {
+    const m = await this.meta.read();
+    const r = this.get(m, key);
+    if (r.kind === 'committed')
+      throw snapshotError('SNAPSHOT_INVALID_STATE', key, 'is committed; it has no mounts');
+    return snapshotMounts(this.driver, r.kind, this.dirOf(r.id), this.chain(m, r.parent));
+  }
+
+  async commit(name: string, key: string, options: SnapshotOptions = {}): Promise<void> {
+    checkKey(name, 'name');
+    const before = this.get(await this.meta.read(), key);
+    if (before.kind !== 'active')
+      throw snapshotError('SNAPSHOT_INVALID_STATE', key, `is ${before.kind}; only active snapshots commit`);
+    const dirs = this.dirOf(before.id);
+    await rm(dirs.work, { recursive: true, force: true });
+    const usage = await treeUsage(dirs.fs, options.signal);
+    await this.meta.update(async (m) => {
+      const r = this.get(m, key);
+      if (r.kind !== 'active' || r.id !== before.id)
+        throw snapshotError('SNAPSHOT_INVALID_STATE', key, 'changed while committing');
+      if (m.snapshots.has(name)) throw snapshotError('SNAPSHOT_EXISTS', name, 'already exists');
+      m.snapshots.delete(key);
+      m.snapshots.set(name, {
+        ...r,
+        kind: 'committed',
+        labels: { ...r.labels, ...options.labels },
+        updated: new Date().toISOString(),
+        usage,
+      });
+      return { value: undefined, write: true };
+    });
+  }
+
+  async remove(key: string): Promise<void> {
+    const id = await this.meta.update(async (m) => {
+      const r = this.get(m, key);
+      for (const [child, c] of m.snapshots) {
+        if (c.parent === key)
+          throw snapshotError('SNAPSHOT_HAS_CHILDREN', key, `is the parent of ${JSON.stringify(child)}`);
+      }
+      m.snapshots.delete(key);
+      return { value: r.id, write: true };
+    });
+    // metadata first: a crash here leaves an orphan directory for cleanup(), never a record
+    // pointing at a half-removed tree
+    await rm(this.dirOf(id).base, { recursive: true, force: true });
+  }
+
+  async stat(key: string): Promise<SnapshotInfo> {
+    const m = await this.meta.read();
+    return this.info(key, this.get(m, key));
+  }
+
+  async usage(key: string, options: { signal?: AbortSignal } = {}): Promise<Usage> {
+    const r = this.get(await this.meta.read(), key);
+    if (r.kind === 'committed' && r.usage) return { ...r.usage };
+    return treeUsage(this.dirOf(r.id).fs, options.signal);
+  }
+
+  async walk(): Promise<SnapshotInfo[]> {
+    const m = await this.meta.read();
+    return [...m.snapshots].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, r]) => this.info(k, r));
+  }
+
+  async cleanup(): Promise<number> {
+    return this.meta.update(async (m) => {
+      const ids = new Set([...m.snapshots.values()].map((r) => String(r.id)));
+      let names: string[] = [];
+      try {
+        names = await readdir(`${this.root}/snapshots`);
+      } catch {
+        return { value: 0, write: false };
+      }
+      let n = 0;
+      for (const name of names) {
+        if (ids.has(name)) continue;
+        await rm(`${this.root}/snapshots/${name}`, { recursive: true, force: true });
+        n++;
+      }
+      return { value: n, write: false };
+    });
+  }
+}
