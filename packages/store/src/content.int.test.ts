@@ -2,19 +2,10 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Descriptor, digestOf, isBerthError } from '@berth/oci';
-import { contentSinkSuite } from '@berth/oci/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ContentStore, createContentStore } from './content.js';
 
-contentSinkSuite('@berth/store content store', async () => {
-  const root = await mkdtemp(join(tmpdir(), `berth-t${process.pid}-`));
-  const path = join(root, 'content');
-  return {
-    sink: await createContentStore({ path }),
-    reopen: () => createContentStore({ path }),
-    cleanup: () => rm(root, { recursive: true, force: true }),
-  };
-});
+// The ContentSink conformance suite runs against createStore (with tag) in store.int.test.ts.
 
 function blob(text: string): { bytes: Buffer; desc: Descriptor } {
   const bytes = Buffer.from(text);

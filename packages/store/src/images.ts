@@ -26,6 +26,8 @@ import {
   hostPlatform,
   type Index,
   isBerthError,
+  isIndexType,
+  isManifestType,
   type Logger,
   MediaType,
   type Platform,
@@ -223,6 +225,11 @@ function normalizeName(name: string): { ref: Reference; full: string } {
   return { ref, full };
 }
 
+/** Entries that are images (a manifest or an index); other named content is skipped. */
+function isImage(d: Descriptor): boolean {
+  return isManifestType(d.mediaType) || isIndexType(d.mediaType);
+}
+
 function isDigestName(name: string): boolean {
   return name.includes('@');
 }
@@ -398,6 +405,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
     const byId = new Map<string, Image>();
     const idOf = new Map<string, Digest>();
     for (const d of index.manifests) {
+      if (!isImage(d)) continue;
       let rec = records[d.digest] ?? missing[d.digest];
       if (rec === undefined) {
         try {
@@ -563,8 +571,18 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
     const names = [full];
     if (o.repoDigest === true && ref.digest === undefined)
       names.push(`${referenceName(ref)}@${target.digest}`);
-    // Resolve before locking: checks the target is a usable image whose blobs are present.
-    const rec = await record(target, o);
+    if ((await content.info(target.digest, o)) === undefined) {
+      throw new BerthError(
+        StoreErrorCode.BLOB_NOT_FOUND,
+        `tag ${full}: content ${target.digest}: not found`,
+        {
+          input: { ref: name },
+        },
+      );
+    }
+    // Resolve an image before locking: checks it is usable and its blobs are present. Other
+    // content (an artifact) may be named too, as in any OCI layout, but is not an image.
+    const rec = isImage(target) ? await record(target, o) : undefined;
     await withLock(
       lockPath,
       async () => {
@@ -580,7 +598,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
         });
         manifests.push(...names.map((n) => entry(target, n)));
         manifests = keepOrphans(manifests, replaced);
-        await mergeRecords({ [target.digest]: rec }, undefined, o.signal);
+        if (rec !== undefined) await mergeRecords({ [target.digest]: rec }, undefined, o.signal);
         await writeIndex(manifests, o.signal);
       },
       o,
