@@ -134,9 +134,9 @@ export class Authenticator {
 
   /** Credentials for `registry`, looked up once per client. */
   credentials(registry: string, signal?: AbortSignal): Promise<Credentials | undefined> {
-    if (this.#credentials === undefined) return Promise.resolve(undefined);
     let p = this.#creds.get(registry);
     if (p === undefined) {
+      if (this.#credentials === undefined) return Promise.resolve(undefined);
       p = this.#credentials(registry, signal ? { signal } : {});
       this.#creds.set(registry, p);
       p.catch(() => this.#creds.delete(registry));

@@ -286,6 +286,7 @@ class Pusher {
         }
         location = this.#location(res, context);
         await discard(res);
+        this.#session.logger.debug('uploaded chunk', { digest: desc.digest, start, end });
       }
       const url = new URL(location);
       url.searchParams.set('digest', desc.digest);

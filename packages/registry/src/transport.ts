@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import { type Logger, silentLogger } from '@berth/oci';
 import { Agent, type Dispatcher } from 'undici';
 import { errnoCode, networkError, RegistryError, type RegistryErrorContext } from './errors.js';
@@ -194,7 +194,8 @@ export class Transport {
       options.ca === undefined ? [] : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
     this.#agent = new Agent({
       connect: {
-        ca: [...rootCertificates, ...systemCAs(), ...extra],
+        // One secure context for every connection: parsing a few hundred CAs per handshake is slow.
+        secureContext: createSecureContext({ ca: [...rootCertificates, ...systemCAs(), ...extra] }),
         timeout: options.connectTimeoutMs ?? 30_000,
       },
       headersTimeout: options.idleTimeoutMs ?? 60_000,
