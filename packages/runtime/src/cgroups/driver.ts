@@ -1,0 +1,50 @@
+/** The facade: detect the host's cgroup layout and return the matching driver. */
+import { readFile } from 'node:fs/promises';
+import type { Logger } from '@berth/oci';
+import { BerthError } from '@berth/oci';
+import { hasControl } from './files.js';
+import { detectCgroupHost } from './mountinfo.js';
+import type { CgroupDriver } from './types.js';
+import { createCgroupV1Driver } from './v1/driver.js';
+import { createCgroupV2Driver } from './v2/driver.js';
+
+/** Options of {@link createCgroupDriver}. */
+export interface CreateCgroupDriverOptions {
+  /** mountinfo text; default: /proc/self/mountinfo. */
+  mountinfo?: string;
+  logger?: Logger;
+  signal?: AbortSignal;
+}
+
+/**
+ * Detects the host (pure v2, v1 or hybrid) and returns its driver: v1 for v1 and hybrid hosts,
+ * v2 when a cgroup2 mount with cgroup.controllers is all there is.
+ *
+ * @example
+ * ```ts
+ * const cg = await createCgroupDriver();
+ * await cg.create('/berth/web', { memory: { limit: 64 * 1024 * 1024 } });
+ * ```
+ * @throws BerthError CGROUPS_UNAVAILABLE
+ */
+export async function createCgroupDriver(opts: CreateCgroupDriverOptions = {}): Promise<CgroupDriver> {
+  const text =
+    opts.mountinfo ??
+    (await readFile('/proc/self/mountinfo', {
+      encoding: 'utf8',
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    }));
+  const host = detectCgroupHost(text);
+  const logger = opts.logger ? { logger: opts.logger } : {};
+  if (host.version === 1)
+    return createCgroupV1Driver({
+      hierarchies: host.hierarchies,
+      ...(host.unified ? { unified: host.unified } : {}),
+      ...logger,
+    });
+  if (!(await hasControl(host.root, 'cgroup.controllers')))
+    throw new BerthError('CGROUPS_UNAVAILABLE', `cgroup2 mount ${host.root}: has no cgroup.controllers`, {
+      input: { field: 'mountinfo' },
+    });
+  return createCgroupV2Driver({ root: host.root, ...logger });
+}
