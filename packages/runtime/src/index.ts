@@ -1,4 +1,36 @@
 export {
+  DOCKER_CPU_PERIOD,
+  DOCKER_MIN_MEMORY,
+  type DockerResourceOptions,
+  dockerResources,
+} from './cgroups/docker.js';
+export { type CreateCgroupDriverOptions, createCgroupDriver } from './cgroups/driver.js';
+export {
+  type CgroupHost,
+  detectCgroupHost,
+  type MountinfoEntry,
+  parseMountinfo,
+  V1_CONTROLLERS,
+  type V1Hierarchy,
+} from './cgroups/mountinfo.js';
+export { containerCgroupPath, DEFAULT_CGROUP_PARENT, validateCgroupPath } from './cgroups/path.js';
+export {
+  type BlkioEntry,
+  type CgroupApplyReport,
+  type CgroupDriver,
+  CgroupErrorCode,
+  type CgroupStats,
+  type CgroupWaitOptions,
+  type CgroupWarning,
+  type CgroupWarningCode,
+  type FreezerState,
+  type OomEvents,
+} from './cgroups/types.js';
+export { type CgroupV1DriverOptions, createCgroupV1Driver } from './cgroups/v1/driver.js';
+export { cpuMax, sharesToWeight } from './cgroups/v2/cpu.js';
+export { type CgroupV2DriverOptions, createCgroupV2Driver } from './cgroups/v2/driver.js';
+export { swapOnly } from './cgroups/v2/memory.js';
+export {
   CAPABILITY_BITS,
   type CapabilitySets,
   decodeField,
@@ -27,6 +59,7 @@ export {
   type ContainerStatus,
   type CreateOptions,
   createRuntime,
+  type ExitResult,
   type Runtime,
   RuntimeErrorCode,
   type RuntimeOptions,

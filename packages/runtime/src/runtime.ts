@@ -13,6 +13,8 @@ import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError, isBerthError, type Logger, type Spec } from '@berth/oci';
+import { containerCgroupPath } from './cgroups/path.js';
+import type { CgroupDriver, CgroupStats } from './cgroups/types.js';
 import { writeFileAtomic } from './fs-util.js';
 import { encodeLaunch, type LaunchDescription, launchFromSpec } from './launch-spec.js';
 import { locateShim } from './locate-shim.js';
@@ -44,8 +46,14 @@ export const RuntimeErrorCode = {
 /** Union of {@link RuntimeErrorCode} values. */
 export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];
 
-/** Where a container is in its lifecycle. */
-export type ContainerStatus = 'created' | 'running' | 'stopped';
+/** Where a container is in its lifecycle (`paused`: running, its cgroup frozen). */
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped';
+
+/** A container's exit: the shim's record plus what its cgroup saw. */
+export interface ExitResult extends ExitRecord {
+  /** The OOM killer killed a process of the container (docker's `State.OOMKilled`). */
+  oomKilled: boolean;
+}
 
 /** A container's state, as {@link Runtime.state} reports it. */
 export interface ContainerState {
@@ -62,7 +70,9 @@ export interface ContainerState {
   logPath?: string;
   createdAt: string;
   /** Set once stopped, when the shim recorded the exit. */
-  exit?: ExitRecord;
+  exit?: ExitResult;
+  /** The container's cgroup path, when the runtime has a cgroup driver. */
+  cgroupPath?: string;
 }
 
 /** Options of {@link createRuntime}. */
@@ -74,6 +84,12 @@ export interface RuntimeOptions {
   /** Passed to {@link locateShim}: an explicit path ($BERTH_SHIM) and a PATH string. */
   shimSearch?: { shim?: string; searchPath?: string };
   logger?: Logger;
+  /**
+   * Puts each container in a cgroup (`linux.cgroupsPath`, else `/berth/<id>`) with the spec's
+   * `linux.resources`, before its process runs; see {@link createCgroupDriver}. Without it,
+   * containers stay in the caller's cgroup and pause/stats are unavailable.
+   */
+  cgroups?: CgroupDriver;
 }
 
 /** Options of {@link Runtime.create}. */
@@ -115,10 +131,25 @@ export interface Runtime {
    */
   kill(id: string, signal?: NodeJS.Signals | number): Promise<void>;
   /**
-   * Resolves when the container has exited, with its exit record.
+   * Resolves when the container has exited, with its exit record and whether it was OOM-killed.
    * @throws BerthError CONTAINER_NOT_FOUND, SHIM_DIED
    */
-  wait(id: string, opts?: { signal?: AbortSignal }): Promise<ExitRecord>;
+  wait(id: string, opts?: { signal?: AbortSignal }): Promise<ExitResult>;
+  /**
+   * Freezes every process of a running container (docker pause).
+   * @throws BerthError CONTAINER_NOT_FOUND, CONTAINER_NOT_RUNNING, CGROUP_UNSUPPORTED
+   */
+  pause(id: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Thaws a paused container (docker unpause).
+   * @throws BerthError CONTAINER_NOT_FOUND, CONTAINER_NOT_RUNNING, CGROUP_UNSUPPORTED
+   */
+  resume(id: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Resource usage from the container's cgroup (docker stats).
+   * @throws BerthError CONTAINER_NOT_FOUND, CGROUP_UNSUPPORTED, CGROUP_NOT_FOUND
+   */
+  stats(id: string): Promise<CgroupStats>;
   /** @throws BerthError CONTAINER_NOT_FOUND */
   state(id: string): Promise<ContainerState>;
   /**
@@ -137,6 +168,7 @@ interface StateRecord {
   started: boolean;
   createdAt: string;
   logPath?: string;
+  cgroupPath?: string;
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -324,6 +356,7 @@ class ShimRuntime implements Runtime {
       throw new BerthError('BUNDLE_INVALID', `bundle ${bundle}: config.json: no process`, {
         input: { field: 'process' },
       });
+    const cgroupPath = this.opts.cgroups ? containerCgroupPath(id, spec) : undefined;
     const stdio = opts.stdio ?? 'log';
     const logPath = stdio === 'log' ? join(dir, `${id}-json.log`) : undefined;
     const desc: LaunchDescription = launchFromSpec(spec, {
@@ -353,9 +386,22 @@ class ShimRuntime implements Runtime {
         });
       throw err;
     }
+    const cg = this.opts.cgroups;
+    const launchOpts: CreateOptions = !(cg && cgroupPath)
+      ? opts
+      : {
+          ...opts,
+          onCreated: async (info) => {
+            // resources first, then the pid: the process never runs unconstrained
+            await cg.create(cgroupPath, spec.linux?.resources, opts.signal ? { signal: opts.signal } : {});
+            await cg.addProcess(cgroupPath, info.pid);
+            await opts.onCreated?.(info);
+          },
+        };
     try {
-      return await this.launch(id, dir, bundle, text, shim, stdio, logPath, opts);
+      return await this.launch(id, dir, bundle, text, shim, stdio, logPath, launchOpts, cgroupPath);
     } catch (err) {
+      if (cg && cgroupPath) await cg.destroy(cgroupPath, { force: true }).catch(() => {});
       await rm(dir, { recursive: true, force: true, maxRetries: 5 });
       throw err;
     }
@@ -370,6 +416,7 @@ class ShimRuntime implements Runtime {
     stdio: 'log' | 'null' | 'inherit',
     logPath: string | undefined,
     opts: CreateOptions,
+    cgroupPath: string | undefined,
   ): Promise<ContainerState> {
     const launchPath = join(dir, 'launch');
     await writeFileAtomic(launchPath, text);
@@ -430,6 +477,7 @@ class ShimRuntime implements Runtime {
         started: false,
         createdAt: new Date().toISOString(),
         ...(logPath ? { logPath } : {}),
+        ...(cgroupPath ? { cgroupPath } : {}),
       };
       await writeFileAtomic(join(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
       this.opts.logger?.debug('container created', { id, pid, shimPid });
@@ -445,7 +493,7 @@ class ShimRuntime implements Runtime {
   private toState(
     rec: StateRecord,
     dir: string,
-    exit: ExitRecord | undefined,
+    exit: ExitResult | undefined,
     status: ContainerStatus,
   ): ContainerState {
     return {
@@ -458,7 +506,46 @@ class ShimRuntime implements Runtime {
       createdAt: rec.createdAt,
       ...(rec.logPath ? { logPath: rec.logPath } : {}),
       ...(exit ? { exit } : {}),
+      ...(rec.cgroupPath ? { cgroupPath: rec.cgroupPath } : {}),
     };
+  }
+
+  /** The exit record with the cgroup's OOM verdict; read before delete removes the cgroup. */
+  private async exitResult(rec: StateRecord, exit: ExitRecord): Promise<ExitResult> {
+    const cg = this.opts.cgroups;
+    if (!cg || !rec.cgroupPath) return { ...exit, oomKilled: false };
+    const oom = await cg.oomEvents(rec.cgroupPath).catch(() => undefined);
+    return { ...exit, oomKilled: (oom?.oomKill ?? 0) > 0 };
+  }
+
+  private cgroupOf(rec: StateRecord): { cg: CgroupDriver; path: string } {
+    if (!this.opts.cgroups || !rec.cgroupPath)
+      throw new BerthError(
+        'CGROUP_UNSUPPORTED',
+        `container ${rec.id}: has no cgroup (the runtime has no cgroup driver)`,
+      );
+    return { cg: this.opts.cgroups, path: rec.cgroupPath };
+  }
+
+  async pause(id: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const st = await this.state(id);
+    if (st.status !== 'running')
+      throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id}: is ${st.status}, not running`);
+    const { cg, path } = this.cgroupOf(await this.record(id));
+    await cg.freeze(path, opts);
+  }
+
+  async resume(id: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    const st = await this.state(id);
+    if (st.status !== 'paused')
+      throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id}: is ${st.status}, not paused`);
+    const { cg, path } = this.cgroupOf(await this.record(id));
+    await cg.thaw(path, opts);
+  }
+
+  async stats(id: string): Promise<CgroupStats> {
+    const { cg, path } = this.cgroupOf(await this.record(id));
+    return cg.stats(path);
   }
 
   async start(id: string, opts: { signal?: AbortSignal } = {}): Promise<ContainerState> {
@@ -500,12 +587,12 @@ class ShimRuntime implements Runtime {
     );
   }
 
-  async wait(id: string, opts: { signal?: AbortSignal } = {}): Promise<ExitRecord> {
+  async wait(id: string, opts: { signal?: AbortSignal } = {}): Promise<ExitResult> {
     const rec = await this.record(id);
     for (;;) {
       opts.signal?.throwIfAborted();
       const exit = await this.exitRecord(id);
-      if (exit) return exit;
+      if (exit) return this.exitResult(rec, exit);
       let reply: ControlReply | undefined;
       try {
         reply = await control(join(this.dir(id), 'control.sock'), 'wait', opts.signal);
@@ -515,7 +602,7 @@ class ShimRuntime implements Runtime {
       }
       if (reply?.type === 'exited') continue;
       const after = await this.exitRecord(id);
-      if (after) return after;
+      if (after) return this.exitResult(rec, after);
       if (!alive(rec.shimPid))
         throw new BerthError(
           'SHIM_DIED',
@@ -530,9 +617,13 @@ class ShimRuntime implements Runtime {
     const rec = await this.record(id);
     const dir = this.dir(id);
     const exit = await this.exitRecord(id);
-    if (exit) return this.toState(rec, dir, exit, 'stopped');
+    if (exit) return this.toState(rec, dir, await this.exitResult(rec, exit), 'stopped');
     const live = alive(rec.shimPid);
     if (!live) return this.toState(rec, dir, undefined, 'stopped');
+    if (rec.started && rec.cgroupPath && this.opts.cgroups) {
+      const fz = await this.opts.cgroups.freezerState(rec.cgroupPath).catch(() => 'thawed');
+      if (fz !== 'thawed') return this.toState(rec, dir, undefined, 'paused');
+    }
     return this.toState(rec, dir, undefined, rec.started ? 'running' : 'created');
   }
 
@@ -541,11 +632,18 @@ class ShimRuntime implements Runtime {
     if (st.status !== 'stopped') {
       if (!opts.force)
         throw new BerthError('CONTAINER_RUNNING', `container ${id}: is ${st.status}; stop it or force`);
+      // a frozen process cannot die: thaw it first
+      if (st.status === 'paused' && st.cgroupPath) await this.opts.cgroups?.thaw(st.cgroupPath, opts);
       await this.kill(id, 'SIGKILL').catch((err) => {
         if (!isBerthError(err, 'CONTAINER_NOT_RUNNING')) throw err;
       });
       await this.wait(id, opts.signal ? { signal: opts.signal } : {});
     }
+    if (st.cgroupPath && this.opts.cgroups)
+      await this.opts.cgroups.destroy(st.cgroupPath, {
+        ...(opts.force ? { force: true } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
     await rm(st.dir, { recursive: true, force: true });
   }
 }
