@@ -81,7 +81,10 @@ export function parseChallenges(value: string): Challenge[] {
         if (i >= s.length) return out; // unterminated quote
         i++;
       } else {
-        v = tokenAt();
+        // Unquoted: RFC 7235 says token, but registries send URLs unquoted too; take up to , or space.
+        const m = /^[^,\s"]{0,4096}/.exec(s.slice(i, i + 4096));
+        v = m?.[0] ?? '';
+        i += v.length;
       }
       challenge.params[name.toLowerCase()] = v;
     }
