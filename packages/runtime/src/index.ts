@@ -65,6 +65,35 @@ export {
   type RuntimeOptions,
 } from './runtime.js';
 export {
+  AUDIT_ARCH,
+  BPF_MAXINSNS,
+  type CompileSeccompOptions,
+  compileSeccomp,
+  encodeSockFilters,
+  SECCOMP_RET,
+  type SeccompProgram,
+  type SockFilter,
+  syscallNumber,
+  X32_SYSCALL_BIT,
+} from './seccomp/compile.js';
+export { runSeccompFilter, type SeccompData, SeccompFilterErrorCode } from './seccomp/interpret.js';
+export {
+  defaultSeccomp,
+  defaultSeccompProfile,
+  hostSeccompArch,
+  type ParsedSeccompProfile,
+  parseSeccompProfile,
+  type ResolveSeccompOptions,
+  resolveSeccompProfile,
+  SCMP_ARCHES,
+  type SeccompArch,
+  type SeccompArchMapEntry,
+  SeccompErrorCode,
+  type SeccompProfile,
+  type SeccompProfileFilter,
+  type SeccompProfileSyscall,
+} from './seccomp/profile.js';
+export {
   type ControlReply,
   type ExitRecord,
   type LaunchStep,

@@ -12,12 +12,13 @@ import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { BerthError, isBerthError, type Logger, type Spec } from '@berth/oci';
+import { BerthError, isBerthError, type LinuxSeccomp, type Logger, type Spec } from '@berth/oci';
 import { containerCgroupPath } from './cgroups/path.js';
 import type { CgroupDriver, CgroupStats } from './cgroups/types.js';
 import { writeFileAtomic } from './fs-util.js';
 import { encodeLaunch, type LaunchDescription, launchFromSpec } from './launch-spec.js';
 import { locateShim } from './locate-shim.js';
+import { compileSeccomp } from './seccomp/compile.js';
 import {
   type ControlReply,
   type ExitRecord,
@@ -103,7 +104,10 @@ export interface CreateOptions {
    * place to put it in its cgroup and set up its network. A throw aborts the launch.
    */
   onCreated?: (info: { id: string; pid: number }) => Promise<void> | void;
-  /** A compiled seccomp program for the spec's `linux.seccomp`. */
+  /**
+   * A compiled seccomp program for the spec's `linux.seccomp`; by default the runtime compiles
+   * the section itself ({@link compileSeccomp}, cached per distinct section).
+   */
   seccomp?: Uint8Array;
   signal?: AbortSignal;
 }
@@ -294,7 +298,21 @@ function alive(pid: number): boolean {
 
 class ShimRuntime implements Runtime {
   private shimPath: Promise<string> | undefined;
+  /** Compiled filters by section: docker's default differs only by caps, so hits are the rule. */
+  private readonly seccompCache = new Map<string, Uint8Array>();
   constructor(private readonly opts: RuntimeOptions) {}
+
+  private seccompProgram(s: LinuxSeccomp): Uint8Array {
+    const key = JSON.stringify(s);
+    let bytes = this.seccompCache.get(key);
+    if (!bytes) {
+      bytes = compileSeccomp(s).bytes;
+      const oldest = this.seccompCache.keys().next();
+      if (this.seccompCache.size >= 16 && !oldest.done) this.seccompCache.delete(oldest.value);
+      this.seccompCache.set(key, bytes);
+    }
+    return bytes;
+  }
 
   private shim(): Promise<string> {
     this.shimPath ??= this.opts.shim
@@ -359,6 +377,8 @@ class ShimRuntime implements Runtime {
     const cgroupPath = this.opts.cgroups ? containerCgroupPath(id, spec) : undefined;
     const stdio = opts.stdio ?? 'log';
     const logPath = stdio === 'log' ? join(dir, `${id}-json.log`) : undefined;
+    const seccomp =
+      opts.seccomp ?? (spec.linux?.seccomp ? this.seccompProgram(spec.linux.seccomp) : undefined);
     const desc: LaunchDescription = launchFromSpec(spec, {
       id,
       bundleDir: bundle,
@@ -371,7 +391,7 @@ class ShimRuntime implements Runtime {
       syncFd: 3,
       daemonize: true,
       shimLog: join(dir, 'shim.log'),
-      ...(opts.seccomp ? { seccomp: opts.seccomp } : {}),
+      ...(seccomp ? { seccomp } : {}),
     });
     const text = encodeLaunch(desc);
     const shim = await this.shim();

@@ -12,6 +12,12 @@ import {
   type SpecMount,
 } from '@berth/oci';
 import { CAPABILITY_BITS } from './launch-spec.js';
+import {
+  defaultSeccompProfile,
+  resolveSeccompProfile,
+  type SeccompArch,
+  type SeccompProfile,
+} from './seccomp/profile.js';
 import { resolveUser } from './user.js';
 
 /** Error codes thrown by {@link buildSpec}. */
@@ -117,6 +123,15 @@ export interface BuildSpecOptions {
   cgroupns?: 'private' | 'host';
   /** The rootfs path written in `root.path`; default "rootfs". */
   rootfs?: string;
+  /**
+   * `--security-opt seccomp=…`: `'unconfined'`, or a profile read from PROFILE.json with
+   * `parseSeccompProfile`. Default docker's default profile. Ignored with `privileged`, as docker.
+   */
+  seccomp?: 'unconfined' | SeccompProfile;
+  /** The architecture the seccomp profile is resolved for; default the host's. */
+  arch?: SeccompArch;
+  /** The host kernel release for the profile's `minKernel` rules; default `os.release()`. */
+  kernel?: string;
 }
 
 function bad(field: string, message: string): BerthError<'INVALID_OPTION'> {
@@ -211,7 +226,8 @@ const DEVICES = [
  * file is read or written.
  *
  * @throws BerthError NO_COMMAND (neither entrypoint nor cmd), INVALID_OPTION naming the
- *   option, SYSCTL_NOT_NAMESPACED, USER_NOT_FOUND, GROUP_NOT_FOUND
+ *   option, SYSCTL_NOT_NAMESPACED, USER_NOT_FOUND, GROUP_NOT_FOUND, SECCOMP_UNSUPPORTED (a host
+ *   architecture other than x86_64 or aarch64)
  */
 export function buildSpec(image: ContainerConfig | undefined, o: BuildSpecOptions = {}): Spec {
   const cfg = image ?? {};
@@ -380,6 +396,16 @@ export function buildSpec(image: ContainerConfig | undefined, o: BuildSpecOption
       readonlyPaths: o.privileged ? [] : [...DEFAULT_READONLY_PATHS],
     },
   };
-  // TODO(#5): linux.seccomp from docker's default profile (compiled to BPF for the shim)
+  // docker's WithSeccomp: none when privileged or unconfined, else the profile resolved for the
+  // container's bounding caps, arch and kernel (the runtime compiles it to BPF for the shim)
+  if (!o.privileged && o.seccomp !== 'unconfined') {
+    const profile = o.seccomp ?? defaultSeccompProfile();
+    const seccomp = resolveSeccompProfile(profile, {
+      capabilities: caps,
+      ...(o.arch ? { arch: o.arch } : {}),
+      ...(o.kernel ? { kernel: o.kernel } : {}),
+    });
+    if (seccomp && spec.linux) spec.linux.seccomp = seccomp;
+  }
   return spec;
 }
