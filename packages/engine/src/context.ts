@@ -1,0 +1,56 @@
+/**
+ * What every engine service shares: the stores, the snapshotter, the registry client and the
+ * hooks later issues fill in (containers that use images). Internal; not exported.
+ */
+import type { Digest, Logger } from '@berth/oci';
+import type { Snapshotter } from '@berth/overlay';
+import type { RegistryClient } from '@berth/registry';
+import type { SnapshotCollector, Store } from '@berth/store';
+
+/** Shared state of one engine instance. */
+export interface EngineContext {
+  root: string;
+  runRoot: string;
+  /** Scratch space on the same filesystem as the store (`<root>/tmp`). */
+  tmpDir: string;
+  logger: Logger;
+  store: Store;
+  snapshotter: Snapshotter;
+  registry: RegistryClient;
+  dockerConfigDir?: string;
+  /** Whether a container uses the image (no containers yet: always false). */
+  imageInUse(id: Digest): Promise<boolean>;
+  /** The snapshot side of garbage collection; `reclaimed` sums the usage of what it swept. */
+  collector: SnapshotCollector & { reclaimed: number };
+}
+
+/** The snapshotter seen by the store's garbage collector: committed snapshots are collectable. */
+export function snapshotCollector(sn: Snapshotter): SnapshotCollector & { reclaimed: number } {
+  const c = {
+    reclaimed: 0,
+    async walk() {
+      const all = await sn.walk();
+      return all.map((s) => ({
+        key: s.name,
+        ...(s.parent === undefined ? {} : { parent: s.parent }),
+        // an active or view snapshot is an extraction in progress or a container's root
+        inUse: s.kind !== 'committed',
+      }));
+    },
+    async sweep(keys: string[]) {
+      for (const key of keys) {
+        const usage = await sn.usage(key).catch(() => ({ size: 0 }));
+        await sn.remove(key);
+        c.reclaimed += usage.size;
+      }
+    },
+  };
+  return c;
+}
+
+/** Runs garbage collection over content and snapshots; returns the bytes reclaimed. */
+export async function collect(ctx: EngineContext, signal?: AbortSignal): Promise<number> {
+  ctx.collector.reclaimed = 0;
+  const r = await ctx.store.gc({ snapshots: ctx.collector, ...(signal ? { signal } : {}) });
+  return r.reclaimedBytes + ctx.collector.reclaimed;
+}

@@ -1,0 +1,194 @@
+/**
+ * The engine: the composition root that turns configuration into the packages' options and
+ * offers the services the apps call. Images now; containers, networks and volumes later.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Logger, silentLogger } from '@berth/oci';
+import { createSnapshotter, type SnapshotterDriver } from '@berth/overlay';
+import { createRegistryClient, dockerConfigCredentials } from '@berth/registry';
+import { createStore } from '@berth/store';
+import {
+  type LoadImageOptions,
+  type LoadImageResult,
+  loadImages,
+  type SaveImageOptions,
+  saveImages,
+} from './archive.js';
+import { type EngineContext, snapshotCollector } from './context.js';
+import {
+  type ImageDeleteItem,
+  type ImageDiskUsage,
+  type ImageHistoryItem,
+  type ImageInspect,
+  type ImagePruneReport,
+  type ImageSummary,
+  imageDiskUsage,
+  imageHistory,
+  inspectImage,
+  type ListImagesOptions,
+  listImages,
+  pruneImages,
+  removeImage,
+  tagImage,
+} from './images.js';
+import { type PullImageOptions, type PullImageResult, pullImage } from './pull.js';
+import {
+  type LoginOptions,
+  login,
+  logout,
+  type PushImageOptions,
+  type PushImageResult,
+  pushImage,
+} from './remote.js';
+
+/** Registry settings of {@link createEngine}. */
+export interface EngineRegistryOptions {
+  /** Hosts (`host[:port]`) reached over plain HTTP; loopback always is. */
+  insecure?: string[];
+  /** Pull-through mirrors per registry: `{ 'docker.io': ['mirror.gcr.io'] }`. */
+  mirrors?: Record<string, string[]>;
+  /** docker's config directory (credentials); default `$DOCKER_CONFIG` or `~/.docker`, decided by the caller. */
+  dockerConfigDir?: string;
+  /** Extra CA certificates (PEM). */
+  ca?: string[];
+}
+
+/** Options of {@link createEngine}. */
+export interface EngineOptions {
+  /** State root (the apps pass `$BERTH_ROOT` or `/var/lib/berth`): `content/`, `snapshots/`… */
+  root: string;
+  /** Runtime files; default `/run/berth`. */
+  runRoot?: string;
+  /** Structured logger; silent by default. */
+  logger?: Logger;
+  /** Registry client settings. */
+  registry?: EngineRegistryOptions;
+  /** `overlay` (default) or `copy` where overlayfs cannot mount. */
+  snapshotter?: SnapshotterDriver;
+  /** Platform images resolve to locally; default the host's. */
+  platform?: string;
+}
+
+/** Image operations, docker's semantics. References are docker's (`busybox`, `localhost:5000/a:1`, IDs and ID prefixes). */
+export interface ImageService {
+  /**
+   * Pulls a reference (default tag `latest`; every tag with `allTags`), downloading layers in
+   * parallel and unpacking each into a snapshot as soon as it and its parent are ready.
+   */
+  pull(ref: string, options?: PullImageOptions): Promise<PullImageResult[]>;
+  /** Pushes a local tag to its registry. Throws IMAGE_NOT_FOUND when the tag is not here. */
+  push(ref: string, options?: PushImageOptions): Promise<PushImageResult>;
+  /** Lists images, newest first. Throws INVALID_FILTER, IMAGE_NOT_FOUND (before/since). */
+  list(options?: ListImagesOptions): Promise<ImageSummary[]>;
+  /** docker's `ImageInspect`. Throws IMAGE_NOT_FOUND (`No such image: …`), IMAGE_AMBIGUOUS. */
+  inspect(ref: string, options?: { signal?: AbortSignal }): Promise<ImageInspect>;
+  /** History from the config, newest first. */
+  history(ref: string, options?: { signal?: AbortSignal }): Promise<ImageHistoryItem[]>;
+  /** Points `target` at the image `source` names. */
+  tag(source: string, target: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * docker's `rmi`: untags a name (deleting the image when it was its last), or deletes an
+   * image by ID with every name. Throws IMAGE_NOT_FOUND, IMAGE_CONFLICT (several repositories,
+   * without `force`), IMAGE_IN_USE (a container uses it). Unused blobs and snapshots go.
+   */
+  remove(ref: string, options?: { force?: boolean; signal?: AbortSignal }): Promise<ImageDeleteItem[]>;
+  /** Removes dangling images (every unused image with `all`) and what only they used. */
+  prune(options?: { all?: boolean; signal?: AbortSignal }): Promise<ImagePruneReport>;
+  /** `system df` for images. */
+  diskUsage(options?: { signal?: AbortSignal }): Promise<ImageDiskUsage>;
+  /** Writes images as a docker-archive (default) or an OCI layout tar to `output`. */
+  save(refs: string[], options: SaveImageOptions): Promise<void>;
+  /** Loads a docker-archive (legacy or OCI+manifest.json) or an OCI layout tar. */
+  load(options: LoadImageOptions): Promise<LoadImageResult>;
+  /** Checks credentials against a registry, then stores them in the docker config. */
+  login(options: LoginOptions): Promise<{ status: 'Login Succeeded' }>;
+  /** Removes stored credentials for a registry (default docker.io). */
+  logout(server?: string): Promise<{ registry: string; removed: boolean }>;
+}
+
+/** A berth engine over one state root. */
+export interface Engine {
+  /** The state root. */
+  readonly root: string;
+  /** Runtime files directory. */
+  readonly runRoot: string;
+  /** The image service. */
+  readonly images: ImageService;
+  /** Closes pooled registry connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens (creating when missing) an engine over `options.root`.
+ *
+ * @example
+ * ```ts
+ * const engine = await createEngine({ root: '/var/lib/berth' });
+ * await engine.images.pull('127.0.0.1:5000/busybox');
+ * console.log(await engine.images.list());
+ * await engine.close();
+ * ```
+ */
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const root = options.root.replace(/\/+$/, '') || '/';
+  const runRoot = options.runRoot ?? '/run/berth';
+  const logger = options.logger ?? silentLogger;
+  const tmpDir = join(root, 'tmp');
+  await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  const store = await createStore({
+    root,
+    logger,
+    ...(options.platform === undefined ? {} : { platform: options.platform }),
+  });
+  const snapshotter = createSnapshotter({
+    root: join(root, 'snapshots'),
+    logger,
+    ...(options.snapshotter === undefined ? {} : { driver: options.snapshotter }),
+  });
+  const reg = options.registry ?? {};
+  const registry = createRegistryClient({
+    logger,
+    credentials: dockerConfigCredentials({
+      logger,
+      ...(reg.dockerConfigDir === undefined ? {} : { dir: reg.dockerConfigDir }),
+    }),
+    ...(reg.insecure === undefined ? {} : { insecure: reg.insecure }),
+    ...(reg.mirrors === undefined ? {} : { mirrors: reg.mirrors }),
+    ...(reg.ca === undefined ? {} : { ca: reg.ca }),
+  });
+  const ctx: EngineContext = {
+    root,
+    runRoot,
+    tmpDir,
+    logger,
+    store,
+    snapshotter,
+    registry,
+    ...(reg.dockerConfigDir === undefined ? {} : { dockerConfigDir: reg.dockerConfigDir }),
+    // containers arrive in a later issue; this is the hook rmi and prune ask
+    imageInUse: async () => false,
+    collector: snapshotCollector(snapshotter),
+  };
+  const s = (o?: { signal?: AbortSignal }) => o?.signal;
+  const images: ImageService = {
+    pull: (ref, o = {}) =>
+      pullImage(ctx, ref, {
+        ...(options.platform && !o.platform ? { platform: options.platform } : {}),
+        ...o,
+      }),
+    push: (ref, o = {}) => pushImage(ctx, ref, o),
+    list: (o = {}) => listImages(ctx, o),
+    inspect: (ref, o) => inspectImage(ctx, ref, s(o)),
+    history: (ref, o) => imageHistory(ctx, ref, s(o)),
+    tag: (source, target, o) => tagImage(ctx, source, target, s(o)),
+    remove: (ref, o = {}) => removeImage(ctx, ref, o),
+    prune: (o = {}) => pruneImages(ctx, o),
+    diskUsage: (o) => imageDiskUsage(ctx, s(o)),
+    save: (refs, o) => saveImages(ctx, refs, o),
+    load: (o) => loadImages(ctx, o),
+    login: (o) => login(ctx, o),
+    logout: (server) => logout(ctx, server),
+  };
+  return { root, runRoot, images, close: () => registry.close() };
+}

@@ -1,0 +1,312 @@
+/**
+ * `pull`: resolve with the registry client, download into the store under a lease, and unpack
+ * each layer into a snapshot named by its chain ID while the later layers are still
+ * downloading. Layers download in parallel; extraction is serial because a layer is applied on
+ * top of its parent's committed snapshot. Progress is reported with docker's words.
+ */
+import {
+  BerthError,
+  type ContentSink,
+  chainIds,
+  type Descriptor,
+  type Digest,
+  familiarReference,
+  formatReference,
+  hostPlatform,
+  type Manifest,
+  type Platform,
+  parseImageConfig,
+  parsePlatform,
+  parseReference,
+  platformNotFound,
+  type Reference,
+  selectManifest,
+  withDefaultTag,
+} from '@berth/oci';
+import { unpackLayer } from '@berth/overlay';
+import type { EngineContext } from './context.js';
+import { EngineErrorCode } from './errors.js';
+import { type ImageProgressHandler, progress, shortId } from './progress.js';
+
+/** Options of {@link ImageService.pull}. */
+export interface PullImageOptions {
+  /** `os/arch[/variant]` to pick from a multi-platform image; default the host's. */
+  platform?: string;
+  /** Pull every tag of the repository (`docker pull -a`). */
+  allTags?: boolean;
+  /** Layers downloaded at once; default 3 (docker's `max-concurrent-downloads`). */
+  concurrency?: number;
+  /** Receives docker-shaped progress. */
+  onProgress?: ImageProgressHandler;
+  signal?: AbortSignal;
+}
+
+/** One image a pull stored. */
+export interface PullImageResult {
+  /** Full normalised reference: `docker.io/library/busybox:latest`. */
+  reference: string;
+  /** Familiar reference: `busybox:latest`. */
+  familiar: string;
+  /** What the reference resolved to (an index or a manifest): docker's `Digest:` line. */
+  digest: Digest;
+  /** The image ID (config digest). */
+  id: Digest;
+  /** `downloaded` when the name now points at new content, else `up-to-date`. */
+  status: 'downloaded' | 'up-to-date';
+}
+
+const MAX_INDEX_DEPTH = 4;
+const PROGRESS_STEP = 256 * 1024;
+
+/** Writes a small document (manifest, index) into the sink unless present. */
+async function putDocument(sink: ContentSink, desc: Descriptor, bytes: Buffer, signal?: AbortSignal) {
+  if ((await sink.info(desc.digest, signal ? { signal } : {}))?.size === desc.size) return;
+  const writer = await sink.writer({ ref: `engine-doc-${desc.digest}`, desc, ...(signal ? { signal } : {}) });
+  try {
+    if (writer.offset > 0) {
+      await writer.abort();
+      return putDocument(sink, desc, bytes, signal);
+    }
+    await writer.write(bytes);
+    await writer.commit(desc.size, desc.digest);
+  } catch (err) {
+    await writer.abort().catch(() => undefined);
+    throw err;
+  }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** Runs `fn` over `items` with at most `limit` at once; the first failure aborts the rest. */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+/**
+ * Pulls one reference (with a tag or a digest). Throws the registry's errors
+ * (`MANIFEST_UNKNOWN`, `UNAUTHORIZED`, `DIGEST_MISMATCH`…), `PLATFORM_NOT_FOUND`, the overlay's
+ * layer errors (the partial snapshot is removed), or the signal's reason.
+ */
+export async function pullOne(
+  ctx: EngineContext,
+  ref: Reference,
+  opts: PullImageOptions,
+): Promise<PullImageResult> {
+  const { store, snapshotter: sn, registry } = ctx;
+  const emit = opts.onProgress ?? (() => {});
+  const outer = opts.signal;
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(outer?.reason);
+  if (outer?.aborted) throw outer.reason;
+  outer?.addEventListener('abort', onAbort, { once: true });
+  const signal = ac.signal;
+  const full = formatReference(ref);
+  const familiar = familiarReference(ref);
+  const wanted: Platform = opts.platform === undefined ? hostPlatform() : parsePlatform(opts.platform);
+  const lease = await store.leases.create({ expiresIn: 24 * 3600 * 1000, labels: { 'berth.pull': full } });
+  const sink: ContentSink = {
+    info: (d, o) => store.info(d, o),
+    writer: (o) => store.writer({ ...o, lease: lease.id }),
+  };
+  try {
+    emit(progress(`Pulling from ${ref.repository}`, ref.tag ?? ref.digest));
+    const before = (await store.images.entries({ signal })).find(
+      (d) => d.annotations?.['org.opencontainers.image.ref.name'] === full,
+    );
+    const root = await registry.resolve(ref, { signal });
+    // Walk indexes down to the platform's manifest, keeping the documents to store at the end.
+    const documents: { desc: Descriptor; bytes: Buffer }[] = [];
+    let current: Descriptor = root;
+    let manifest: Manifest | undefined;
+    for (let depth = 0; manifest === undefined; depth++) {
+      const fetched = await registry.getManifest(ref, { descriptor: current, signal });
+      documents.push({ desc: current, bytes: fetched.bytes });
+      const doc = fetched.document;
+      if (doc.kind === 'manifest') {
+        manifest = doc.manifest;
+        break;
+      }
+      if (depth >= MAX_INDEX_DEPTH) {
+        throw new BerthError(
+          'INVALID_MANIFEST',
+          `pull ${full}: indexes nested deeper than ${MAX_INDEX_DEPTH}`,
+          {
+            input: { ref: full },
+          },
+        );
+      }
+      const chosen = selectManifest(doc.index, wanted);
+      if (chosen === undefined) throw platformNotFound({ index: doc.index, wanted, ref: full });
+      current = chosen;
+    }
+
+    // The config first: its diff IDs name the snapshots.
+    if ((await store.info(manifest.config.digest, { signal }))?.size !== manifest.config.size) {
+      await registry.fetchBlob(ref, manifest.config, sink, { signal });
+    }
+    const config = parseImageConfig(await store.content.readBlob(manifest.config.digest, { signal }));
+    const diffIds = config.rootfs.diff_ids;
+    if (diffIds.length !== manifest.layers.length) {
+      throw new BerthError(
+        EngineErrorCode.LAYER_DIFF_ID_MISMATCH,
+        `pull ${full}: the manifest has ${manifest.layers.length} layers, the config ${diffIds.length} diff IDs`,
+        { input: { ref: full } },
+      );
+    }
+    const chains = chainIds(diffIds);
+    const layers = manifest.layers;
+
+    // What is here already.
+    const hasBlob = await Promise.all(
+      layers.map(async (l) => (await store.info(l.digest, { signal }))?.size === l.size),
+    );
+    const hasSnap = await Promise.all(
+      chains.map((c) =>
+        sn.stat(c).then(
+          (i) => i.kind === 'committed',
+          () => false,
+        ),
+      ),
+    );
+    const downloaded = new Map<string, Deferred>();
+    const toFetch: Descriptor[] = [];
+    layers.forEach((l, i) => {
+      if (hasBlob[i] && hasSnap[i]) {
+        emit(progress('Already exists', shortId(l.digest)));
+        return;
+      }
+      if (downloaded.has(l.digest)) return;
+      const d = deferred();
+      downloaded.set(l.digest, d);
+      if (hasBlob[i]) d.resolve();
+      else {
+        toFetch.push(l);
+        emit(progress('Pulling fs layer', shortId(l.digest)));
+      }
+    });
+    const concurrency = opts.concurrency ?? 3;
+    for (const l of toFetch.slice(concurrency)) emit(progress('Waiting', shortId(l.digest)));
+    for (const c of chains)
+      await store.leases.addResource(lease.id, { type: 'snapshot', key: c }, { signal });
+
+    const download = pool(toFetch, concurrency, async (l) => {
+      const id = shortId(l.digest);
+      const d = downloaded.get(l.digest) as Deferred;
+      try {
+        let last = -PROGRESS_STEP;
+        await registry.fetchBlob(ref, l, sink, {
+          signal,
+          onProgress: (done, total) => {
+            if (done - last < PROGRESS_STEP && done < total) return;
+            last = done;
+            emit(progress('Downloading', id, done, total));
+          },
+        });
+        emit(progress('Verifying Checksum', id));
+        emit(progress('Download complete', id));
+        d.resolve();
+      } catch (err) {
+        d.reject(err);
+        throw err;
+      }
+    });
+    const extract = (async () => {
+      for (let i = 0; i < layers.length; i++) {
+        const l = layers[i] as Descriptor;
+        if (hasBlob[i] && hasSnap[i]) continue;
+        await downloaded.get(l.digest)?.promise;
+        const id = shortId(l.digest);
+        if (!hasSnap[i]) {
+          let last = -PROGRESS_STEP;
+          await unpackLayer({
+            snapshotter: sn,
+            ...(i > 0 ? { parent: chains[i - 1] as string } : {}),
+            diffId: diffIds[i] as string,
+            stream: await store.content.createReadStream(l.digest, { signal }),
+            mediaType: l.mediaType,
+            digest: l.digest,
+            logger: ctx.logger,
+            signal,
+            onProgress: (p) => {
+              if (p.read - last < PROGRESS_STEP && p.read < l.size) return;
+              last = p.read;
+              emit(progress('Extracting', id, p.read, l.size));
+            },
+          });
+        }
+        emit(progress('Pull complete', id));
+      }
+    })();
+    const failed = (err: unknown) => {
+      ac.abort(err);
+      throw err;
+    };
+    await Promise.all([download.catch(failed), extract.catch(failed)]);
+
+    // Documents last, manifest before its indexes, so the store holds a manifest only once
+    // everything it names is there; then the name.
+    for (const d of [...documents].reverse()) await putDocument(sink, d.desc, d.bytes, signal);
+    if (ref.tag !== undefined) await store.tag(full, root, { signal });
+    else await store.images.tag(full, root, { signal });
+    emit(progress(`Digest: ${root.digest}`));
+    const upToDate = before?.digest === root.digest;
+    emit(
+      progress(
+        upToDate
+          ? `Status: Image is up to date for ${familiar}`
+          : `Status: Downloaded newer image for ${familiar}`,
+      ),
+    );
+    return {
+      reference: full,
+      familiar,
+      digest: root.digest,
+      id: manifest.config.digest,
+      status: upToDate ? 'up-to-date' : 'downloaded',
+    };
+  } finally {
+    outer?.removeEventListener('abort', onAbort);
+    await store.leases.delete(lease.id).catch(() => undefined);
+  }
+}
+
+/** `pull` of a user's reference: the default tag, or every tag with `allTags`. */
+export async function pullImage(
+  ctx: EngineContext,
+  input: string,
+  opts: PullImageOptions,
+): Promise<PullImageResult[]> {
+  const parsed = parseReference(input);
+  if (!opts.allTags) return [await pullOne(ctx, withDefaultTag(parsed), opts)];
+  if (parsed.tag !== undefined || parsed.digest !== undefined) {
+    throw new BerthError(EngineErrorCode.INVALID_OPTION, "tag can't be used with --all-tags/-a", {
+      input: { ref: input },
+    });
+  }
+  const tags = await ctx.registry.listTags(parsed, opts.signal ? { signal: opts.signal } : {});
+  const out: PullImageResult[] = [];
+  for (const tag of tags) out.push(await pullOne(ctx, { ...parsed, tag }, opts));
+  return out;
+}
