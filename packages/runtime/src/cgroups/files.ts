@@ -74,13 +74,13 @@ export async function hasControl(dir: string, file: string): Promise<boolean> {
 const UNLIMITED = 2n ** 62n;
 
 /**
- * Parses one unsigned counter; `max` and the kernel's page-rounded LLONG_MAX give undefined
+ * Parses one unsigned counter; `max`, `-1` and the kernel's page-rounded LLONG_MAX give undefined
  * (unlimited). Values are returned as numbers; beyond 2^53 they lose precision, which byte
  * and nanosecond counters of one container do not reach.
  */
 export function parseCounter(text: string, what: string): number | undefined {
   const t = text.trim();
-  if (t === 'max') return undefined;
+  if (t === 'max' || t === '-1') return undefined;
   if (!/^\d+$/.test(t))
     throw new BerthError('CGROUP_READ_FAILED', `cgroup file ${what}: "${t.slice(0, 40)}" is not a number`, {
       input: { field: what },

@@ -10,6 +10,7 @@ import { BerthError, isBerthError } from '@berth/oci';
 import { parsePids, readControl, readOptional, writeControl } from '../files.js';
 import type { V1Hierarchy } from '../mountinfo.js';
 import { validateCgroupPath } from '../path.js';
+import { precheck } from '../precheck.js';
 import { removeCgroupDir } from '../remove.js';
 import type {
   ApplyContext,
@@ -170,6 +171,7 @@ class V1Driver implements CgroupDriver {
     opts: CgroupWaitOptions = {},
   ): Promise<CgroupApplyReport> {
     const dirs = this.dirs(path);
+    precheck(resources);
     const made: { first: string; dir: string }[] = [];
     try {
       for (const d of dirs) {
@@ -191,6 +193,7 @@ class V1Driver implements CgroupDriver {
   }
 
   async update(path: string, resources: LinuxResources): Promise<CgroupApplyReport> {
+    precheck(resources);
     if (!(await this.exists(path)))
       throw new BerthError('CGROUP_NOT_FOUND', `cgroup ${path}: does not exist`, {
         input: { field: 'path' },

@@ -8,6 +8,7 @@ import type { LinuxResources, Logger } from '@berth/oci';
 import { BerthError, isBerthError } from '@berth/oci';
 import { hasControl, parsePids, readControl, readOptional, writeControl } from '../files.js';
 import { validateCgroupPath } from '../path.js';
+import { precheck } from '../precheck.js';
 import { removeCgroupDir } from '../remove.js';
 import type {
   ApplyContext,
@@ -157,6 +158,7 @@ class V2Driver implements CgroupDriver {
     opts: CgroupWaitOptions = {},
   ): Promise<CgroupApplyReport> {
     const parts = validateCgroupPath(path, 'path').split('/').filter(Boolean);
+    precheck(resources);
     const made: string[] = [];
     try {
       let dir = this.opts.root;
@@ -179,6 +181,7 @@ class V2Driver implements CgroupDriver {
   }
 
   async update(path: string, resources: LinuxResources): Promise<CgroupApplyReport> {
+    precheck(resources);
     if (!(await this.exists(path)))
       throw new BerthError('CGROUP_NOT_FOUND', `cgroup ${path}: does not exist`, {
         input: { field: 'path' },
