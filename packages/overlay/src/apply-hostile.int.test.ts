@@ -3,37 +3,14 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isBerthError } from '@berth/oci';
-import tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_TAR_META_BYTES } from './errors.js';
 import { createSnapshotter, type Snapshotter, type SnapshotterDriver } from './snapshotter.js';
+import { sha256, type TestEntry, tarOf } from './test/tar.js';
 import { readTree } from './test/tree.js';
 import { unpackLayer } from './unpack.js';
 
-type E = Partial<tar.Header> & { name: string; content?: string | Buffer; pax?: Record<string, string> };
-
-async function tarOf(entries: E[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = (async () => {
-    for await (const c of pack) chunks.push(c as Buffer);
-  })();
-  for (const { content, ...h } of entries) {
-    await new Promise<void>((resolve, reject) =>
-      pack.entry(
-        { mode: h.type === 'directory' ? 0o755 : 0o644, mtime: new Date(946684800000), ...h },
-        content ?? '',
-        (err) => (err ? reject(err) : resolve()),
-      ),
-    );
-  }
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
-
-const sha256 = async (b: Buffer) =>
-  `sha256:${(await import('node:crypto')).createHash('sha256').update(b).digest('hex')}`;
+type E = TestEntry;
 
 let root: string;
 let canary: string;
@@ -61,7 +38,7 @@ async function expectRefused(driver: SnapshotterDriver, layers: E[][], code: str
       snapshotter: sn,
       ...(parent === undefined ? {} : { parent }),
       stream: [blob],
-      diffId: await sha256(blob),
+      diffId: sha256(blob),
     });
     if (i < layers.length - 1) {
       parent = (await run).chainId;
@@ -239,9 +216,7 @@ describe.each(['overlay', 'copy'] as const)('hostile layers (%s driver)', (drive
     for (let k = 0; k < 512; k++) sum += blob[k]!;
     blob.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
     const sn = createSnapshotter({ root: `${root}/snap`, driver });
-    const err = await unpackLayer({ snapshotter: sn, stream: [blob], diffId: await sha256(blob) }).catch(
-      (e) => e,
-    );
+    const err = await unpackLayer({ snapshotter: sn, stream: [blob], diffId: sha256(blob) }).catch((e) => e);
     expect(isBerthError(err, 'LAYER_INVALID_TAR')).toBe(true);
     expect(await sn.walk()).toEqual([]);
   });

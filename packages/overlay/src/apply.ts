@@ -70,7 +70,7 @@ export interface ApplyLayerOptions {
    */
   mounts: readonly Mount[];
   /** The layer blob: tar, tar+gzip or tar+zstd (sniffed from its first bytes). */
-  stream: Readable | AsyncIterable<Uint8Array>;
+  stream: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /** The descriptor's media type, checked against the sniffed compression (the bytes win). */
   mediaType?: string;
   /** Expected diffID (digest of the uncompressed tar, the config's `rootfs.diff_ids` entry). */
@@ -307,7 +307,8 @@ class Applier {
   private readonly dirs = new Set<string>(['']);
   /** Paths this layer created (whiteouts and opaque markers act on lower layers only). */
   private readonly created = new Set<string>();
-  private readonly dirTimes: DeferredTime[] = [];
+  /** Directory times to set at the end: explicit entries, and pre-existing dirs this layer changed. */
+  private readonly dirTimes = new Map<string, DeferredTime>();
   /** The target was empty: nothing exists that this layer did not create (saves lstats). */
   private readonly fresh: boolean;
   private whiteoutBase: string | null = null;
@@ -373,7 +374,7 @@ class Applier {
       lchownSync(root, uid, gid);
       chmodSync(root, mode);
       for (const [k, v] of xattrs) lsetxattr(root, k, v);
-      this.dirTimes.push({ path: root, atime, mtime });
+      this.dirTimes.set(root, { path: root, atime, mtime });
       return;
     }
 
@@ -391,7 +392,7 @@ class Applier {
           if (!keep.has(k) && !k.startsWith(OVERLAY_XATTR_PREFIX)) lremovexattr(path, k);
         }
         for (const [k, v] of xattrs) lsetxattr(path, k, v);
-        this.dirTimes.push({ path, atime, mtime });
+        this.dirTimes.set(path, { path, atime, mtime });
         this.created.add(rel);
         return;
       }
@@ -424,7 +425,7 @@ class Applier {
         chmodSync(path, mode);
         for (const [k, v] of xattrs) lsetxattr(path, k, v);
         this.dirs.add(rel);
-        this.dirTimes.push({ path, atime, mtime });
+        this.dirTimes.set(path, { path, atime, mtime });
         break;
       case 'symlink': {
         await drain(stream);
@@ -498,8 +499,25 @@ class Applier {
     return out;
   }
 
+  /**
+   * In a tree that existed before (copy driver), keeps the times of a directory this layer
+   * changes without listing it, as the overlay view does (the copied-up directory keeps them).
+   */
+  private keepTimes(dir: string): void {
+    if (this.fresh || this.created.has(dir)) return;
+    const path = this.abs(dir);
+    if (this.dirTimes.has(path)) return;
+    const st = lstatSync(path);
+    this.dirTimes.set(path, { path, atime: st.atime, mtime: st.mtime });
+  }
+
   /** Makes every parent of `rel` a real directory inside the root, creating missing ones. */
   private ensureParents(rel: string, entry: string): void {
+    this.ensureAncestors(rel, entry);
+    this.keepTimes(splitPath(rel).parent);
+  }
+
+  private ensureAncestors(rel: string, entry: string): void {
     for (const dir of ancestors(rel)) {
       if (this.dirs.has(dir)) continue;
       const path = this.abs(dir);
@@ -553,7 +571,7 @@ class Applier {
         for (const [k, v] of lgetxattrs(lowerPath))
           if (!k.startsWith(OVERLAY_XATTR_PREFIX)) lsetxattr(path, k, v);
       }
-      this.dirTimes.push({ path, atime: lower.atime, mtime: lower.mtime });
+      this.dirTimes.set(path, { path, atime: lower.atime, mtime: lower.mtime });
     }
   }
 
@@ -619,6 +637,7 @@ class Applier {
       lsetxattr(path, OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
       return;
     }
+    this.keepTimes(dir);
     for (const child of readdirSync(path)) {
       const rel = dir === '' ? child : `${dir}/${child}`;
       if (this.created.has(rel)) continue;
@@ -631,10 +650,7 @@ class Applier {
   /** Sets directory times last (creating entries changes them) and drops the whiteout base. */
   finish(): void {
     this.dispose();
-    for (let i = this.dirTimes.length - 1; i >= 0; i--) {
-      const t = this.dirTimes[i]!;
-      utimesSync(t.path, t.atime, t.mtime);
-    }
+    for (const t of this.dirTimes.values()) utimesSync(t.path, t.atime, t.mtime);
   }
 
   dispose(): void {

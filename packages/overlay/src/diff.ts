@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
-import { PassThrough, type Readable, Transform } from 'node:stream';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { BerthError, MediaType, type Mount } from '@berth/oci';
-import tar from 'tar-stream';
 import { isWhiteout } from './lowers.js';
 import { OPAQUE_WHITEOUT, OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, WHITEOUT_PREFIX } from './paths.js';
+import { END_OF_ARCHIVE, type TarEntryHeader, tarEntry } from './tar-writer.js';
 import { lgetxattrs } from './xattr.js';
 
 /** Options of {@link diffLayer}. */
@@ -49,12 +49,9 @@ export interface DiffStream {
   result: Promise<DiffResult>;
 }
 
-/** A header as tar-stream's pack takes it. */
-type PackHeader = Partial<tar.Header> & { name: string };
-
 interface Entry {
   rel: string;
-  header: PackHeader;
+  header: TarEntryHeader;
   xattrs: Map<string, Buffer>;
   file?: string;
 }
@@ -104,38 +101,34 @@ export function diffLayer(options: DiffOptions): DiffStream {
     );
   }
 
-  const pack = tar.pack();
   const tarHash = createHash('sha256');
   const blobHash = createHash('sha256');
   let tarSize = 0;
   let blobSize = 0;
   const out = new PassThrough();
   const result = (async (): Promise<DiffResult> => {
-    const producing = produce(pack, entries, options);
-    const piping = pipeline(
-      pack as unknown as Readable,
-      new Transform({
-        transform(chunk: Buffer, _e, cb) {
-          tarHash.update(chunk);
-          tarSize += chunk.byteLength;
-          cb(null, chunk);
-        },
-      }),
-      ...(compression === 'gzip' ? [createGzip({ level: 6 })] : []),
-      new Transform({
-        transform(chunk: Buffer, _e, cb) {
-          blobHash.update(chunk);
-          blobSize += chunk.byteLength;
-          cb(null, chunk);
-        },
-      }),
-      out,
-      options.signal ? { signal: options.signal } : {},
-    );
     try {
-      await Promise.all([producing, piping]);
+      await pipeline(
+        Readable.from(tarBlocks(entries, options), { objectMode: false }),
+        new Transform({
+          transform(chunk: Buffer, _e, cb) {
+            tarHash.update(chunk);
+            tarSize += chunk.byteLength;
+            cb(null, chunk);
+          },
+        }),
+        ...(compression === 'gzip' ? [createGzip({ level: 6 })] : []),
+        new Transform({
+          transform(chunk: Buffer, _e, cb) {
+            blobHash.update(chunk);
+            blobSize += chunk.byteLength;
+            cb(null, chunk);
+          },
+        }),
+        out,
+        options.signal ? { signal: options.signal } : {},
+      );
     } catch (err) {
-      pack.destroy(err as Error);
       out.destroy(err as Error);
       throw err;
     }
@@ -152,122 +145,37 @@ export function diffLayer(options: DiffOptions): DiffStream {
   return { stream: out, result };
 }
 
-async function produce(pack: tar.Pack, entries: Generator<Entry>, options: DiffOptions): Promise<void> {
+async function* tarBlocks(entries: Generator<Entry>, options: DiffOptions): AsyncGenerator<Buffer> {
   const links = new Map<string, string>();
+  const max = options.mtimeMax ? Math.floor(options.mtimeMax.getTime() / 1000) : Number.POSITIVE_INFINITY;
   for (const e of entries) {
     options.signal?.throwIfAborted();
-    const h = e.header;
-    if (options.mtimeMax && h.mtime && h.mtime > options.mtimeMax) h.mtime = options.mtimeMax;
+    const h: TarEntryHeader = { ...e.header, mtime: Math.min(e.header.mtime, max) };
+    if (e.xattrs.size > 0) h.xattrs = [...e.xattrs].sort(([a], [b]) => byteOrder(a, b));
     if (e.file !== undefined) {
       const st = lstatSync(e.file);
       if (st.nlink > 1) {
         const id = `${st.dev}:${st.ino}`;
         const first = links.get(id);
         if (first !== undefined) {
-          await writeEntry(pack, { ...h, type: 'link', linkname: first, size: 0 }, e.xattrs, null);
+          yield* tarEntry({ ...h, type: 'link', linkname: first, size: 0 }, null);
           continue;
         }
         links.set(id, h.name);
       }
     }
-    await writeEntry(pack, h, e.xattrs, e.file ?? null);
+    yield* tarEntry(h, e.file ?? null);
   }
-  pack.finalize();
+  yield END_OF_ARCHIVE;
 }
 
-/** tar-stream's own ustar fit test (name split at a `/` into prefix ≤155 and name ≤100, ASCII). */
-function fitsUstar(name: string): boolean {
-  if (!/^[\x20-\x7e]*$/.test(name)) return false;
-  let n = name;
-  let prefix = '';
-  while (n.length > 100) {
-    const i = n.indexOf('/');
-    if (i === -1) return false;
-    prefix += prefix ? `/${n.slice(0, i)}` : n.slice(0, i);
-    n = n.slice(i + 1);
-  }
-  return prefix.length <= 155;
-}
-
-/** PAX records `"%d %s=%s\n"` with byte values (tar-stream would encode values as UTF-8 text). */
-function paxRecords(records: [string, Buffer][]): Buffer {
-  const parts: Buffer[] = [];
-  for (const [k, v] of records) {
-    const body = Buffer.concat([Buffer.from(` ${k}=`), v, Buffer.from('\n')]);
-    let len = body.byteLength + 1;
-    while (String(len).length + body.byteLength !== len) len = String(len).length + body.byteLength;
-    parts.push(Buffer.from(String(len)), body);
-  }
-  return Buffer.concat(parts);
-}
-
-const placeholder = (s: string): string => s.replace(/[^\x20-\x7e]/g, '_').slice(-99);
-const OCTAL7 = 0o777777;
-
-async function writeEntry(
-  pack: tar.Pack,
-  h: PackHeader,
-  xattrs: Map<string, Buffer>,
-  file: string | null,
-): Promise<void> {
-  const records: [string, Buffer][] = [];
-  const header: PackHeader = { ...h };
-  const dirName = h.type === 'directory' ? `${h.name}/` : h.name;
-  if (!fitsUstar(dirName)) {
-    records.push(['path', Buffer.from(dirName)]);
-    header.name = placeholder(h.name);
-  }
-  if (h.linkname && (!/^[\x20-\x7e]*$/.test(h.linkname) || h.linkname.length > 100)) {
-    records.push(['linkpath', Buffer.from(h.linkname)]);
-    header.linkname = placeholder(h.linkname);
-  }
-  for (const k of ['uid', 'gid'] as const) {
-    if ((h[k] ?? 0) > OCTAL7) {
-      records.push([k, Buffer.from(String(h[k]))]);
-      header[k] = 0;
-    }
-  }
-  for (const [k, v] of [...xattrs].sort(([a], [b]) => byteOrder(a, b)))
-    records.push([`SCHILY.xattr.${k}`, v]);
-  if (records.length > 0) {
-    const body = paxRecords(records);
-    await new Promise<void>((resolve, reject) =>
-      pack.entry(
-        {
-          name: placeholder(`PaxHeaders/${h.name}`),
-          // tar-stream writes typeflag 'x' for this type; its own PAX encoder is text-only
-          type: 'pax-header' as 'file',
-          mode: 0o644,
-          mtime: h.mtime ?? new Date(0),
-          uid: 0,
-          gid: 0,
-        },
-        body,
-        (err) => (err ? reject(err) : resolve()),
-      ),
-    );
-  }
-  if (file === null) {
-    await new Promise<void>((resolve, reject) =>
-      pack.entry(header, (err) => (err ? reject(err) : resolve())),
-    );
-    return;
-  }
-  await new Promise<void>((resolve, reject) => {
-    const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
-    pipeline(createReadStream(file), sink).catch(reject);
-  });
-}
-
-function headerOf(rel: string, st: Stats, abs: string): PackHeader {
+function headerOf(rel: string, st: Stats, abs: string): TarEntryHeader {
   const base = {
     name: rel,
     mode: st.mode & 0o7777,
     uid: st.uid,
     gid: st.gid,
-    mtime: new Date(Math.floor(st.mtimeMs / 1000) * 1000),
-    uname: '',
-    gname: '',
+    mtime: Math.floor(st.mtimeMs / 1000),
   };
   if (st.isFile()) return { ...base, type: 'file', size: st.size };
   if (st.isDirectory()) return { ...base, type: 'directory', size: 0 };
@@ -307,9 +215,7 @@ const whiteoutEntry = (rel: string, st: Stats | null): Entry => ({
     uid: 0,
     gid: 0,
     size: 0,
-    mtime: st ? new Date(Math.floor(st.mtimeMs / 1000) * 1000) : new Date(0),
-    uname: '',
-    gname: '',
+    mtime: st ? Math.floor(st.mtimeMs / 1000) : 0,
   },
   xattrs: new Map(),
 });

@@ -1,0 +1,118 @@
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isBerthError } from '@berth/oci';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MOUNT_DATA_LIMIT, mountAll, unmount } from './mount.js';
+import { createSnapshotter } from './snapshotter.js';
+import { sha256, tarOf } from './test/tar.js';
+import { unpackLayer } from './unpack.js';
+
+let root: string;
+const mounted: string[] = [];
+
+beforeEach(async () => {
+  root = await mkdtemp(`${tmpdir()}/berth-t${process.pid}-`);
+});
+
+afterEach(async () => {
+  for (const m of mounted.splice(0)) await unmount(m, { lazy: true }).catch(() => undefined);
+  await rm(root, { recursive: true, force: true });
+});
+
+async function mountAt(mounts: Parameters<typeof mountAll>[0], name: string): Promise<string> {
+  const target = `${root}/${name}`;
+  await mkdir(target);
+  await mountAll(mounts, target);
+  mounted.push(target);
+  return target;
+}
+
+describe('snapshotter', () => {
+  it('mounts an image of 130 layers (options over a page, made relative)', async () => {
+    // a long root makes the absolute lowerdir list far longer than a page
+    const sn = createSnapshotter({ root: `${root}/${'r'.repeat(60)}/snapshots` });
+    let parent: string | undefined;
+    for (let i = 0; i < 130; i++) {
+      const blob = await tarOf([
+        { name: `layer-${i}`, content: `${i}\n` },
+        { name: 'top', content: `${i}\n` },
+      ]);
+      parent = (
+        await unpackLayer({
+          snapshotter: sn,
+          ...(parent ? { parent } : {}),
+          stream: [blob],
+          diffId: sha256(blob),
+          sync: false,
+        })
+      ).chainId;
+    }
+    const mounts = await sn.prepare('c', parent);
+    expect(mounts[0]!.options.join(',').length).toBeGreaterThan(MOUNT_DATA_LIMIT);
+    const target = await mountAt(mounts, 'rootfs');
+    const names = await readdir(target);
+    expect(names).toHaveLength(131);
+    expect(await readFile(`${target}/layer-0`, 'utf8')).toBe('0\n');
+    expect(await readFile(`${target}/top`, 'utf8')).toBe('129\n');
+  });
+
+  it('runs the lifecycle: prepare, commit, view, usage, remove with children refused', async () => {
+    const sn = createSnapshotter({ root: `${root}/snap` });
+    const base = await sn.prepare('base-key');
+    expect(base).toEqual([{ type: 'bind', source: `${root}/snap/snapshots/1/fs`, options: ['rbind', 'rw'] }]);
+    const t = await mountAt(base, 'base');
+    await mkdir(`${t}/etc`);
+    await unmount(t);
+    mounted.pop();
+    await sn.commit('base', 'base-key', { labels: { a: 'b' } });
+    expect(await sn.stat('base')).toMatchObject({ name: 'base', kind: 'committed', labels: { a: 'b' } });
+    expect(isBerthError(await sn.stat('base-key').catch((e) => e), 'SNAPSHOT_NOT_FOUND')).toBe(true);
+    const usage = await sn.usage('base');
+    expect(usage.inodes).toBe(2);
+    expect(usage.size).toBeGreaterThan(0);
+
+    const c = await sn.prepare('ctr', 'base');
+    expect(c[0]!.type).toBe('overlay');
+    const ct = await mountAt(c, 'ctr');
+    expect(await readdir(ct)).toEqual(['etc']);
+    const v = await sn.view('v', 'base');
+    expect(v).toEqual([{ type: 'bind', source: `${root}/snap/snapshots/1/fs`, options: ['rbind', 'ro'] }]);
+    expect(await sn.mounts('ctr')).toEqual(c);
+
+    expect(isBerthError(await sn.prepare('ctr', 'base').catch((e) => e), 'SNAPSHOT_EXISTS')).toBe(true);
+    expect(isBerthError(await sn.prepare('x', 'ctr').catch((e) => e), 'SNAPSHOT_INVALID_STATE')).toBe(true);
+    expect(isBerthError(await sn.prepare('x', 'nope').catch((e) => e), 'SNAPSHOT_NOT_FOUND')).toBe(true);
+    expect(isBerthError(await sn.commit('y', 'v').catch((e) => e), 'SNAPSHOT_INVALID_STATE')).toBe(true);
+    expect(isBerthError(await sn.remove('base').catch((e) => e), 'SNAPSHOT_HAS_CHILDREN')).toBe(true);
+
+    await unmount(ct);
+    mounted.pop();
+    await sn.remove('ctr');
+    await sn.remove('v');
+    await sn.remove('base');
+    expect(await sn.walk()).toEqual([]);
+    expect(await readdir(`${root}/snap/snapshots`)).toEqual([]);
+  });
+
+  it('keeps metadata consistent under concurrent prepares and cleans crash leftovers', async () => {
+    const sn = createSnapshotter({ root: `${root}/snap` });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => sn.prepare(`k${i}`)));
+    const all = await sn.walk();
+    expect(all).toHaveLength(20);
+    expect(new Set(all.map((s) => s.dir)).size).toBe(20);
+    await mkdir(`${root}/snap/snapshots/999/fs`, { recursive: true }); // a crash between mkdir and record
+    expect(await sn.cleanup()).toBe(1);
+    expect(await readdir(`${root}/snap/snapshots`)).toHaveLength(20);
+    // a second snapshotter on the same root (another process) sees the same state
+    expect(await createSnapshotter({ root: `${root}/snap` }).walk()).toEqual(all);
+  });
+
+  it('refuses a root overlay options cannot carry', () => {
+    expect(() => createSnapshotter({ root: '/tmp/a:b' })).toThrow(
+      expect.objectContaining({ code: 'SNAPSHOT_INVALID_ROOT' }),
+    );
+    expect(() => createSnapshotter({ root: 'relative' })).toThrow(
+      expect.objectContaining({ code: 'SNAPSHOT_INVALID_ROOT' }),
+    );
+  });
+});
