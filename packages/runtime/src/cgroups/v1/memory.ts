@@ -55,12 +55,10 @@ export async function apply(resources: LinuxResources, dir: string, ctx: ApplyCo
     });
     if (limit !== undefined) await writeControl(dir, 'memory.limit_in_bytes', limit);
   } else if (swap !== undefined) {
-    // raising: memsw first; lowering: the limit first (runc setMemoryAndSwap)
-    const cur = parseCounter(
-      await readControl(dir, 'memory.memsw.limit_in_bytes'),
-      'memory.memsw.limit_in_bytes',
-    );
-    const raise = swap === '-1' || cur === undefined || Number(swap) > cur;
+    // memsw >= limit must hold after each write: memsw first when it grows past the current
+    // limit, else the limit first (runc's setMemoryAndSwap)
+    const cur = parseCounter(await readControl(dir, 'memory.limit_in_bytes'), 'memory.limit_in_bytes');
+    const raise = swap === '-1' || (cur !== undefined && cur < Number(swap));
     if (raise) {
       await writeControl(dir, 'memory.memsw.limit_in_bytes', swap);
       if (limit !== undefined) await writeControl(dir, 'memory.limit_in_bytes', limit);
