@@ -31,6 +31,19 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   TEMPLATE_SYNTAX: 125,
   TEMPLATE_EXEC: 125,
   INTERNAL: 125,
+  // Image commands (125: the command failed, berth's convention; docker's client exits 1 for
+  // these, and prints `Error response from daemon: …` where berth prints `Error: …`).
+  IMAGE_NOT_FOUND: 125,
+  IMAGE_CONFLICT: 125,
+  IMAGE_IN_USE: 125,
+  IMAGE_AMBIGUOUS: 125,
+  INVALID_FILTER: 125,
+  ARCHIVE_INVALID: 125,
+  ARCHIVE_DIGEST_MISMATCH: 125,
+  LAYER_DIFF_ID_MISMATCH: 125,
+  PLATFORM_NOT_FOUND: 125,
+  UNAUTHORIZED: 125,
+  MANIFEST_UNKNOWN: 125,
   /** The container's command exists but cannot be run (docker: 126). */
   CONTAINER_COMMAND_NOT_EXECUTABLE: 126,
   /** The container's command was not found (docker: 127). */

@@ -1,0 +1,68 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createEngine, type Engine, type ImageProgressEvent } from '@berth/engine';
+import { createProgressRenderer } from '../format/progress.js';
+import type { CommandContext } from './spec.js';
+
+/**
+ * What the image commands share: the engine opened from the CLI's environment, and docker's
+ * progress display. `$BERTH_ROOT` (default `/var/lib/berth`) is the state root;
+ * `--config`/`$DOCKER_CONFIG` (default `~/.docker`) holds registry credentials;
+ * `$BERTH_INSECURE_REGISTRIES` (comma-separated `host[:port]`) adds plain-HTTP registries
+ * besides loopback.
+ */
+
+/** The state root the CLI uses. */
+export function stateRoot(env: CommandContext['io']['env']): string {
+  return env.BERTH_ROOT !== undefined && env.BERTH_ROOT !== '' ? env.BERTH_ROOT : '/var/lib/berth';
+}
+
+/** Opens the engine for a command; close it when done ({@link withEngine}). */
+export async function openEngine(ctx: CommandContext): Promise<Engine> {
+  const env = ctx.io.env;
+  const dockerConfigDir =
+    ctx.globals.config !== ''
+      ? ctx.globals.config
+      : env.DOCKER_CONFIG !== undefined && env.DOCKER_CONFIG !== ''
+        ? env.DOCKER_CONFIG
+        : join(env.HOME ?? homedir(), '.docker');
+  const insecure = (env.BERTH_INSECURE_REGISTRIES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return createEngine({ root: stateRoot(env), registry: { dockerConfigDir, insecure } });
+}
+
+/** Runs `fn` with an engine, closing it afterwards. */
+export async function withEngine<T>(ctx: CommandContext, fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const engine = await openEngine(ctx);
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+/** docker's jsonmessage display on stdout: bars on a terminal, plain lines otherwise. */
+export function progressPrinter(ctx: CommandContext): (e: ImageProgressEvent) => void {
+  const out = ctx.io.stdout;
+  const renderer = createProgressRenderer({
+    out,
+    tty: out.isTTY === true,
+    ...(out.columns === undefined ? {} : { columns: out.columns }),
+  });
+  return (e) =>
+    renderer.update({
+      ...(e.id === undefined ? {} : { id: e.id }),
+      status: e.status,
+      ...(e.current === undefined ? {} : { current: e.current }),
+      ...(e.total === undefined ? {} : { total: e.total }),
+    });
+}
+
+/** Reads all of standard input (for `--password-stdin`). */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
