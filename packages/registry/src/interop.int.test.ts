@@ -32,7 +32,9 @@ async function blobsOf(layout: OciLayout, desc: Descriptor): Promise<string[]> {
 async function expectSameBlobs(a: OciLayout, b: OciLayout, digests: string[]): Promise<void> {
   for (const d of digests) {
     const [alg, hex] = d.split(':') as [string, string];
-    expect((await readFile(join(a.dir, 'blobs', alg, hex))).equals(await readFile(join(b.dir, 'blobs', alg, hex)))).toBe(true);
+    expect(
+      (await readFile(join(a.dir, 'blobs', alg, hex))).equals(await readFile(join(b.dir, 'blobs', alg, hex))),
+    ).toBe(true);
   }
 }
 
@@ -70,7 +72,11 @@ describe.each(['none', 'tls'] as const)('skopeo interop (%s)', (auth) => {
       expect(desc.digest).toBe(pushed.digest);
       expect(desc.digest).toBe(image[variant].digest);
       await expectSameBlobs(source, copied, await blobsOf(source, await source.resolve(variant)));
-      const { stdout } = await run('skopeo', ['inspect', ...skopeoTlsArgs(registry, 'inspect'), `docker://${ref}`]);
+      const { stdout } = await run('skopeo', [
+        'inspect',
+        ...skopeoTlsArgs(registry, 'inspect'),
+        `docker://${ref}`,
+      ]);
       expect(JSON.parse(stdout).Digest).toBe(pushed.digest);
     }
   });

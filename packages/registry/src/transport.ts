@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSecureContext, rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { type Logger, silentLogger } from '@berth/oci';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { errnoCode, networkError, RegistryError, type RegistryErrorContext } from './errors.js';
 
 /** Options of the HTTP layer (part of the client's options). */
@@ -101,15 +101,32 @@ const systemBundles = [
   '/etc/ssl/cert.pem',
 ];
 
-function systemCAs(): string[] {
+const pemBlock = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const pemBody = (pem: string) => pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+
+/**
+ * The TLS trust: Node's built-in roots, plus the system bundle's certificates Node lacks (the
+ * distribution's additions and locally installed CAs), plus the caller's. Building a context
+ * from a full PEM bundle parses every certificate (~200 ms with OpenSSL 3); starting from Node's
+ * pre-parsed roots and adding only the difference costs a fraction of that.
+ */
+export function trustedContext(extra: readonly string[]): SecureContext {
+  const known = new Set(rootCertificates.map(pemBody));
+  const add: string[] = [];
   for (const path of systemBundles) {
+    let text: string;
     try {
-      return [readFileSync(path, 'utf8')];
+      text = readFileSync(path, 'utf8');
     } catch {
-      // try the next location
+      continue;
     }
+    for (const pem of text.match(pemBlock) ?? []) if (!known.has(pemBody(pem))) add.push(pem);
+    break;
   }
-  return [];
+  const context = createSecureContext();
+  const native = (context as unknown as { context: { addCACert(pem: string): void } }).context;
+  for (const pem of [...add, ...extra]) native.addCACert(pem);
+  return context;
 }
 
 /** Whether `host` (`name[:port]`) is loopback: `localhost`, `127.0.0.0/8` or `[::1]`. */
@@ -192,12 +209,21 @@ export class Transport {
   constructor(options: TransportOptions = {}) {
     const extra =
       options.ca === undefined ? [] : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
+    const timeout = options.connectTimeoutMs ?? 30_000;
+    // Built on first use, once: plain-http registries never pay for the CA store.
+    let plain: buildConnector.connector | undefined;
+    let secure: buildConnector.connector | undefined;
+    const connect: buildConnector.connector = (opts, callback) => {
+      if (opts.protocol === 'https:') {
+        secure ??= buildConnector({ timeout, secureContext: trustedContext(extra) });
+        secure(opts, callback);
+      } else {
+        plain ??= buildConnector({ timeout });
+        plain(opts, callback);
+      }
+    };
     this.#agent = new Agent({
-      connect: {
-        // One secure context for every connection: parsing a few hundred CAs per handshake is slow.
-        secureContext: createSecureContext({ ca: [...rootCertificates, ...systemCAs(), ...extra] }),
-        timeout: options.connectTimeoutMs ?? 30_000,
-      },
+      connect,
       headersTimeout: options.idleTimeoutMs ?? 60_000,
       bodyTimeout: options.idleTimeoutMs ?? 60_000,
       keepAliveTimeout: 10_000,

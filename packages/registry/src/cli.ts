@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * A demo utility over the package's public API (not berth's CLI): pull an image into an OCI
+ * layout directory, or push one from it. Used by tools/bench's `pull-layout` scenario.
+ *
+ *   berth-registry-demo pull REF DIR [--platform P] [--concurrency N] [--ca FILE] [--insecure HOST]... [--json]
+ *   berth-registry-demo push DIR[:NAME] REF [--ca FILE] [--insecure HOST]... [--json]
+ *
+ * Credentials come from the docker config ($DOCKER_CONFIG or ~/.docker). `--json` prints the
+ * result with the process's peak RSS.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { isBerthError } from '@berth/oci';
+import { createRegistryClient } from './client.js';
+import { defaultDockerConfigDir, dockerConfigCredentials } from './docker-config.js';
+import { toLayout } from './layout-sink.js';
+
+const usage = `usage:
+  berth-registry-demo pull REF DIR [--platform P] [--concurrency N] [--ca FILE] [--insecure HOST]... [--json]
+  berth-registry-demo push DIR[:NAME] REF [--ca FILE] [--insecure HOST]... [--json]
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      platform: { type: 'string' },
+      concurrency: { type: 'string' },
+      ca: { type: 'string' },
+      insecure: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, a, b] = positionals;
+  if (values.help || positionals.length !== 3 || (command !== 'pull' && command !== 'push')) {
+    process.stderr.write(usage);
+    return values.help ? 0 : 2;
+  }
+  const client = createRegistryClient({
+    credentials: dockerConfigCredentials({ dir: defaultDockerConfigDir(process.env) }),
+    ...(values.ca ? { ca: await readFile(values.ca, 'utf8') } : {}),
+    ...(values.insecure ? { insecure: values.insecure } : {}),
+  });
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new Error('interrupted')));
+  try {
+    let result: object;
+    if (command === 'pull') {
+      result = await client.pull(a!, toLayout(b!), {
+        signal: controller.signal,
+        ...(values.platform ? { platform: values.platform } : {}),
+        ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
+      });
+    } else {
+      const colon = a!.indexOf(':');
+      const dir = colon === -1 ? a! : a!.slice(0, colon);
+      const name = colon === -1 ? undefined : a!.slice(colon + 1);
+      result = await client.push(b!, toLayout(dir), { signal: controller.signal, ...(name ? { name } : {}) });
+    }
+    if (values.json) {
+      const maxRssKiB = process.resourceUsage().maxRSS;
+      process.stdout.write(`${JSON.stringify({ ...result, maxRssKiB })}\n`);
+    } else {
+      const r = result as { reference: string; manifest?: { digest: string }; digest?: string };
+      process.stdout.write(`${r.reference}: ${r.manifest?.digest ?? r.digest}\n`);
+    }
+    return 0;
+  } catch (err) {
+    const code = isBerthError(err) ? ` [${err.code}]` : '';
+    process.stderr.write(`berth-registry-demo ${command}: ${(err as Error).message}${code}\n`);
+    return 1;
+  } finally {
+    await client.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`berth-registry-demo: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
