@@ -19,7 +19,13 @@ export default defineConfig({
   ...baseConfig,
   entry: { berth: 'src/main.ts' },
   dts: false,
-  noExternal: [/.*/],
+  noExternal: [/^(?!@napi-rs\/xattr$)/],
+  // a native addon (used by @berth/overlay) cannot be inlined; it is a dependency of the CLI
+  external: ['@napi-rs/xattr'],
+  // bundled CommonJS dependencies (proper-lockfile, tar-stream…) call require() for built-ins
+  banner: {
+    js: "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);",
+  },
   esbuildOptions(options) {
     // Bundle sibling packages from source (@berth/source) rather than their built dist.
     options.conditions = ['@berth/source', 'import', 'module', 'default'];
