@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Spec } from '@berth/oci';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { dockerLikeSpec, writeBundle } from '../testing/busybox-bundle.js';
 import { cgroupSuite } from '../testing/cgroup-suite.js';
@@ -12,7 +13,9 @@ import { buildShim } from '../testing/shim-build.js';
 import { dockerResources } from './docker.js';
 import { createCgroupDriver } from './driver.js';
 import { detectCgroupHost } from './mountinfo.js';
+import { removeCgroupDir } from './remove.js';
 import type { CgroupDriver } from './types.js';
+import { createCgroupV2Driver } from './v2/driver.js';
 
 const MiB = 1024 * 1024;
 const host = detectCgroupHost(readFileSync('/proc/self/mountinfo', 'utf8'));
@@ -26,6 +29,35 @@ cgroupSuite(
   }),
   { kernel: true },
 );
+
+// The real v2 driver: this hybrid host attaches no v1-held controller to cgroup2 (only hugetlb
+// is offered there), so a private cgroup2 mount proves what v2 does without controllers:
+// mkdir, placement, cgroup.freeze/cgroup.events, cgroup.kill, cpu.stat, removal. The
+// controller files (memory.max, cpu.weight, ...) are proven on the fixture tree (unit).
+let v2Mount: string | undefined;
+function v2Root(): string {
+  if (!v2Mount) {
+    v2Mount = mkdtempSync(join(tmpdir(), `berth-t${process.pid}-cg2-`));
+    execFileSync('mount', ['-t', 'cgroup2', 'none', v2Mount]);
+    mkdirSync(join(v2Mount, `berth-t${process.pid}-v2`));
+  }
+  return join(v2Mount, `berth-t${process.pid}-v2`);
+}
+afterAll(async () => {
+  if (!v2Mount) return;
+  await removeCgroupDir(join(v2Mount, `berth-t${process.pid}-v2`));
+  execFileSync('umount', [v2Mount]);
+  rmSync(v2Mount, { recursive: true, force: true });
+});
+if (host.version === 1)
+  cgroupSuite(
+    'v2 driver on a private cgroup2 mount (no controllers attached here)',
+    async () => ({
+      driver: createCgroupV2Driver({ root: v2Root() }),
+      newPath: () => `/berth/berth-t${process.pid}-v2-${seq++}`,
+    }),
+    { kernel: true, controllers: [] },
+  );
 
 /** The directory of a cgroup path in one v1 hierarchy of this host. */
 function v1Dir(controller: string, path: string): string {
