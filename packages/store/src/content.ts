@@ -261,8 +261,17 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
   signal?.throwIfAborted();
   await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
   await mkdir(join(root, 'ingest'), { recursive: true });
-  await writeFileExclusive(join(root, 'oci-layout'), OCI_LAYOUT, { signal });
-  await writeFileExclusive(join(root, 'index.json'), EMPTY_INDEX, { signal });
+  // Create-if-absent (link(2)), so two first opens never clobber an index another just wrote.
+  for (const [name, text] of [
+    ['oci-layout', OCI_LAYOUT],
+    ['index.json', EMPTY_INDEX],
+  ] as const) {
+    const exists = await stat(join(root, name)).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) await writeFileExclusive(join(root, name), text, { signal });
+  }
 
   const instance = randomBytes(8).toString('hex');
   const active = new Set<string>();

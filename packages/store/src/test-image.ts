@@ -77,3 +77,54 @@ export function seeded(seed: string, n: number): string {
   while (out.length < n) out += createHash('sha256').update(`${seed}-${i++}`).digest('hex');
   return out.slice(0, n);
 }
+
+/** Number of distinct images the crash test cycles through. */
+export const CRASH_IMAGES = 6;
+
+/**
+ * Writes crash-test image `j` (deterministic content: two layers of 128 KiB to 1 MiB written in
+ * 64 KiB chunks under resumable refs), under an expiring lease, then tags it `crash/app:<j>`
+ * and `crash/app:latest`. Returns its image ID and whether any layer resumed a partial ingest.
+ */
+export async function writeCrashImage(
+  store: import('./store.js').Store,
+  j: number,
+  hooks: { midLayer?: () => Promise<void> } = {},
+): Promise<{ id: string; resumed: boolean }> {
+  const lease = await store.leases.create({ expiresIn: 600_000 });
+  let resumed = false;
+  const layers: Descriptor[] = [];
+  for (let k = 0; k < 2; k++) {
+    const size = 128 * 1024 + (Number.parseInt(seeded(`size-${j}-${k}`, 6), 16) % (896 * 1024));
+    const bytes = Buffer.from(seeded(`layer-${j}-${k}`, size));
+    const desc: Descriptor = { mediaType: MediaType.OciLayer, digest: digestOf(bytes), size };
+    if ((await store.info(desc.digest)) === undefined) {
+      const w = await store.writer({ ref: `crash-layer-${j}-${k}`, desc, lease: lease.id });
+      if (w.offset > 0) resumed = true;
+      for (let at = w.offset; at < size; at += 64 * 1024) {
+        await w.write(bytes.subarray(at, Math.min(size, at + 64 * 1024)));
+        if (k === 0 && at < size / 2 && at + 64 * 1024 >= size / 2) await hooks.midLayer?.();
+      }
+      await w.commit(size, desc.digest);
+    }
+    layers.push(desc);
+  }
+  const config = {
+    created: `2024-01-0${(j % 9) + 1}T00:00:00Z`,
+    architecture: 'amd64',
+    os: 'linux',
+    config: { Labels: { j: String(j) } },
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+  };
+  const configDesc = await putBlob(store.content, MediaType.OciConfig, Buffer.from(JSON.stringify(config)), {
+    lease: lease.id,
+  });
+  const manifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers };
+  const m = await putBlob(store.content, MediaType.OciManifest, Buffer.from(JSON.stringify(manifest)), {
+    lease: lease.id,
+  });
+  await store.tag(`localhost:5000/crash/app:${j}`, m);
+  await store.tag('localhost:5000/crash/app:latest', m);
+  await store.leases.delete(lease.id);
+  return { id: configDesc.digest, resumed };
+}
