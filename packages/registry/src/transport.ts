@@ -269,10 +269,11 @@ export class Transport {
   }
 
   async #ping(host: string, context: RegistryErrorContext, signal?: AbortSignal): Promise<PingResult> {
-    const attempt = async (origin: string): Promise<PingResult> => {
+    const attempt = async (origin: string, retry: boolean): Promise<PingResult> => {
       const res = await this.send({
         method: 'GET',
         url: new URL('/v2/', origin),
+        retry,
         operation: 'ping',
         context,
         ...(signal ? { signal } : {}),
@@ -281,8 +282,25 @@ export class Transport {
       await discard(res);
       return { origin, status: res.status, ...(challenge === undefined ? {} : { challenge }) };
     };
+    if (isLoopback(host)) {
+      // Loopback traffic never leaves the machine, so plain HTTP is tried first there: it spares
+      // every local pull a TLS handshake and the CA store. A spec registry answers `GET /v2/`
+      // with 200 or 401; a TLS-only server answers plain HTTP with 400 or a reset, and then
+      // HTTPS is used.
+      try {
+        const plain = await attempt(`http://${host}`, false);
+        if (plain.status === 200 || plain.status === 401) return plain;
+      } catch (err) {
+        signal?.throwIfAborted();
+        this.logger.debug('loopback registry does not answer plain http', {
+          host,
+          error: (err as Error).message,
+        });
+      }
+      return attempt(`https://${host}`, true);
+    }
     try {
-      return await attempt(`https://${host}`);
+      return await attempt(`https://${host}`, true);
     } catch (err) {
       signal?.throwIfAborted();
       // Docker's rule for insecure registries: try TLS first, then plain HTTP. A certificate
@@ -305,7 +323,7 @@ export class Transport {
         );
       }
       this.logger.debug('registry speaks plain http', { host });
-      return attempt(`http://${host}`);
+      return attempt(`http://${host}`, true);
     }
   }
 
