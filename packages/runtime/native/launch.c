@@ -18,7 +18,7 @@ struct parse_ctx {
   const char *path;
   unsigned line;
   struct berth_err *err;
-  unsigned seen; /* bit per single-valued key */
+  uint64_t seen; /* bit per single-valued key */
 };
 
 static const char *ns_names[BERTH_NS_COUNT] = {"pid", "mount", "uts", "ipc", "net", "cgroup"};
@@ -206,7 +206,8 @@ static int parse_hex_bytes(struct parse_ctx *c, const char *s, unsigned char **o
 enum key_id {
   K_ID, K_ROOTFS, K_ROOTFS_RO, K_ROOTFS_PROP, K_HOSTNAME, K_CAP_B, K_CAP_E, K_CAP_P, K_CAP_I, K_CAP_A,
   K_NNP, K_SECCOMP, K_USER, K_UMASK, K_CWD, K_ARGS, K_OOM, K_STDIO, K_LOG_PATH, K_LOG_SIZE, K_LOG_FILE,
-  K_EXIT_FILE, K_PID_FILE, K_CONTROL, K_START, K_SYNC_FD, K_DAEMONIZE, K_SHIM_LOG, K_SINGLE_COUNT,
+  K_EXIT_FILE, K_PID_FILE, K_CONTROL, K_START, K_SYNC_FD, K_DAEMONIZE, K_SHIM_LOG, K_STDIN, K_TERMINAL,
+  K_TERM_SIZE, K_SINGLE_COUNT,
   K_NAMESPACE = 100, K_MOUNT, K_DEVICE, K_MASKED, K_READONLY, K_SYSCTL, K_RLIMIT, K_ENV,
 };
 
@@ -243,6 +244,9 @@ static const struct {
     {"sync_fd", K_SYNC_FD, 1, 1},
     {"daemonize", K_DAEMONIZE, 1, 1},
     {"shim.log", K_SHIM_LOG, 1, 1},
+    {"stdin", K_STDIN, 1, 1},
+    {"terminal", K_TERMINAL, 1, 1},
+    {"terminal.size", K_TERM_SIZE, 2, 2},
     {"namespace", K_NAMESPACE, 1, 2},
     {"mount", K_MOUNT, 3, 64},
     {"device", K_DEVICE, 7, 7},
@@ -275,8 +279,8 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
     if (decode_field(c, f[i]) < 0) return -1;
   enum key_id id = keys[k].id;
   if (id < K_SINGLE_COUNT) {
-    if (c->seen & (1u << id)) return perr(c, "%s: given twice", key);
-    c->seen |= 1u << id;
+    if (c->seen & (1ull << id)) return perr(c, "%s: given twice", key);
+    c->seen |= 1ull << id;
   }
   uint64_t v;
   switch (id) {
@@ -389,6 +393,16 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
   case K_SHIM_LOG:
     l->shim_log = f[0];
     return check_abs(c, key, f[0]);
+  case K_STDIN:
+    return parse_bool(c, key, f[0], &l->open_stdin);
+  case K_TERMINAL:
+    return parse_bool(c, key, f[0], &l->terminal);
+  case K_TERM_SIZE:
+    if (parse_u64(c, "terminal.size rows", f[0], 10, 65535, &v) < 0) return -1;
+    l->rows = (unsigned)v;
+    if (parse_u64(c, "terminal.size cols", f[1], 10, 65535, &v) < 0) return -1;
+    l->cols = (unsigned)v;
+    return 0;
   case K_NAMESPACE: {
     int t = -1;
     for (int i = 0; i < BERTH_NS_COUNT; i++)
@@ -531,6 +545,7 @@ int berth_launch_parse(const char *path, struct berth_launch *l, struct berth_er
     return perr(&c, "mounts, devices, masked and readonly paths need a rootfs");
   if (l->stdio == BERTH_STDIO_LOG && !l->log_path) return perr(&c, "stdio=log needs log.path");
   if (l->start_wait && !l->control_socket) return perr(&c, "start=wait needs control_socket");
+  if ((l->rows || l->cols) && !l->terminal) return perr(&c, "terminal.size needs terminal=1");
   if (!l->env) {
     l->env = calloc(1, sizeof(char *));
     if (!l->env) return berth_error(err, ENOMEM, "parse", "out of memory");

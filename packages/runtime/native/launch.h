@@ -49,6 +49,18 @@
  *   oom_score_adj=<int>            -1000..1000
  *   stdio=inherit|null|log         the container's stdio: the shim's own, /dev/null, or pipes
  *                                  written to the json-file log (default inherit)
+ *   stdin=0|1                      1: the container's stdin is a pipe the shim holds, fed by
+ *                                  attached clients (docker's -i); without it stdin is
+ *                                  /dev/null (log, null) or the shim's own (inherit)
+ *   terminal=0|1                   1: the container's stdio is a pty allocated in its own
+ *                                  devpts (it opens /dev/ptmx after pivot_root, or after
+ *                                  joining a mount namespace, and passes the master to the
+ *                                  shim with SCM_RIGHTS, as runc's console socket does). The
+ *                                  slave is its controlling terminal and, with a rootfs, is
+ *                                  bound onto /dev/console. The shim reads the master: to the
+ *                                  json-file log (stdio=log), to its own stdout (inherit, its
+ *                                  stdin going to the master) and to attached clients
+ *   terminal.size=<rows> <cols>    initial window size (0..65535 each)
  *   log.path=<path>                json-file log (required with stdio=log)
  *   log.max_size=<bytes>           rotate when the file reaches this size (0: never)
  *   log.max_file=<n>               files kept, including the current one (default 1)
@@ -79,7 +91,19 @@
  *   start        -> started <pid> | error <step> <errno> <exit-code> <message>
  *   kill <signo> -> ok | error kill <errno> 125 <message>
  *   wait         -> exited <exit-code> <signal>, sent when the container exits (after the exit
- *                   file is written); at most 8 connections at a time
+ *                   file is written); at most 16 connections at a time
+ *   resize <rows> <cols>
+ *                -> ok | error resize <errno> 125 <message>   (TIOCSWINSZ on the master; the
+ *                   kernel sends SIGWINCH to the terminal's foreground process group)
+ *   attach <stdin> <close-stdin>
+ *                -> ok, then the connection is a stream until the container exits: the shim
+ *                   sends frames `<stream:1 byte> 0 0 0 <length:4 bytes big-endian> <data>`
+ *                   (docker's stdcopy header; 1 stdout, 2 stderr; with a terminal all is 1),
+ *                   and with <stdin>=1 the client's bytes go to the container's stdin (the
+ *                   master, or the stdin pipe). At the client's EOF, <close-stdin>=1 closes the
+ *                   stdin pipe (docker's StdinOnce). A client that cannot take a frame within
+ *                   2 s is dropped rather than stall the container. Errors: no stdin to feed
+ *                   (`attach` step, EBADF)
  *
  * EXIT FILE (exit_file): `berth.exit.v1` then `exit_code=<n>`, `signal=<n>`,
  *   `exited_at=<RFC 3339 nano UTC>`, and after a failed launch `step=<step>`,
@@ -192,6 +216,9 @@ struct berth_launch {
   int has_oom_score_adj;
   int oom_score_adj;
   enum berth_stdio stdio;
+  int open_stdin;
+  int terminal;
+  unsigned rows, cols;
   const char *log_path;
   uint64_t log_max_size;
   unsigned log_max_file;

@@ -38,7 +38,8 @@ __attribute__((noreturn)) static void launch_failed(struct berth_supervisor *s, 
   berth_sync_send(s, "error %s %d %d %s", s->launch_err.step, s->launch_err.errnum, code, enc);
   if (s->l->exit_file && berth_write_exit_file(s, code, 0, &e) < 0) berth_shim_log("error", "%s", e.msg);
   if (s->l->control_socket) unlink(s->l->control_socket);
-  if (s->sync < 0 || s->l->stdio == BERTH_STDIO_INHERIT) fprintf(stderr, "berth-shim: %s\n", s->launch_err.msg);
+  /* with a sync fd the parent reports it; stderr may be the container's own (exec) */
+  if (s->sync < 0) fprintf(stderr, "berth-shim: %s\n", s->launch_err.msg);
   _exit(code);
 }
 
@@ -64,7 +65,8 @@ static int run(const char *path) {
     fprintf(stderr, "berth-shim: %s\n", err.msg);
     return BERTH_EXIT_FAILURE;
   }
-  struct berth_supervisor s = {.l = &l, .pid = -1, .sfd = -1, .out = -1, .err = -1, .ctrl = -1, .sync = l.sync_fd, .go = -1, .msg = -1};
+  struct berth_supervisor s = {.l = &l, .pid = -1, .sfd = -1, .out = -1, .err = -1, .ctrl = -1, .sync = l.sync_fd, .go = -1, .msg = -1,
+                            .in = -1, .pty = -1, .relay_in = -1, .pending = -1};
   if (s.sync >= 0 && fcntl(s.sync, F_SETFD, FD_CLOEXEC) < 0) {
     fprintf(stderr, "berth-shim: sync_fd %d: %s\n", s.sync, strerror(errno));
     return BERTH_EXIT_FAILURE;
@@ -95,7 +97,9 @@ static int run(const char *path) {
   }
 
   struct berth_child_fds cfd = {.go = -1, .msg = -1, .in = -1, .out = -1, .errfd = -1};
-  if (l.stdio != BERTH_STDIO_INHERIT) {
+  /* with a terminal the child's stdio is the pty it opens itself */
+  if (l.terminal && l.stdio == BERTH_STDIO_INHERIT) s.relay_in = 0;
+  if (l.stdio != BERTH_STDIO_INHERIT && !l.terminal) {
     cfd.in = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (cfd.in < 0) {
       berth_error(&s.launch_err, errno, "stdio", "open `/dev/null`");
@@ -103,22 +107,35 @@ static int run(const char *path) {
     }
     cfd.out = cfd.errfd = cfd.in;
   }
-  if (l.stdio == BERTH_STDIO_LOG) {
-    int po[2], pe[2];
-    if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+  if (l.open_stdin && l.stdio != BERTH_STDIO_INHERIT && !l.terminal) {
+    int pi[2];
+    if (pipe2(pi, O_CLOEXEC) < 0) {
       berth_error(&s.launch_err, errno, "stdio", "pipe");
       launch_failed(&s, BERTH_EXIT_FAILURE);
     }
-    s.out = po[0], cfd.out = po[1];
-    s.err = pe[0], cfd.errfd = pe[1];
+    int devnull = cfd.in;
+    cfd.in = pi[0], s.in = pi[1];
+    if (l.stdio == BERTH_STDIO_LOG) close(devnull); /* out and err become pipes below */
+  }
+  if (l.stdio == BERTH_STDIO_LOG) {
+    int po[2], pe[2];
+    if (!l.terminal && (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)) {
+      berth_error(&s.launch_err, errno, "stdio", "pipe");
+      launch_failed(&s, BERTH_EXIT_FAILURE);
+    }
+    if (!l.terminal) {
+      s.out = po[0], cfd.out = po[1];
+      s.err = pe[0], cfd.errfd = pe[1];
+    }
     if (berth_jsonlog_open(&jlog, l.log_path, l.log_max_size, l.log_max_file, &s.launch_err) < 0)
       launch_failed(&s, BERTH_EXIT_FAILURE);
     s.log = &jlog;
   }
   if (l.control_socket && (s.ctrl = open_control(l.control_socket, &s.launch_err)) < 0) launch_failed(&s, BERTH_EXIT_FAILURE);
 
+  /* msg is a socket: with a terminal the child passes the pty master on it (SCM_RIGHTS) */
   int go[2], msg[2];
-  if (pipe2(go, O_CLOEXEC) < 0 || pipe2(msg, O_CLOEXEC) < 0) {
+  if (pipe2(go, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, msg) < 0) {
     berth_error(&s.launch_err, errno, "sync", "pipe");
     launch_failed(&s, BERTH_EXIT_FAILURE);
   }
@@ -136,6 +153,7 @@ static int run(const char *path) {
     if (s.ctrl >= 0) close(s.ctrl);
     if (s.out >= 0) close(s.out);
     if (s.err >= 0) close(s.err);
+    if (s.in >= 0) close(s.in);
     close(s.sfd);
     berth_container_init(&l, &cfd);
   }
@@ -144,7 +162,7 @@ static int run(const char *path) {
   close(msg[1]);
   if (cfd.in >= 0) close(cfd.in);
   if (cfd.out >= 0 && cfd.out != cfd.in) close(cfd.out);
-  if (cfd.errfd >= 0 && cfd.errfd != cfd.in) close(cfd.errfd);
+  if (cfd.errfd >= 0 && cfd.errfd != cfd.in && cfd.errfd != cfd.out) close(cfd.errfd);
 
   char pidbuf[32];
   int pl = snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)pid);

@@ -11,10 +11,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <grp.h>
+#include <termios.h>
 
 #include "caps.h"
 #include "mounts.h"
@@ -147,6 +151,53 @@ static int look_path(const struct berth_launch *l, char *out, size_t size, int *
   return berth_error(err, 0, "exec", "exec: \"%s\": executable file not found in $PATH", name);
 }
 
+/* The pty, opened in the container's own devpts (its /dev/ptmx, after pivot_root or after
+ * joining its mount namespace) so that `tty` names /dev/pts/N inside the container, as runc's
+ * console socket does. The master goes to the shim with SCM_RIGHTS on the message socket
+ * (one byte 'P'); the slave becomes our controlling terminal and stdio, and /dev/console. */
+static int setup_terminal(const struct berth_launch *l, int msgfd, struct berth_err *err) {
+  cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return berth_error(err, errno, "terminal", "open `/dev/ptmx` in the container");
+  int unlock = 0, ptn = -1;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &ptn) < 0)
+    return berth_error(err, errno, "terminal", "unlock the pty");
+  cleanup_close int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) return berth_error(err, errno, "terminal", "open the pty slave /dev/pts/%d", ptn);
+  struct winsize ws = {.ws_row = (unsigned short)l->rows, .ws_col = (unsigned short)l->cols};
+  if ((l->rows || l->cols) && ioctl(slave, TIOCSWINSZ, &ws) < 0)
+    return berth_error(err, errno, "terminal", "set the window size %ux%u", l->rows, l->cols);
+  /* the process's own user owns its terminal (docker: crw--w---- <uid> tty) */
+  if (fchown(slave, l->uid, (gid_t)-1) < 0) return berth_error(err, errno, "terminal", "chown /dev/pts/%d", ptn);
+  if (l->rootfs) {
+    char pts[64];
+    snprintf(pts, sizeof pts, "/dev/pts/%d", ptn);
+    int cfd = open("/dev/console", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (cfd < 0) return berth_error(err, errno, "terminal", "create `/dev/console`");
+    close(cfd);
+    if (mount(pts, "/dev/console", NULL, MS_BIND, NULL) < 0)
+      return berth_error(err, errno, "terminal", "bind `%s` on `/dev/console`", pts);
+  }
+  char byte = 'P';
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &master, sizeof(int));
+  if (sendmsg(msgfd, &mh, MSG_NOSIGNAL) != 1) return berth_error(err, errno, "terminal", "pass the pty master to the shim");
+  if (setsid() < 0) return berth_error(err, errno, "terminal", "setsid");
+  if (ioctl(slave, TIOCSCTTY, 0) < 0) return berth_error(err, errno, "terminal", "make /dev/pts/%d the controlling terminal", ptn);
+  for (int i = 0; i < 3; i++)
+    if (dup2(slave, i) < 0) return berth_error(err, errno, "terminal", "dup2 the pty to fd %d", i);
+  return 0;
+}
+
 void berth_container_init(const struct berth_launch *l, const struct berth_child_fds *fds) {
   struct berth_err err = {0};
   char exe[PATH_MAX];
@@ -167,6 +218,7 @@ void berth_container_init(const struct berth_launch *l, const struct berth_child
     fail(&err, code);
   }
   if (l->rootfs && berth_mounts_prepare(l, &err) < 0) fail(&err, code);
+  if (l->terminal && setup_terminal(l, fds->msg, &err) < 0) fail(&err, code);
   if (apply_sysctls(l, &err) < 0) fail(&err, code);
   if (l->rootfs && berth_mounts_finish(l, &err) < 0) fail(&err, code);
   if (l->has_oom_score_adj) {

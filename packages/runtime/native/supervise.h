@@ -12,6 +12,10 @@ struct berth_supervisor {
   pid_t pid;          /* the container's init, in our pid namespace */
   int sfd;            /* signalfd: SIGCHLD and the relayed signals */
   int out, err;       /* read ends of the container's stdout/stderr pipes, or -1 */
+  int in;             /* write end of the container's stdin pipe (stdin=1), or -1 */
+  int pty;            /* the pty master (terminal=1), once the child has passed it, or -1 */
+  int relay_in;       /* terminal with stdio=inherit: our stdin, copied to the master, or -1 */
+  int pending;        /* a byte read from the message socket ahead of a line, or -1 */
   int ctrl;           /* listening control socket, or -1 */
   int sync;           /* the parent's sync fd, or -1 once it has gone */
   int go, msg;        /* the child's go pipe (write end) and message pipe (read end) */
@@ -26,7 +30,8 @@ struct berth_supervisor {
 void berth_sync_send(struct berth_supervisor *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* berth_launch_result reads the child's next message line: returns 1 for `ready`, 0 for EOF
- * (execve succeeded), -1 for `error ...` (s->launch_err filled, *code set). */
+ * (execve succeeded), -1 for `error ...` (s->launch_err filled, *code set). With a terminal it
+ * first takes the pty master the child passes (s->pty). */
 int berth_launch_result(struct berth_supervisor *s, int *code);
 
 /* berth_supervise runs the loop until the container has exited and returns its status

@@ -226,9 +226,22 @@ describe('launchFromSpec', () => {
     });
     expect(() => encodeLaunch(d)).not.toThrow();
   });
+  it('maps process.terminal and consoleSize to terminal keys', () => {
+    const d = launchFromSpec(
+      { ...spec, process: { ...spec.process!, terminal: true, consoleSize: { height: 30, width: 100 } } },
+      { id: 'c', bundleDir: '/b' },
+    );
+    expect(d.terminal).toBe(true);
+    expect(d.consoleSize).toEqual({ rows: 30, cols: 100 });
+    expect(encodeLaunch(d)).toContain('\nterminal=1\nterminal.size=30 100\n');
+  });
+  it('refuses a console size without a terminal', () => {
+    expect(() => encodeLaunch({ id: 'c', args: ['sh'], consoleSize: { rows: 1, cols: 1 } })).toThrow(
+      /consoleSize: needs terminal/,
+    );
+  });
   const refused: [string, Spec, string][] = [
     ['a user namespace', { ...spec, linux: { namespaces: [{ type: 'user' }] } }, 'linux.namespaces'],
-    ['a terminal', { ...spec, process: { ...spec.process!, terminal: true } }, 'process.terminal'],
     ['hooks', { ...spec, hooks: { poststart: [{ path: '/bin/true' }] } }, 'hooks.poststart'],
     [
       'seccomp without a program',

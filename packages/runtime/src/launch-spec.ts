@@ -96,6 +96,12 @@ export interface LaunchDescription {
   env?: readonly string[];
   oomScoreAdj?: number;
   stdio?: 'inherit' | 'null' | 'log';
+  /** The container's stdin is a pipe the shim feeds from attached clients (docker's `-i`). */
+  openStdin?: boolean;
+  /** The container's stdio is a pty allocated in its own devpts (OCI `process.terminal`). */
+  terminal?: boolean;
+  /** The pty's initial window size (OCI `process.consoleSize`); needs `terminal`. */
+  consoleSize?: { rows: number; cols: number };
   log?: { path: string; maxSize?: number; maxFile?: number };
   exitFile?: string;
   pidFile?: string;
@@ -366,6 +372,16 @@ export function encodeLaunch(d: LaunchDescription): string {
     put('oom_score_adj', String(d.oomScoreAdj));
   }
   if (d.stdio !== undefined) put('stdio', d.stdio);
+  if (d.openStdin) put('stdin', '1');
+  if (d.terminal) put('terminal', '1');
+  if (d.consoleSize !== undefined) {
+    if (!d.terminal) throw invalid('consoleSize', 'needs terminal');
+    put(
+      'terminal.size',
+      String(uint(d.consoleSize.rows, 'consoleSize.rows', 65535)),
+      String(uint(d.consoleSize.cols, 'consoleSize.cols', 65535)),
+    );
+  }
   if (d.stdio === 'log' && !d.log) throw invalid('log', 'required with stdio "log"');
   if (d.log) {
     put('log.path', absPath(d.log.path, 'log.path'));
@@ -403,6 +419,8 @@ export interface LaunchExtras {
   /** The bundle directory; a relative `root.path` is resolved against it. */
   bundleDir: string;
   stdio?: LaunchDescription['stdio'];
+  /** Keep a stdin pipe for attached clients (docker's `-i`). */
+  openStdin?: boolean;
   log?: LaunchDescription['log'];
   exitFile?: string;
   pidFile?: string;
@@ -426,8 +444,8 @@ const NS_FROM_OCI: Readonly<Record<string, NamespaceType>> = {
 
 /**
  * Turns an OCI runtime spec (config.json) plus berth's extras into a launch description. What
- * the shim cannot do yet is refused, never dropped: user and time namespaces, terminals,
- * hooks, and a seccomp section without its compiled program.
+ * the shim cannot do yet is refused, never dropped: user and time namespaces, hooks, and a
+ * seccomp section without its compiled program.
  *
  * @throws BerthError LAUNCH_INVALID naming the spec field
  */
@@ -435,7 +453,6 @@ export function launchFromSpec(spec: Spec, x: LaunchExtras): LaunchDescription {
   const p = spec.process;
   if (!p) throw invalid('process', 'missing');
   if (!p.args || p.args.length === 0) throw invalid('process.args', 'no executable');
-  if (p.terminal) throw invalid('process.terminal', 'terminals are not supported yet'); // TODO(#5): pty
   const hooks = spec.hooks ?? {};
   for (const [k, v] of Object.entries(hooks))
     if (Array.isArray(v) && v.length) throw invalid(`hooks.${k}`, 'hooks are not supported');
@@ -500,10 +517,15 @@ export function launchFromSpec(spec: Spec, x: LaunchExtras): LaunchDescription {
     };
   }
   if (x.seccomp) d.seccomp = x.seccomp;
+  if (p.terminal) {
+    d.terminal = true;
+    if (p.consoleSize) d.consoleSize = { rows: p.consoleSize.height, cols: p.consoleSize.width };
+  }
   if (p.user.umask !== undefined) d.umask = p.user.umask;
   if (p.oomScoreAdj !== undefined) d.oomScoreAdj = p.oomScoreAdj;
   const extras = [
     'stdio',
+    'openStdin',
     'log',
     'exitFile',
     'pidFile',

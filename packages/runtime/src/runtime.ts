@@ -13,8 +13,10 @@ import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError, isBerthError, type LinuxSeccomp, type Logger, type Spec } from '@berth/oci';
+import { type AttachHandle, type AttachOptions, attachSocket } from './attach.js';
 import { containerCgroupPath } from './cgroups/path.js';
 import type { CgroupDriver, CgroupStats } from './cgroups/types.js';
+import { type ExecOptions, type ExecResult, execLaunch, execSuffix, readUserFiles, runExec } from './exec.js';
 import { writeFileAtomic } from './fs-util.js';
 import { encodeLaunch, type LaunchDescription, launchFromSpec } from './launch-spec.js';
 import { locateShim } from './locate-shim.js';
@@ -97,6 +99,11 @@ export interface RuntimeOptions {
 export interface CreateOptions {
   /** The container's stdio: json-file log (default), /dev/null, or the caller's. */
   stdio?: 'log' | 'null' | 'inherit';
+  /**
+   * Keep the container's stdin open as a pipe that attached clients feed (docker's `-i`);
+   * without it stdin is /dev/null. A terminal (`process.terminal`) always takes input.
+   */
+  openStdin?: boolean;
   /** json-file rotation (docker's `--log-opt max-size`, `max-file`). */
   log?: { maxSize?: number; maxFile?: number };
   /**
@@ -156,6 +163,27 @@ export interface Runtime {
   stats(id: string): Promise<CgroupStats>;
   /** @throws BerthError CONTAINER_NOT_FOUND */
   state(id: string): Promise<ContainerState>;
+  /**
+   * Attaches to a created or running container: its output (the pty, or stdout and stderr)
+   * from now on, and `stdin` to its terminal or stdin pipe. Detach keys (ctrl-p ctrl-q by
+   * default) end the attach on the client side; the container keeps running.
+   * @throws BerthError CONTAINER_NOT_FOUND, CONTAINER_NOT_RUNNING, INVALID_DETACH_KEYS
+   */
+  attach(id: string, opts: AttachOptions): Promise<AttachHandle>;
+  /**
+   * Sets the window size of a container's terminal (docker's resize; SIGWINCH reaches the
+   * terminal's foreground process group).
+   * @throws BerthError CONTAINER_NOT_FOUND, CONTAINER_NOT_RUNNING (also: no terminal)
+   */
+  resize(id: string, size: { rows: number; cols: number }): Promise<void>;
+  /**
+   * Runs a new process in a running container: its namespaces and cgroup, its capabilities,
+   * seccomp filter and no_new_privs unless `privileged`, the exec's own user, env, cwd and
+   * terminal. Resolves with the process's exit code.
+   * @throws BerthError CONTAINER_NOT_FOUND, CONTAINER_NOT_RUNNING, EXEC_NOT_FOUND (docker's
+   *   127), EXEC_PERMISSION_DENIED (126), LAUNCH_FAILED (125), USER_NOT_FOUND
+   */
+  exec(id: string, opts: ExecOptions): Promise<ExecResult>;
   /**
    * Removes a stopped container's directory; `force` kills a live one first.
    * @throws BerthError CONTAINER_NOT_FOUND, CONTAINER_RUNNING
@@ -275,6 +303,25 @@ function control(path: string, request: string, signal?: AbortSignal): Promise<C
   });
 }
 
+async function resizeAt(path: string, id: string, size: { rows: number; cols: number }): Promise<void> {
+  for (const [k, v] of Object.entries(size))
+    if (!Number.isInteger(v) || v < 0 || v > 65535)
+      throw new BerthError('INVALID_SIZE', `${id}: resize: ${k} ${v} is not in 0..65535`, {
+        input: { field: k },
+      });
+  let reply: ControlReply | undefined;
+  try {
+    reply = await control(path, `resize ${size.rows} ${size.cols}`);
+  } catch (err) {
+    throw new BerthError('CONTAINER_NOT_RUNNING', `${id}: its shim is not reachable`, { cause: err });
+  }
+  if (reply?.type === 'ok') return;
+  throw new BerthError(
+    'CONTAINER_NOT_RUNNING',
+    `${id}: resize: ${reply?.type === 'error' ? reply.message : 'no reply'}`,
+  );
+}
+
 function signalNumber(sig: NodeJS.Signals | number): number {
   if (typeof sig === 'number') {
     if (!Number.isInteger(sig) || sig < 1 || sig > 64)
@@ -383,6 +430,7 @@ class ShimRuntime implements Runtime {
       id,
       bundleDir: bundle,
       stdio,
+      ...(opts.openStdin ? { openStdin: true } : {}),
       ...(logPath ? { log: { path: logPath, ...opts.log } } : {}),
       exitFile: join(dir, 'exit'),
       pidFile: join(dir, 'init.pid'),
@@ -645,6 +693,55 @@ class ShimRuntime implements Runtime {
       if (fz !== 'thawed') return this.toState(rec, dir, undefined, 'paused');
     }
     return this.toState(rec, dir, undefined, rec.started ? 'running' : 'created');
+  }
+
+  async attach(id: string, opts: AttachOptions): Promise<AttachHandle> {
+    const st = await this.state(id);
+    if (st.status === 'stopped') throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id}: has exited`);
+    return attachSocket(join(st.dir, 'control.sock'), id, opts, (size) => this.resize(id, size));
+  }
+
+  async resize(id: string, size: { rows: number; cols: number }): Promise<void> {
+    await this.record(id);
+    await resizeAt(join(this.dir(id), 'control.sock'), id, size);
+  }
+
+  async exec(id: string, opts: ExecOptions): Promise<ExecResult> {
+    const st = await this.state(id);
+    if (st.status !== 'running')
+      throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id}: is ${st.status}, not running`);
+    let spec: Spec;
+    try {
+      spec = JSON.parse(await readFile(join(st.bundle, 'config.json'), 'utf8')) as Spec;
+    } catch (err) {
+      throw new BerthError('BUNDLE_INVALID', `bundle ${st.bundle}: config.json: ${(err as Error).message}`, {
+        input: { file: join(st.bundle, 'config.json'), line: 1 },
+        cause: err,
+      });
+    }
+    const execId = `${id}.exec-${execSuffix()}`;
+    const files = opts.user && !/^\d+(:\d+)?$/.test(opts.user) ? await readUserFiles(st.pid) : {};
+    const seccomp =
+      spec.linux?.seccomp && !opts.privileged ? this.seccompProgram(spec.linux.seccomp) : undefined;
+    const desc = execLaunch(spec, opts, {
+      id: execId,
+      pid: st.pid,
+      files,
+      ...(seccomp ? { seccomp } : {}),
+      ...(opts.tty ? { controlSocket: join(st.dir, `${execId.slice(id.length + 1)}.sock`) } : {}),
+      shimLog: join(st.dir, 'shim.log'),
+    });
+    const cg = this.opts.cgroups;
+    const cgroupPath = st.cgroupPath;
+    return runExec({
+      shim: await this.shim(),
+      dir: st.dir,
+      containerId: id,
+      desc,
+      opts,
+      ...(cg && cgroupPath ? { onCreated: (pid: number) => cg.addProcess(cgroupPath, pid) } : {}),
+      resize: (path, size) => resizeAt(path, execId, size),
+    });
   }
 
   async delete(id: string, opts: { force?: boolean; signal?: AbortSignal } = {}): Promise<void> {
