@@ -15,6 +15,7 @@ import {
   type SaveImageOptions,
   saveImages,
 } from './archive.js';
+import { type ContainerService, createContainerService } from './containers/service.js';
 import { type EngineContext, snapshotCollector } from './context.js';
 import {
   type ImageDeleteItem,
@@ -68,6 +69,8 @@ export interface EngineOptions {
   snapshotter?: SnapshotterDriver;
   /** Platform images resolve to locally; default the host's. */
   platform?: string;
+  /** berth-shim: an explicit path (the CLI passes `$BERTH_SHIM`) and a PATH-style search list. */
+  shim?: { path?: string; searchPath?: string };
 }
 
 /** Image operations, docker's semantics. References are docker's (`busybox`, `localhost:5000/a:1`, IDs and ID prefixes). */
@@ -115,6 +118,8 @@ export interface Engine {
   readonly runRoot: string;
   /** The image service. */
   readonly images: ImageService;
+  /** The container service. */
+  readonly containers: ContainerService;
   /** Closes pooled registry connections. */
   close(): Promise<void>;
 }
@@ -190,5 +195,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     login: (o) => login(ctx, o),
     logout: (server) => logout(ctx, server),
   };
-  return { root, runRoot, images, close: () => registry.close() };
+  // berth-shim's state sits beside the records unless the socket paths would not fit (108 bytes)
+  const shimRoot = join(root, 'shims').length <= 28 ? join(root, 'shims') : join(runRoot, 'shims');
+  const containers = createContainerService(ctx, {
+    shimRoot,
+    ...(options.shim ? { shim: options.shim } : {}),
+  });
+  ctx.imageInUse = (id) => containers.usesImage(id);
+  return { root, runRoot, images, containers, close: () => registry.close() };
 }

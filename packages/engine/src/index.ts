@@ -1,4 +1,36 @@
 export type { LoadImageOptions, LoadImageResult, SaveImageOptions } from './archive.js';
+export { ContainerErrorCode } from './containers/errors.js';
+export { ADJECTIVES, NAME_RE, randomName, SURNAMES } from './containers/names.js';
+export {
+  type ContainerService,
+  type ContainerServiceOptions,
+  statusText,
+  ZERO_TIME,
+} from './containers/service.js';
+export type {
+  ContainerConfig,
+  ContainerInspect,
+  ContainerPruneReport,
+  ContainerStateInfo,
+  ContainerStatus,
+  ContainerSummary,
+  CreateContainerOptions,
+  HostConfig,
+  ListContainersOptions,
+  LogEntry,
+  LogsOptions,
+  RestartPolicy,
+  WaitResult,
+} from './containers/types.js';
+export {
+  humanDuration,
+  parseGoDuration,
+  parseRamBytes,
+  parseRestartPolicy,
+  parseSignal,
+  parseTimestamp,
+  parseUlimit,
+} from './containers/units.js';
 export {
   createEngine,
   type Engine,

@@ -1,0 +1,157 @@
+/**
+ * Reading docker's json-file log (one `{"log","stream","time"}` object a line) that berth-shim
+ * writes: the archived runs in `containers/<id>/<id>-json.log`, then the live run's rotated
+ * files (`.N` … `.1`) and its current file. `follow` keeps reading the current file (across
+ * rotation) until the run ends.
+ */
+import { watch } from 'node:fs';
+import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LogEntry } from './types.js';
+
+/** Where one container's log files are. */
+export interface LogFiles {
+  /** Archived runs (may be missing). */
+  archive: string;
+  /** The live run's current file (may be missing), in the shim's directory. */
+  live?: string;
+}
+
+function parseLine(line: string): LogEntry | undefined {
+  if (line === '') return undefined;
+  try {
+    const v = JSON.parse(line) as Partial<LogEntry>;
+    if (typeof v.log !== 'string' || typeof v.time !== 'string') return undefined;
+    if (v.stream !== 'stdout' && v.stream !== 'stderr') return undefined;
+    return { log: v.log, stream: v.stream, time: v.time };
+  } catch {
+    // a torn last line of a crashed writer, or garbage: skipped, as docker's decoder does
+    return undefined;
+  }
+}
+
+async function* readLines(fh: FileHandle, start: number, state: { offset: number }): AsyncGenerator<string> {
+  let pos = start;
+  let rest = '';
+  const buf = Buffer.alloc(64 * 1024);
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+    if (bytesRead === 0) break;
+    pos += bytesRead;
+    const text = rest + buf.subarray(0, bytesRead).toString('utf8');
+    const lines = text.split('\n');
+    rest = lines.pop() ?? '';
+    state.offset = pos - Buffer.byteLength(rest);
+    for (const l of lines) yield l;
+  }
+}
+
+async function* readFile(path: string): AsyncGenerator<LogEntry> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch {
+    return;
+  }
+  try {
+    for await (const l of readLines(fh, 0, { offset: 0 })) {
+      const e = parseLine(l);
+      if (e) yield e;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function rotated(live: string): Promise<string[]> {
+  const dir = join(live, '..');
+  const base = live.slice(dir.length + 1);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names
+    .map((n) => ({ n, m: new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)$`).exec(n) }))
+    .filter((x) => x.m)
+    .sort((a, b) => Number(b.m?.[1]) - Number(a.m?.[1]))
+    .map((x) => join(dir, x.n));
+}
+
+/** Options of {@link readLog}. */
+export interface ReadLogOptions {
+  /** Keep reading the live file until `ended()` says the run is over. */
+  follow?: boolean;
+  /** Whether the live run has ended (checked while following). */
+  ended?: () => Promise<boolean>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Every entry in order; with `follow`, new entries of the live file as they arrive, until the
+ * run ends (then the rest is drained) or the signal aborts.
+ */
+export async function* readLog(files: LogFiles, opts: ReadLogOptions = {}): AsyncGenerator<LogEntry> {
+  yield* readFile(files.archive);
+  if (files.live === undefined) return;
+  for (const r of await rotated(files.live)) yield* readFile(r);
+  if (!opts.follow) {
+    yield* readFile(files.live);
+    return;
+  }
+  // follow: keep the current file open; on rotation (a new inode at the path) finish the old one
+  const live = files.live;
+  let fh = await open(live, 'r').catch(() => undefined);
+  let ino = fh ? (await fh.stat()).ino : -1;
+  const state = { offset: 0 };
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  let watcher: ReturnType<typeof watch> | undefined;
+  try {
+    watcher = watch(join(live, '..'), { persistent: false }, poke);
+    watcher.on('error', poke);
+  } catch {
+    watcher = undefined;
+  }
+  const onAbort = () => poke();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      if (fh) {
+        for await (const l of readLines(fh, state.offset, state)) {
+          const e = parseLine(l);
+          if (e) yield e;
+        }
+      }
+      if (opts.signal?.aborted) return;
+      const st = await stat(live).catch(() => undefined);
+      if (st && st.ino !== ino) {
+        // rotated: the old handle was read to its end above; continue with the new file
+        await fh?.close();
+        fh = await open(live, 'r').catch(() => undefined);
+        ino = fh ? (await fh.stat()).ino : -1;
+        state.offset = 0;
+        continue;
+      }
+      const over = opts.ended ? await opts.ended() : true;
+      if (over) {
+        if (fh) {
+          for await (const l of readLines(fh, state.offset, state)) {
+            const e = parseLine(l);
+            if (e) yield e;
+          }
+        }
+        return;
+      }
+      await new Promise<void>((r) => {
+        wake = r;
+        // a watcher can miss events (or be absent): never sleep long
+        setTimeout(poke, 250).unref();
+      });
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    watcher?.close();
+    await fh?.close();
+  }
+}

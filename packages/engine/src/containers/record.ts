@@ -1,0 +1,255 @@
+/**
+ * Container records on disk (DESIGN.md, State on disk): `<root>/containers/<id>/config.v2.json`
+ * (docker's file name; `version` 1), written temp → fsync → rename → fsync dir, and the name
+ * index `<root>/container-names/<name>` (a file holding the ID, created with O_EXCL so two
+ * processes can never take one name). Lookup is docker's: full ID, then name, then a unique ID
+ * prefix.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BerthError } from '@berth/oci';
+import { ContainerErrorCode, noSuchContainer } from './errors.js';
+import { lockFile } from './lock.js';
+import { NAME_RE, randomName } from './names.js';
+import type { ContainerRecord } from './types.js';
+
+/** The version of config.v2.json records. */
+export const RECORD_VERSION = 1;
+
+const ID_RE = /^[0-9a-f]{64}$/;
+
+/** Write-temp, fsync, rename, fsync the directory. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'w', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  const dir = await open(join(path, '..'), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/** The record files of one engine root. */
+export class RecordStore {
+  /** `<root>/containers`. */
+  readonly dir: string;
+  /** `<root>/container-names`. */
+  readonly namesDir: string;
+
+  constructor(root: string) {
+    this.dir = join(root, 'containers');
+    this.namesDir = join(root, 'container-names');
+  }
+
+  /** Creates the directories. */
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o711 });
+    await mkdir(this.namesDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** A container's directory. */
+  containerDir(id: string): string {
+    return join(this.dir, id);
+  }
+
+  /** Reads a record, or undefined when there is none (removed, or still being created). */
+  async read(id: string): Promise<ContainerRecord | undefined> {
+    const file = join(this.containerDir(id), 'config.v2.json');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if (
+        (err as NodeJS.ErrnoException).code === 'ENOENT' ||
+        (err as NodeJS.ErrnoException).code === 'ENOTDIR'
+      )
+        return undefined;
+      throw err;
+    }
+    let rec: ContainerRecord;
+    try {
+      rec = JSON.parse(text) as ContainerRecord;
+    } catch (cause) {
+      throw new BerthError(
+        ContainerErrorCode.CONTAINER_RECORD_INVALID,
+        `container record ${file}: not JSON`,
+        {
+          input: { file, line: 1 },
+          cause,
+        },
+      );
+    }
+    if (typeof rec !== 'object' || rec === null || rec.version !== RECORD_VERSION || rec.Id !== id)
+      throw new BerthError(
+        ContainerErrorCode.CONTAINER_RECORD_INVALID,
+        `container record ${file}: not a berth container record version ${RECORD_VERSION}`,
+        { input: { file, line: 1 } },
+      );
+    return rec;
+  }
+
+  /** Writes a record atomically. The caller holds the container's lock. */
+  async write(rec: ContainerRecord): Promise<void> {
+    await writeFileAtomic(
+      join(this.containerDir(rec.Id), 'config.v2.json'),
+      `${JSON.stringify(rec)}\n`,
+      0o600,
+    );
+  }
+
+  /** IDs of every container directory. */
+  async ids(): Promise<string[]> {
+    return (await readdir(this.dir)).filter((n) => ID_RE.test(n));
+  }
+
+  /** Every readable record (containers being created or removed half-way are skipped). */
+  async list(): Promise<ContainerRecord[]> {
+    const out: ContainerRecord[] = [];
+    for (const id of await this.ids()) {
+      const rec = await this.read(id).catch(() => undefined);
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
+
+  /**
+   * Resolves a full ID, a name (with or without `/`) or a unique ID prefix, as docker does.
+   * @throws BerthError CONTAINER_NOT_FOUND (`No such container: x`), CONTAINER_AMBIGUOUS
+   */
+  async resolve(ref: string): Promise<string> {
+    if (ref === '') throw noSuchContainer(ref);
+    if (ID_RE.test(ref) && (await this.exists(ref))) return ref;
+    const name = ref.startsWith('/') ? ref.slice(1) : ref;
+    if (NAME_RE.test(ref)) {
+      const id = await this.nameOwner(name);
+      if (id !== undefined && (await this.exists(id))) return id;
+    }
+    if (/^[0-9a-f]+$/.test(ref)) {
+      const hits = (await this.ids()).filter((i) => i.startsWith(ref));
+      if (hits.length === 1) return hits[0] as string;
+      if (hits.length > 1)
+        throw new BerthError(
+          ContainerErrorCode.CONTAINER_AMBIGUOUS,
+          `multiple IDs found with provided prefix: ${ref}`,
+          { input: { ref } },
+        );
+    }
+    throw noSuchContainer(ref);
+  }
+
+  private async exists(id: string): Promise<boolean> {
+    try {
+      await stat(join(this.containerDir(id), 'config.v2.json'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The ID a name points to, if any. */
+  async nameOwner(name: string): Promise<string | undefined> {
+    try {
+      const id = (await readFile(join(this.namesDir, name), 'utf8')).trim();
+      return ID_RE.test(id) ? id : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Reserves `name` for `id` (O_EXCL). A name whose owner is gone (a crash between reserving and
+   * writing the record, or between removing the directory and the name) is taken over under the
+   * names lock. Without `name`, random names are tried until one is free.
+   * @throws BerthError CONTAINER_NAME_CONFLICT, INVALID_OPTION (a bad name)
+   */
+  async reserveName(id: string, name?: string): Promise<string> {
+    if (name !== undefined) {
+      const n = name.startsWith('/') ? name.slice(1) : name;
+      if (!NAME_RE.test(name))
+        throw new BerthError(
+          ContainerErrorCode.INVALID_OPTION,
+          `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+          { input: { field: 'name' } },
+        );
+      if (await this.tryReserve(id, n)) return n;
+      const owner = (await this.nameOwner(n)) ?? '';
+      throw new BerthError(
+        ContainerErrorCode.CONTAINER_NAME_CONFLICT,
+        `Conflict. The container name "/${n}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`,
+        { input: { field: 'name' } },
+      );
+    }
+    for (let attempt = 0; ; attempt++) {
+      const n = randomName(attempt > 2 ? attempt : 0);
+      if (await this.tryReserve(id, n)) return n;
+    }
+  }
+
+  private async tryReserve(id: string, name: string): Promise<boolean> {
+    const path = join(this.namesDir, name);
+    for (let i = 0; i < 2; i++) {
+      try {
+        const fh = await open(path, 'wx', 0o600);
+        try {
+          await fh.writeFile(id);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      if (i === 0 && !(await this.takeOverStale(name))) return false;
+    }
+    return false;
+  }
+
+  /** Removes a name whose container is gone; true when it did. */
+  private async takeOverStale(name: string): Promise<boolean> {
+    const lock = await lockFile(join(this.namesDir, '.lock'));
+    try {
+      const owner = await this.nameOwner(name);
+      if (owner === undefined) {
+        // unreadable or empty: a writer crashed between create and write
+        const st = await stat(join(this.namesDir, name)).catch(() => undefined);
+        if (st && Date.now() - st.mtimeMs < 10_000) return false;
+      } else {
+        const dir = this.containerDir(owner);
+        const st = await stat(dir).catch(() => undefined);
+        if (st) {
+          // the directory exists: a creator may be at work; its lock tells
+          const l = await lockFile(join(dir, 'lock')).catch(() => undefined);
+          await l?.release();
+          const rec = await this.read(owner).catch(() => undefined);
+          if (rec && rec.Name === `/${name}`) return false;
+          if (!rec && (await stat(dir).catch(() => undefined))) return false;
+        }
+      }
+      await unlink(join(this.namesDir, name)).catch(() => {});
+      return true;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Drops `name` if it still points to `id`. */
+  async releaseName(id: string, name: string): Promise<void> {
+    const n = name.startsWith('/') ? name.slice(1) : name;
+    if ((await this.nameOwner(n)) === id) await unlink(join(this.namesDir, n)).catch(() => {});
+  }
+
+  /** Removes a container's directory. */
+  async removeDir(id: string): Promise<void> {
+    await rm(this.containerDir(id), { recursive: true, force: true, maxRetries: 3 });
+  }
+}

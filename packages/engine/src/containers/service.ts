@@ -1,0 +1,1134 @@
+/**
+ * The container service: create, start, stop, kill, restart, remove, wait, list, inspect, logs,
+ * rename and prune, with no daemon. Every state change happens under the container's lock
+ * (`containers/<id>/lock`, flock), so several `berth` processes acting on one container at once
+ * see one order of events. The runtime's truth (berth-shim alive, its exit file) is merged into
+ * the record on every read, so a container whose process ended while nobody watched shows as
+ * exited with its code; the next command that changes it persists that and cleans up (unmounts
+ * its root, removes its cgroup, archives its log).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFile, copyFile, lstat, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  BerthError,
+  chainIds,
+  type ContainerConfig as ImageContainerConfig,
+  isBerthError,
+  parseImageConfig,
+  type Spec,
+} from '@berth/oci';
+import { mountAll, unmount } from '@berth/overlay';
+import {
+  buildSpec,
+  type CgroupDriver,
+  createCgroupDriver,
+  createRuntime,
+  dockerResources,
+  type Runtime,
+  type ContainerState as RuntimeState,
+} from '@berth/runtime';
+import type { EngineContext } from '../context.js';
+import { getImage } from '../images.js';
+import { pullImage } from '../pull.js';
+import { ContainerErrorCode, invalidOption, noSuchContainer } from './errors.js';
+import { type HeldLock, lockFile } from './lock.js';
+import { readLog } from './logs.js';
+import { RECORD_VERSION, RecordStore, writeFileAtomic } from './record.js';
+import type {
+  ContainerConfig,
+  ContainerInspect,
+  ContainerPruneReport,
+  ContainerRecord,
+  ContainerStateInfo,
+  ContainerSummary,
+  CreateContainerOptions,
+  HostConfig,
+  ListContainersOptions,
+  LogEntry,
+  LogsOptions,
+  WaitResult,
+} from './types.js';
+import {
+  humanDuration,
+  parseRamBytes,
+  parseRestartPolicy,
+  parseSignal,
+  parseTimestamp,
+  parseUlimit,
+} from './units.js';
+
+const run = promisify(execFile);
+
+/** Go's zero time, docker's "never". */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** Container operations, docker's semantics. References are full IDs, names or unique ID prefixes. */
+export interface ContainerService {
+  /**
+   * `docker create`: resolves (or pulls) the image, prepares the container's root snapshot and
+   * writes its record. Nothing runs yet.
+   * @throws BerthError IMAGE_NOT_FOUND, CONTAINER_NAME_CONFLICT, INVALID_OPTION, NO_COMMAND
+   */
+  create(options: CreateContainerOptions): Promise<{ Id: string; Name: string; Warnings: string[] }>;
+  /**
+   * Starts a created or stopped container (a running one is left alone). Mounts its root, builds
+   * the OCI spec, launches berth-shim and returns once the process runs.
+   * @throws BerthError CONTAINER_NOT_FOUND, EXEC_NOT_FOUND (127), EXEC_PERMISSION_DENIED (126), LAUNCH_FAILED
+   */
+  start(ref: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /** Stop signal, then SIGKILL after `timeout` seconds (default the container's, else 10; -1 waits forever). */
+  stop(ref: string, options?: { timeout?: number; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Sends a signal (default SIGKILL).
+   * @throws BerthError CONTAINER_NOT_RUNNING (docker: `Container … is not running`)
+   */
+  kill(ref: string, options?: { signal?: string }): Promise<void>;
+  /** stop, then start. */
+  restart(ref: string, options?: { timeout?: number; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Removes a container: its shim, cgroup, root mount, snapshot, directory and name. A running
+   * one needs `force`. `volumes` is accepted for docker's `-v` (no anonymous volumes yet).
+   * @throws BerthError CONTAINER_NOT_FOUND, CONTAINER_RUNNING
+   */
+  remove(ref: string, options?: { force?: boolean; volumes?: boolean; signal?: AbortSignal }): Promise<void>;
+  /** Waits until the container is not running; its exit code. */
+  wait(ref: string, options?: { signal?: AbortSignal }): Promise<WaitResult>;
+  /** `docker ps`. */
+  list(options?: ListContainersOptions): Promise<ContainerSummary[]>;
+  /** docker's `ContainerInspect`. */
+  inspect(ref: string, options?: { size?: boolean; signal?: AbortSignal }): Promise<ContainerInspect>;
+  /** Log entries (json-file); with `follow`, until the container stops. */
+  logs(ref: string, options?: LogsOptions): Promise<AsyncIterable<LogEntry>>;
+  /** Renames a container. @throws CONTAINER_NAME_CONFLICT */
+  rename(ref: string, newName: string): Promise<void>;
+  /** Removes every stopped container. */
+  prune(options?: { signal?: AbortSignal }): Promise<ContainerPruneReport>;
+  /** The full ID of a reference. @throws CONTAINER_NOT_FOUND, CONTAINER_AMBIGUOUS */
+  resolve(ref: string): Promise<string>;
+  /** Whether any container uses the image (rmi, prune). */
+  usesImage(imageId: string): Promise<boolean>;
+}
+
+/** What the container service needs besides the image side's context. */
+export interface ContainerServiceOptions {
+  /** Directory of berth-shim's per-container state (must be short: unix socket paths). */
+  shimRoot: string;
+  /** berth-shim location: an explicit path and a PATH-style search list. */
+  shim?: { path?: string; searchPath?: string };
+}
+
+const HOSTS_NONE = [
+  '127.0.0.1\tlocalhost',
+  '::1\tlocalhost ip6-localhost ip6-loopback',
+  'fe00::0\tip6-localnet',
+  'ff00::0\tip6-mcastprefix',
+  'ff00::1\tip6-allnodes',
+  'ff00::2\tip6-allrouters',
+  '',
+].join('\n');
+
+function nowNano(): string {
+  return new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+}
+
+function freshState(): ContainerStateInfo {
+  return {
+    Status: 'created',
+    Running: false,
+    Paused: false,
+    Restarting: false,
+    OOMKilled: false,
+    Dead: false,
+    Pid: 0,
+    ExitCode: 0,
+    Error: '',
+    StartedAt: ZERO_TIME,
+    FinishedAt: ZERO_TIME,
+  };
+}
+
+function exitedState(
+  prev: ContainerStateInfo,
+  code: number,
+  finishedAt: string,
+  oom: boolean,
+  error = '',
+): ContainerStateInfo {
+  return {
+    ...prev,
+    Status: 'exited',
+    Running: false,
+    Paused: false,
+    Restarting: false,
+    OOMKilled: oom,
+    Pid: 0,
+    ExitCode: code,
+    Error: error,
+    FinishedAt: finishedAt,
+  };
+}
+
+/** Reads a regular file inside the container root without following a symlink out of it. */
+async function readRootFile(rootfs: string, rel: string[]): Promise<string> {
+  let p = rootfs;
+  for (const [i, part] of rel.entries()) {
+    p = join(p, part);
+    const st = await lstat(p).catch(() => undefined);
+    if (!st) return '';
+    if (i < rel.length - 1 ? !st.isDirectory() : !st.isFile() || st.size > 4 * 1024 * 1024) return '';
+  }
+  return readFile(p, 'utf8').catch(() => '');
+}
+
+class Containers implements ContainerService {
+  readonly records: RecordStore;
+  private runtimeP: Promise<Runtime> | undefined;
+  private cgroups: CgroupDriver | undefined;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly opts: ContainerServiceOptions,
+  ) {
+    this.records = new RecordStore(ctx.root);
+  }
+
+  private runtime(): Promise<Runtime> {
+    this.runtimeP ??= (async () => {
+      await this.records.init();
+      await mkdir(this.opts.shimRoot, { recursive: true, mode: 0o711 });
+      this.cgroups = await createCgroupDriver({ logger: this.ctx.logger }).catch((err: unknown) => {
+        this.ctx.logger.warn('no cgroups: containers run without resource limits', { err: String(err) });
+        return undefined;
+      });
+      const shim = this.opts.shim ?? {};
+      return createRuntime({
+        root: this.opts.shimRoot,
+        logger: this.ctx.logger,
+        ...(this.cgroups ? { cgroups: this.cgroups } : {}),
+        shimSearch: {
+          ...(shim.path ? { shim: shim.path } : {}),
+          ...(shim.searchPath ? { searchPath: shim.searchPath } : {}),
+        },
+      });
+    })();
+    return this.runtimeP;
+  }
+
+  private dir(id: string): string {
+    return this.records.containerDir(id);
+  }
+
+  private shimDir(id: string): string {
+    return join(this.opts.shimRoot, id);
+  }
+
+  private async lock(id: string, signal?: AbortSignal): Promise<HeldLock> {
+    try {
+      return await lockFile(join(this.dir(id), 'lock'), signal ? { signal } : {});
+    } catch (err) {
+      // the directory went away (removed meanwhile)
+      if (!(await stat(this.dir(id)).catch(() => undefined))) throw noSuchContainer(id);
+      throw err;
+    }
+  }
+
+  /** Runs fn on the record under the lock; a record removed meanwhile is CONTAINER_NOT_FOUND. */
+  private async locked<T>(
+    ref: string,
+    fn: (rec: ContainerRecord, rt: Runtime) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const rt = await this.runtime();
+    const id = await this.records.resolve(ref);
+    const l = await this.lock(id, signal);
+    try {
+      const rec = await this.records.read(id);
+      if (!rec) throw noSuchContainer(ref);
+      return await fn(rec, rt);
+    } finally {
+      await l.release();
+    }
+  }
+
+  resolve(ref: string): Promise<string> {
+    return this.runtime().then(() => this.records.resolve(ref));
+  }
+
+  async usesImage(imageId: string): Promise<boolean> {
+    await this.runtime();
+    return (await this.records.list()).some((r) => r.Image === imageId);
+  }
+
+  // ---- state -------------------------------------------------------------------------------
+
+  private async runtimeState(rt: Runtime, id: string): Promise<RuntimeState | undefined> {
+    try {
+      return await rt.state(id);
+    } catch (err) {
+      if (isBerthError(err, 'CONTAINER_NOT_FOUND')) return undefined;
+      throw err;
+    }
+  }
+
+  /** The record's state merged with the runtime's truth (no writes). */
+  private async liveState(rt: Runtime, rec: ContainerRecord): Promise<ContainerStateInfo> {
+    const s = rec.State;
+    if (s.Status !== 'running' && s.Status !== 'paused' && s.Status !== 'restarting') return s;
+    const st = await this.runtimeState(rt, rec.Id);
+    if (!st)
+      return exitedState(
+        s,
+        255,
+        s.FinishedAt === ZERO_TIME ? nowNano() : s.FinishedAt,
+        false,
+        'berth-shim state is gone',
+      );
+    if (st.status === 'running')
+      return { ...s, Status: 'running', Running: true, Paused: false, Pid: st.pid };
+    if (st.status === 'paused') return { ...s, Status: 'paused', Running: true, Paused: true, Pid: st.pid };
+    if (st.status === 'created') return { ...s, Status: 'created', Running: false, Pid: st.pid };
+    if (st.exit) {
+      const e = st.exit;
+      return exitedState(s, e.exitCode, e.exitedAt, e.oomKilled, e.error ? e.error.message : '');
+    }
+    return exitedState(s, 255, nowNano(), false, 'berth-shim died without recording an exit');
+  }
+
+  /**
+   * Under the lock: persists an ended run (state, log archive) and frees what it held (shim
+   * directory, cgroup, root mount). Idempotent.
+   */
+  private async settle(rt: Runtime, rec: ContainerRecord): Promise<ContainerRecord> {
+    const live = await this.liveState(rt, rec);
+    if (live.Running || live.Status === 'created') {
+      if (live !== rec.State && live.Status !== rec.State.Status) {
+        rec.State = live;
+      }
+      return rec;
+    }
+    const changed = live !== rec.State;
+    rec.State = live;
+    if (changed) await this.records.write(rec);
+    await this.teardownRun(rt, rec);
+    return rec;
+  }
+
+  /** Archives the run's log, deletes the shim state and cgroup, unmounts the root. */
+  private async teardownRun(rt: Runtime, rec: ContainerRecord): Promise<void> {
+    const id = rec.Id;
+    const shimDir = this.shimDir(id);
+    if (await stat(shimDir).catch(() => undefined)) {
+      await this.archiveLog(id);
+      await rt.delete(id, { force: true }).catch(async (err: unknown) => {
+        if (!isBerthError(err, 'CONTAINER_NOT_FOUND')) throw err;
+        await rm(shimDir, { recursive: true, force: true });
+      });
+    }
+    await this.unmountRoot(id);
+  }
+
+  private async archiveLog(id: string): Promise<void> {
+    const live = join(this.shimDir(id), `${id}-json.log`);
+    const archive = join(this.dir(id), `${id}-json.log`);
+    const parts: string[] = [];
+    for (let n = 9; n >= 1; n--)
+      if (await stat(`${live}.${n}`).catch(() => undefined)) parts.push(`${live}.${n}`);
+    if (await stat(live).catch(() => undefined)) parts.push(live);
+    for (const p of parts) {
+      if (!(await stat(archive).catch(() => undefined))) {
+        await rename(p, archive).catch(async () => copyFile(p, archive));
+      } else {
+        await appendFile(archive, await readFile(p));
+      }
+    }
+  }
+
+  private async isMounted(path: string): Promise<boolean> {
+    const info = await readFile('/proc/self/mountinfo', 'utf8');
+    const esc = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+    return info.split('\n').some((l) => l.split(' ')[4] === esc);
+  }
+
+  private async unmountRoot(id: string): Promise<void> {
+    const rootfs = join(this.dir(id), 'rootfs');
+    while (await this.isMounted(rootfs)) {
+      await unmount(rootfs).catch(() => unmount(rootfs, { lazy: true }));
+    }
+  }
+
+  // ---- create --------------------------------------------------------------------------------
+
+  async create(o: CreateContainerOptions): Promise<{ Id: string; Name: string; Warnings: string[] }> {
+    await this.runtime();
+    const signal = o.signal;
+    // options first: bad input leaves nothing behind
+    const restart = parseRestartPolicy(o.restart);
+    if (o.autoRemove && restart.Name !== 'no')
+      throw invalidOption('restart', 'Conflicting options: --restart and --rm');
+    const network = o.network ?? 'none';
+    if (network !== 'none' && network !== 'host')
+      throw invalidOption(
+        'network',
+        `network ${network} not found (berth has "none" and "host" until bridge networks arrive)`,
+      );
+    const runtimeName = o.runtime ?? 'berth';
+    if (runtimeName !== 'berth')
+      throw invalidOption(
+        'runtime',
+        `unknown or invalid runtime name: ${runtimeName} (berth runs its own shim)`,
+      );
+    const logOpts = { ...(o.logOpts ?? {}) };
+    for (const [k, v] of Object.entries(logOpts)) {
+      if (k === 'max-size') parseRamBytes(v, 'log-opt max-size');
+      else if (k === 'max-file') {
+        if (!/^[1-9]\d*$/.test(v)) throw invalidOption('log-opt', `max-file: invalid value ${v}`);
+      } else throw invalidOption('log-opt', `unknown log opt '${k}' for json-file log driver`);
+    }
+    if (
+      logOpts['max-file'] !== undefined &&
+      Number(logOpts['max-file']) > 1 &&
+      logOpts['max-size'] === undefined
+    )
+      throw invalidOption('log-opt', 'max-file cannot be set without max-size');
+    const ulimits: Record<string, { soft: number; hard: number }> = {};
+    for (const u of o.ulimits ?? []) {
+      const p = parseUlimit(u);
+      ulimits[p.name] = { soft: p.soft, hard: p.hard };
+    }
+    let seccomp: 'unconfined' | undefined;
+    let noNewPrivs = false;
+    for (const s of o.securityOpt ?? []) {
+      const [k, v] = s.includes('=')
+        ? [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]
+        : s.split(':');
+      if (k === 'seccomp' && v === 'unconfined') seccomp = 'unconfined';
+      else if (k === 'no-new-privileges' && (v === undefined || v === 'true' || v === '')) noNewPrivs = true;
+      else if (k === 'no-new-privileges' && v === 'false') noNewPrivs = false;
+      else if (k === 'label' || k === 'apparmor') {
+        // no SELinux or AppArmor on berth's hosts: accepted and recorded, as docker does without them
+      } else throw invalidOption('security-opt', `invalid --security-opt: "${s}"`);
+    }
+    const securityOpt = [...(o.securityOpt ?? [])];
+    if (noNewPrivs && !securityOpt.includes('no-new-privileges')) securityOpt.push('no-new-privileges');
+    const stopSignal = o.stopSignal;
+    if (stopSignal !== undefined) parseSignal(stopSignal, 'stop-signal');
+    // validated now, applied at each start
+    dockerResources({
+      ...(o.memory !== undefined ? { memory: o.memory } : {}),
+      ...(o.cpus !== undefined ? { cpus: o.cpus } : {}),
+      ...(o.pidsLimit !== undefined ? { pidsLimit: o.pidsLimit } : {}),
+      hostCpus: cpus().length,
+    });
+
+    // the image: pulled per the policy
+    const pull = o.pull ?? 'missing';
+    const platform = o.platform;
+    const pullIt = async () => {
+      o.onPullStart?.(o.image);
+      await pullImage(this.ctx, o.image, {
+        ...(platform ? { platform } : {}),
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+        ...(signal ? { signal } : {}),
+      });
+    };
+    if (pull === 'always') await pullIt();
+    const img = await getImage(this.ctx, o.image, signal).catch(async (err: unknown) => {
+      if (pull !== 'missing' || !isBerthError(err, 'IMAGE_NOT_FOUND')) throw err;
+      await pullIt();
+      return getImage(this.ctx, o.image, signal);
+    });
+    const config = parseImageConfig(
+      await this.ctx.store.content.readBlob(img.config.digest, signal ? { signal } : {}),
+    );
+    const icfg: ImageContainerConfig = config.config ?? {};
+    const chain = chainIds(config.rootfs.diff_ids);
+    const parent = chain.at(-1) ?? null;
+
+    // env: bare NAME takes the caller's value, or is dropped (docker's opts.ValidateEnv)
+    const env: string[] = [];
+    for (const e of o.env ?? []) {
+      if (e.includes('=')) env.push(e);
+      else {
+        const v = o.envLookup?.(e);
+        if (v !== undefined) env.push(`${e}=${v}`);
+      }
+    }
+    const entrypoint = o.entrypoint ?? icfg.Entrypoint ?? [];
+    const cmd = o.cmd && o.cmd.length > 0 ? o.cmd : o.entrypoint !== undefined ? [] : (icfg.Cmd ?? []);
+    // a trial spec now: NO_COMMAND, bad caps, env, tmpfs, workdir fail before anything is written
+    const trial = buildSpec(icfg, {
+      entrypoint,
+      cmd,
+      env,
+      ...(o.workdir !== undefined ? { workdir: o.workdir } : {}),
+      user: /^\d*(:\d*)?$/.test(o.user ?? icfg.User ?? '') ? (o.user ?? icfg.User ?? '') : '0',
+      ...(o.capAdd ? { capAdd: o.capAdd } : {}),
+      ...(o.capDrop ? { capDrop: o.capDrop } : {}),
+      ...(o.privileged ? { privileged: true } : {}),
+      ...(o.tmpfs ? { tmpfs: o.tmpfs } : {}),
+      ...(Object.keys(ulimits).length ? { ulimits } : {}),
+      networkHost: network === 'host',
+      seccomp: 'unconfined',
+    });
+
+    // the record
+    let id = '';
+    for (;;) {
+      id = randomBytes(32).toString('hex');
+      try {
+        await mkdir(this.dir(id), { mode: 0o711 });
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+    const l = await this.lock(id);
+    let name: string | undefined;
+    let prepared = false;
+    try {
+      name = await this.records.reserveName(id, o.name);
+      const dir = this.dir(id);
+      const hostname = o.hostname || id.slice(0, 12);
+      const stopTimeout = o.stopTimeout;
+      const cfg: ContainerConfig = {
+        Hostname: hostname,
+        Domainname: '',
+        User: o.user ?? icfg.User ?? '',
+        AttachStdin: o.attach?.includes('stdin') ?? false,
+        AttachStdout: o.attach?.includes('stdout') ?? false,
+        AttachStderr: o.attach?.includes('stderr') ?? false,
+        Tty: false,
+        OpenStdin: false,
+        StdinOnce: false,
+        Env: trial.process?.env?.filter((e) => !e.startsWith('HOSTNAME=') && !e.startsWith('HOME=')) ?? [],
+        Cmd: cmd.length ? [...cmd] : null,
+        Image: o.image,
+        Volumes: icfg.Volumes ?? null,
+        WorkingDir: o.workdir ?? icfg.WorkingDir ?? '',
+        Entrypoint: entrypoint.length ? [...entrypoint] : null,
+        OnBuild: null,
+        Labels: { ...(icfg.Labels ?? {}), ...(o.labels ?? {}) },
+        ...(stopSignal !== undefined || icfg.StopSignal ? { StopSignal: stopSignal ?? icfg.StopSignal } : {}),
+        ...(stopTimeout !== undefined ? { StopTimeout: stopTimeout } : {}),
+      };
+      // HOME comes from passwd at start; PATH stays as docker records it
+      const host: HostConfig = {
+        NetworkMode: network,
+        RestartPolicy: restart,
+        AutoRemove: o.autoRemove === true,
+        LogConfig: { Type: 'json-file', Config: logOpts },
+        CapAdd: o.capAdd?.length ? [...o.capAdd] : null,
+        CapDrop: o.capDrop?.length ? [...o.capDrop] : null,
+        Privileged: o.privileged === true,
+        ReadonlyRootfs: o.readOnly === true,
+        SecurityOpt: securityOpt.length ? securityOpt : null,
+        Tmpfs: o.tmpfs && Object.keys(o.tmpfs).length ? { ...o.tmpfs } : null,
+        Memory: o.memory ?? 0,
+        MemorySwap: o.memory ? o.memory * 2 : 0,
+        NanoCpus: o.cpus ? Math.round(o.cpus * 1e9) : 0,
+        PidsLimit: o.pidsLimit ?? null,
+        Ulimits: Object.keys(ulimits).length
+          ? Object.entries(ulimits).map(([Name, v]) => ({ Name, Soft: v.soft, Hard: v.hard }))
+          : null,
+        Runtime: runtimeName,
+        ShmSize: 64 * 1024 * 1024,
+        Binds: null,
+        PortBindings: {},
+      };
+      const args = trial.process?.args ?? [];
+      const rec: ContainerRecord = {
+        version: RECORD_VERSION,
+        Id: id,
+        Created: nowNano(),
+        Path: args[0] ?? '',
+        Args: args.slice(1),
+        State: freshState(),
+        Image: img.id,
+        Name: `/${name}`,
+        RestartCount: 0,
+        Config: cfg,
+        HostConfig: host,
+        ManuallyStopped: false,
+        ImageConfig: icfg,
+        Snapshot: { key: id, parent },
+        Spec: { ulimits, ...(seccomp ? { seccomp } : {}) },
+        Platform: config.os,
+      };
+      await this.ctx.snapshotter.prepare(id, parent ?? undefined);
+      prepared = true;
+      await mkdir(join(dir, 'rootfs'), { mode: 0o755 });
+      await writeFileAtomic(join(dir, 'hostname'), `${hostname}\n`);
+      const hostHosts =
+        network === 'host' ? await readFile('/etc/hosts', 'utf8').catch(() => HOSTS_NONE) : HOSTS_NONE;
+      await writeFileAtomic(join(dir, 'hosts'), hostHosts);
+      await writeFileAtomic(
+        join(dir, 'resolv.conf'),
+        await readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
+      );
+      await this.records.write(rec);
+      return { Id: id, Name: name, Warnings: [] };
+    } catch (err) {
+      if (prepared) await this.ctx.snapshotter.remove(id).catch(() => {});
+      await this.records.removeDir(id);
+      if (name) await this.records.releaseName(id, name);
+      throw err;
+    } finally {
+      await l.release();
+    }
+  }
+
+  // ---- start ---------------------------------------------------------------------------------
+
+  async start(ref: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.locked(ref, (rec, rt) => this.startLocked(rt, rec, options.signal), options.signal);
+  }
+
+  private async buildSpecFor(rec: ContainerRecord, rootfs: string): Promise<Spec> {
+    const dir = this.dir(rec.Id);
+    const c = rec.Config;
+    const h = rec.HostConfig;
+    const spec = buildSpec(rec.ImageConfig, {
+      hostname: c.Hostname,
+      entrypoint: c.Entrypoint ?? [],
+      cmd: c.Cmd ?? [],
+      env: c.Env,
+      ...(c.WorkingDir ? { workdir: c.WorkingDir } : {}),
+      user: c.User,
+      passwd: await readRootFile(rootfs, ['etc', 'passwd']),
+      group: await readRootFile(rootfs, ['etc', 'group']),
+      ...(h.CapAdd ? { capAdd: h.CapAdd } : {}),
+      ...(h.CapDrop ? { capDrop: h.CapDrop } : {}),
+      privileged: h.Privileged,
+      readOnly: h.ReadonlyRootfs,
+      ...(h.Tmpfs ? { tmpfs: h.Tmpfs } : {}),
+      ...(Object.keys(rec.Spec.ulimits).length ? { ulimits: rec.Spec.ulimits } : {}),
+      noNewPrivileges: (h.SecurityOpt ?? []).includes('no-new-privileges'),
+      networkHost: h.NetworkMode === 'host',
+      rootfs,
+      ...(rec.Spec.seccomp ? { seccomp: rec.Spec.seccomp } : {}),
+    });
+    const ro = h.ReadonlyRootfs ? ['ro'] : [];
+    for (const f of ['resolv.conf', 'hostname', 'hosts'])
+      spec.mounts?.push({
+        destination: `/etc/${f}`,
+        type: 'bind',
+        source: join(dir, f),
+        options: ['rbind', 'rprivate', ...ro],
+      });
+    if (spec.linux) {
+      spec.linux.resources = {
+        ...spec.linux.resources,
+        ...dockerResources({
+          ...(h.Memory ? { memory: h.Memory } : {}),
+          ...(h.NanoCpus ? { cpus: h.NanoCpus / 1e9 } : {}),
+          ...(h.PidsLimit !== null ? { pidsLimit: h.PidsLimit } : {}),
+        }),
+      };
+    }
+    return spec;
+  }
+
+  private async startLocked(rt: Runtime, rec: ContainerRecord, signal?: AbortSignal): Promise<void> {
+    if (rec.State.Status === 'removing' || rec.State.Status === 'dead')
+      throw new BerthError(
+        ContainerErrorCode.CONTAINER_REMOVING,
+        `container ${rec.Id}: is marked for removal and cannot be started`,
+      );
+    const live = await this.liveState(rt, rec);
+    if (live.Running) return;
+    // a previous run (exited, or a launch that never started): archive and free it
+    rec.State = live;
+    await this.teardownRun(rt, rec);
+    const id = rec.Id;
+    const dir = this.dir(id);
+    const rootfs = join(dir, 'rootfs');
+    const h = rec.HostConfig;
+    const maxSize = h.LogConfig.Config['max-size'];
+    const maxFile = h.LogConfig.Config['max-file'];
+    let started = false;
+    try {
+      const mounts = await this.ctx.snapshotter.mounts(rec.Snapshot.key);
+      await mountAll(mounts, rootfs, signal ? { signal } : {});
+      const spec = await this.buildSpecFor(rec, rootfs);
+      await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(spec));
+      await rt.create(id, dir, {
+        log: {
+          ...(maxSize !== undefined ? { maxSize: parseRamBytes(maxSize) } : {}),
+          ...(maxFile !== undefined ? { maxFile: Number(maxFile) } : {}),
+        },
+        ...(h.NetworkMode === 'none' ? { onCreated: ({ pid }) => loopbackUp(pid) } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      const st = await rt.start(id, signal ? { signal } : {});
+      started = true;
+      rec.State = {
+        ...freshState(),
+        Status: 'running',
+        Running: true,
+        Pid: st.pid,
+        StartedAt: nowNano(),
+      };
+      rec.ManuallyStopped = false;
+      await this.records.write(rec);
+    } catch (err) {
+      if (!started) {
+        await rt.delete(id, { force: true }).catch(() => {});
+        await this.unmountRoot(id).catch(() => {});
+        // docker keeps the failed container with the launch's exit code and error
+        const code = isBerthError(err, 'EXEC_NOT_FOUND')
+          ? 127
+          : isBerthError(err, 'EXEC_PERMISSION_DENIED')
+            ? 126
+            : 128;
+        rec.State = {
+          ...rec.State,
+          Status: rec.State.StartedAt === ZERO_TIME ? 'created' : 'exited',
+          Running: false,
+          Pid: 0,
+          ExitCode: code,
+          Error: err instanceof Error ? err.message : String(err),
+        };
+        await this.records.write(rec).catch(() => {});
+      }
+      throw err;
+    }
+  }
+
+  // ---- stop / kill / restart -----------------------------------------------------------------
+
+  async kill(ref: string, options: { signal?: string } = {}): Promise<void> {
+    const sig = parseSignal(options.signal ?? 'SIGKILL');
+    const rt = await this.runtime();
+    const id = await this.records.resolve(ref);
+    const rec = await this.records.read(id);
+    if (!rec) throw noSuchContainer(ref);
+    const live = await this.liveState(rt, rec);
+    if (!live.Running) throw notRunning(id);
+    try {
+      await rt.kill(id, sig);
+    } catch (err) {
+      if (isBerthError(err, 'CONTAINER_NOT_RUNNING') || isBerthError(err, 'CONTAINER_NOT_FOUND'))
+        throw notRunning(id);
+      throw err;
+    }
+  }
+
+  async stop(ref: string, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const rt = await this.runtime();
+    const id = await this.records.resolve(ref);
+    // mark it stopped by the user (unless-stopped), under the lock; the wait runs unlocked so rm -f
+    // and kill can act meanwhile
+    const rec = await this.locked(id, async (r) => {
+      const live = await this.liveState(rt, r);
+      if (live.Running && !r.ManuallyStopped) {
+        r.ManuallyStopped = true;
+        await this.records.write(r);
+      }
+      return { ...r, State: live };
+    });
+    if (rec.State.Running) {
+      const sig = parseSignal(rec.Config.StopSignal ?? 'SIGTERM', 'stop-signal');
+      const timeout = options.timeout ?? rec.Config.StopTimeout ?? 10;
+      if (rec.State.Paused) await rt.resume(id).catch(() => {});
+      await rt.kill(id, sig).catch(() => {});
+      const exited = await waitFor(rt.wait(id, options.signal ? { signal: options.signal } : {}), timeout);
+      if (!exited) {
+        await rt.kill(id, 'SIGKILL').catch(() => {});
+        await rt.wait(id, options.signal ? { signal: options.signal } : {}).catch(() => {});
+      }
+    }
+    await this.locked(id, (r, rt2) => this.settle(rt2, r)).catch((err: unknown) => {
+      if (!isBerthError(err, 'CONTAINER_NOT_FOUND')) throw err;
+    });
+  }
+
+  async restart(ref: string, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const id = await this.resolve(ref);
+    await this.stop(id, options);
+    await this.locked(id, async (rec, rt) => {
+      rec.RestartCount = 0;
+      await this.startLocked(rt, rec, options.signal);
+    });
+  }
+
+  // ---- wait / remove -------------------------------------------------------------------------
+
+  async wait(ref: string, options: { signal?: AbortSignal } = {}): Promise<WaitResult> {
+    const rt = await this.runtime();
+    const id = await this.records.resolve(ref);
+    const rec = await this.records.read(id);
+    if (!rec) throw noSuchContainer(ref);
+    let live = await this.liveState(rt, rec);
+    if (live.Running) {
+      await rt.wait(id, options.signal ? { signal: options.signal } : {}).catch((err: unknown) => {
+        if (options.signal?.aborted) throw err;
+      });
+    }
+    const after = await this.locked(id, (r, rt2) => this.settle(rt2, r)).catch((err: unknown) => {
+      if (isBerthError(err, 'CONTAINER_NOT_FOUND')) return undefined;
+      throw err;
+    });
+    live = after?.State ?? (await this.liveState(rt, rec));
+    return { StatusCode: live.ExitCode, Error: live.Error ? { Message: live.Error } : null };
+  }
+
+  async remove(
+    ref: string,
+    options: { force?: boolean; volumes?: boolean; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    await this.locked(
+      ref,
+      async (rec, rt) => {
+        const live = await this.liveState(rt, rec);
+        if ((live.Running || live.Restarting) && !options.force)
+          throw new BerthError(
+            ContainerErrorCode.CONTAINER_RUNNING,
+            `You cannot remove a ${live.Paused ? 'paused' : 'running'} container ${rec.Id}. ${live.Paused ? 'Unpause and then stop' : 'Stop'} the container before attempting removal or force remove`,
+            { input: { ref } },
+          );
+        rec.State = { ...live, Status: 'removing' };
+        await this.records.write(rec);
+        try {
+          if (await stat(this.shimDir(rec.Id)).catch(() => undefined))
+            await rt
+              .delete(rec.Id, { force: true, ...(options.signal ? { signal: options.signal } : {}) })
+              .catch(async (err: unknown) => {
+                if (!isBerthError(err, 'CONTAINER_NOT_FOUND')) throw err;
+              });
+          await rm(this.shimDir(rec.Id), { recursive: true, force: true });
+          await this.unmountRoot(rec.Id);
+          await this.ctx.snapshotter.remove(rec.Snapshot.key).catch((err: unknown) => {
+            if (!isBerthError(err, 'SNAPSHOT_NOT_FOUND')) throw err;
+          });
+          await this.records.removeDir(rec.Id);
+          await this.records.releaseName(rec.Id, rec.Name);
+        } catch (err) {
+          rec.State = {
+            ...rec.State,
+            Status: 'dead',
+            Dead: true,
+            Error: err instanceof Error ? err.message : String(err),
+          };
+          await this.records.write(rec).catch(() => {});
+          throw err;
+        }
+      },
+      options.signal,
+    );
+  }
+
+  // ---- list / inspect ------------------------------------------------------------------------
+
+  async list(options: ListContainersOptions = {}): Promise<ContainerSummary[]> {
+    const rt = await this.runtime();
+    const f = options.filters ?? {};
+    for (const k of Object.keys(f))
+      if (!['status', 'name', 'label', 'ancestor', 'exited', 'id'].includes(k))
+        throw new BerthError('INVALID_FILTER', `invalid filter '${k}'`, { input: { field: 'filter' } });
+    for (const s of f.status ?? [])
+      if (!['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'].includes(s))
+        throw new BerthError('INVALID_FILTER', `invalid filter 'status=${s}'`, {
+          input: { field: 'filter' },
+        });
+    let ancestors: Set<string> | undefined;
+    if (f.ancestor?.length) {
+      ancestors = new Set();
+      for (const a of f.ancestor) {
+        const img = await getImage(this.ctx, a).catch(() => undefined);
+        if (img) ancestors.add(img.id);
+        ancestors.add(a);
+      }
+    }
+    const all =
+      options.all ||
+      options.limit !== undefined ||
+      (f.status?.length ?? 0) > 0 ||
+      (f.exited?.length ?? 0) > 0;
+    const out: { rec: ContainerRecord; state: ContainerStateInfo }[] = [];
+    for (const rec of await this.records.list()) {
+      const state = await this.liveState(rt, rec);
+      if (!all && !state.Running) continue;
+      if (f.status?.length && !f.status.includes(state.Status)) continue;
+      if (f.exited?.length && !(state.Status === 'exited' && f.exited.includes(String(state.ExitCode))))
+        continue;
+      if (f.name?.length && !f.name.some((n) => new RegExp(n).test(rec.Name.slice(1)) || rec.Name === n))
+        continue;
+      if (f.id?.length && !f.id.some((i) => rec.Id.startsWith(i))) continue;
+      if (
+        f.label?.length &&
+        !f.label.every((l) => {
+          const eq = l.indexOf('=');
+          return eq < 0
+            ? Object.hasOwn(rec.Config.Labels, l)
+            : rec.Config.Labels[l.slice(0, eq)] === l.slice(eq + 1);
+        })
+      )
+        continue;
+      if (ancestors && !ancestors.has(rec.Image) && !ancestors.has(rec.Config.Image)) continue;
+      out.push({ rec, state });
+    }
+    out.sort((a, b) => (a.rec.Created < b.rec.Created ? 1 : a.rec.Created > b.rec.Created ? -1 : 0));
+    const picked = options.limit !== undefined && options.limit > 0 ? out.slice(0, options.limit) : out;
+    const res: ContainerSummary[] = [];
+    for (const { rec, state } of picked) {
+      const s: ContainerSummary = {
+        Id: rec.Id,
+        Names: [rec.Name],
+        Image: rec.Config.Image,
+        ImageID: rec.Image,
+        Command: [rec.Path, ...rec.Args].map(quoteArg).join(' '),
+        Created: Math.floor(Date.parse(rec.Created) / 1000),
+        Ports: [],
+        Labels: rec.Config.Labels,
+        State: state.Status,
+        Status: statusText(state),
+        HostConfig: { NetworkMode: rec.HostConfig.NetworkMode },
+        Mounts: [],
+      };
+      if (options.size) {
+        const u = await this.ctx.snapshotter.usage(rec.Snapshot.key).catch(() => ({ size: 0 }));
+        s.SizeRw = u.size;
+        s.SizeRootFs = u.size + (await this.imageSize(rec));
+      }
+      res.push(s);
+    }
+    return res;
+  }
+
+  private async imageSize(rec: ContainerRecord): Promise<number> {
+    let total = 0;
+    let key = rec.Snapshot.parent;
+    while (key) {
+      const info = await this.ctx.snapshotter.stat(key).catch(() => undefined);
+      if (!info) break;
+      total += (await this.ctx.snapshotter.usage(key).catch(() => ({ size: 0 }))).size;
+      key = info.parent ?? null;
+    }
+    return total;
+  }
+
+  async inspect(
+    ref: string,
+    options: { size?: boolean; signal?: AbortSignal } = {},
+  ): Promise<ContainerInspect> {
+    const rt = await this.runtime();
+    const id = await this.records.resolve(ref);
+    const rec = await this.records.read(id);
+    if (!rec) throw noSuchContainer(ref);
+    const state = await this.liveState(rt, rec);
+    const dir = this.dir(id);
+    const liveLog = join(this.shimDir(id), `${id}-json.log`);
+    const logPath = (await stat(liveLog).catch(() => undefined)) ? liveLog : join(dir, `${id}-json.log`);
+    const snap = await this.ctx.snapshotter.stat(rec.Snapshot.key).catch(() => undefined);
+    const out: ContainerInspect = {
+      Id: rec.Id,
+      Created: rec.Created,
+      Path: rec.Path,
+      Args: rec.Args,
+      State: state,
+      Image: rec.Image,
+      ResolvConfPath: join(dir, 'resolv.conf'),
+      HostnamePath: join(dir, 'hostname'),
+      HostsPath: join(dir, 'hosts'),
+      LogPath: logPath,
+      Name: rec.Name,
+      RestartCount: rec.RestartCount,
+      Driver: `berth-${this.ctx.snapshotter.driver}`,
+      Platform: rec.Platform,
+      MountLabel: '',
+      ProcessLabel: '',
+      AppArmorProfile: '',
+      ExecIDs: null,
+      HostConfig: rec.HostConfig,
+      GraphDriver: {
+        Name: `berth-${this.ctx.snapshotter.driver}`,
+        Data: snap ? { UpperDir: snap.dir, MergedDir: join(dir, 'rootfs') } : null,
+      },
+      Mounts: [],
+      Config: rec.Config,
+      NetworkSettings: {
+        Bridge: '',
+        SandboxID: '',
+        SandboxKey: state.Running && rec.HostConfig.NetworkMode !== 'host' ? `/proc/${state.Pid}/ns/net` : '',
+        Ports: {},
+        Networks: {
+          [rec.HostConfig.NetworkMode]: {
+            IPAMConfig: null,
+            Links: null,
+            Aliases: null,
+            NetworkID: '',
+            EndpointID: '',
+            Gateway: '',
+            IPAddress: '',
+            IPPrefixLen: 0,
+            IPv6Gateway: '',
+            GlobalIPv6Address: '',
+            GlobalIPv6PrefixLen: 0,
+            MacAddress: '',
+          },
+        },
+      },
+    };
+    if (options.size) {
+      const u = await this.ctx.snapshotter.usage(rec.Snapshot.key).catch(() => ({ size: 0 }));
+      out.SizeRw = u.size;
+      out.SizeRootFs = u.size + (await this.imageSize(rec));
+    }
+    return out;
+  }
+
+  // ---- logs / rename / prune -----------------------------------------------------------------
+
+  async logs(ref: string, options: LogsOptions = {}): Promise<AsyncIterable<LogEntry>> {
+    const rt = await this.runtime();
+    const id = await this.records.resolve(ref);
+    const rec = await this.records.read(id);
+    if (!rec) throw noSuchContainer(ref);
+    const since =
+      options.since !== undefined && options.since !== ''
+        ? parseTimestamp(options.since, 'since')
+        : undefined;
+    const until =
+      options.until !== undefined && options.until !== ''
+        ? parseTimestamp(options.until, 'until')
+        : undefined;
+    const wantOut = options.stdout ?? true;
+    const wantErr = options.stderr ?? true;
+    const shimDir = this.shimDir(id);
+    const live = join(shimDir, `${id}-json.log`);
+    const hasLive = !!(await stat(shimDir).catch(() => undefined));
+    const entries = readLog(
+      { archive: join(this.dir(id), `${id}-json.log`), ...(hasLive ? { live } : {}) },
+      {
+        ...(options.follow && until === undefined ? { follow: true } : {}),
+        ended: async () => {
+          if (await stat(join(shimDir, 'exit')).catch(() => undefined)) return true;
+          const r = await this.records.read(id).catch(() => undefined);
+          return !r || !(await this.liveState(rt, r)).Running;
+        },
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+    const keep = (e: LogEntry) => {
+      if (e.stream === 'stdout' ? !wantOut : !wantErr) return false;
+      if (since === undefined && until === undefined) return true;
+      const t = Date.parse(e.time);
+      return (since === undefined || t >= since) && (until === undefined || t <= until);
+    };
+    const tail = options.tail;
+    if (tail === undefined || tail < 0) {
+      return (async function* () {
+        for await (const e of entries) if (keep(e)) yield e;
+      })();
+    }
+    // tail: the last n of what is there now (a first pass), then, with follow, what comes after
+    const files = { archive: join(this.dir(id), `${id}-json.log`), ...(hasLive ? { live } : {}) };
+    const last: LogEntry[] = [];
+    let seen = 0;
+    for await (const e of readLog(files)) {
+      seen++;
+      if (!keep(e)) continue;
+      last.push(e);
+      if (last.length > tail) last.shift();
+    }
+    const follow = options.follow === true && until === undefined;
+    return (async function* () {
+      if (tail > 0) yield* last;
+      if (!follow) return;
+      let i = 0;
+      for await (const e of entries) if (i++ >= seen && keep(e)) yield e;
+    })();
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    await this.locked(ref, async (rec) => {
+      const old = rec.Name;
+      if (old === `/${newName.replace(/^\//, '')}`)
+        throw invalidOption('name', `Renaming a container with the same name as its current name`);
+      const n = await this.records.reserveName(rec.Id, newName);
+      try {
+        rec.Name = `/${n}`;
+        await this.records.write(rec);
+      } catch (err) {
+        await this.records.releaseName(rec.Id, n);
+        throw err;
+      }
+      await this.records.releaseName(rec.Id, old);
+    });
+  }
+
+  async prune(options: { signal?: AbortSignal } = {}): Promise<ContainerPruneReport> {
+    const rt = await this.runtime();
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const rec of await this.records.list()) {
+      const live = await this.liveState(rt, rec);
+      if (live.Running || live.Status === 'removing') continue;
+      const usage = await this.ctx.snapshotter.usage(rec.Snapshot.key).catch(() => ({ size: 0 }));
+      try {
+        await this.remove(rec.Id, options.signal ? { signal: options.signal } : {});
+        deleted.push(rec.Id);
+        reclaimed += usage.size;
+      } catch (err) {
+        if (!isBerthError(err, 'CONTAINER_RUNNING') && !isBerthError(err, 'CONTAINER_NOT_FOUND')) throw err;
+      }
+    }
+    return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+}
+
+function notRunning(id: string): BerthError {
+  return new BerthError(ContainerErrorCode.CONTAINER_NOT_RUNNING, `Container ${id} is not running`, {
+    input: { ref: id },
+  });
+}
+
+/** Resolves true when `p` settles within `seconds` (-1: forever), false on timeout. */
+async function waitFor(p: Promise<unknown>, seconds: number): Promise<boolean> {
+  const settled = p.then(
+    () => true,
+    () => true,
+  );
+  if (seconds < 0) return settled;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((r) => {
+    timer = setTimeout(() => r(false), seconds * 1000);
+  });
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Brings up `lo` in the container's new network namespace (docker's `--network none`). */
+async function loopbackUp(pid: number): Promise<void> {
+  await run('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ip', 'link', 'set', 'lo', 'up']);
+}
+
+function quoteArg(a: string): string {
+  return /[\s"'\\]/.test(a) || a === '' ? JSON.stringify(a) : a;
+}
+
+/** docker's `Status` text (container.State.String()). */
+export function statusText(s: ContainerStateInfo, now = Date.now()): string {
+  const since = (t: string) => humanDuration(now - Date.parse(t));
+  if (s.Status === 'running' || s.Status === 'paused') {
+    return `Up ${since(s.StartedAt)}${s.Paused ? ' (Paused)' : ''}`;
+  }
+  if (s.Status === 'restarting') return `Restarting (${s.ExitCode}) ${since(s.FinishedAt)} ago`;
+  if (s.Status === 'removing') return 'Removal In Progress';
+  if (s.Status === 'dead') return 'Dead';
+  if (s.Status === 'created') return 'Created';
+  if (s.FinishedAt === ZERO_TIME) return '';
+  return `Exited (${s.ExitCode}) ${since(s.FinishedAt)} ago`;
+}
+
+/** Creates the container service over an engine's context. */
+export function createContainerService(ctx: EngineContext, opts: ContainerServiceOptions): ContainerService {
+  return new Containers(ctx, opts);
+}

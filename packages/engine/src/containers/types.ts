@@ -1,0 +1,267 @@
+/**
+ * Container types in the Docker Engine API's shapes (`ContainerInspect`, `ContainerSummary`),
+ * so `berthd` can serve them unchanged, and the options of the container service.
+ */
+import type { ContainerConfig as ImageContainerConfig } from '@berth/oci';
+import type { ImageProgressHandler } from '../progress.js';
+
+/** docker's container states. */
+export type ContainerStatus =
+  | 'created'
+  | 'running'
+  | 'paused'
+  | 'restarting'
+  | 'removing'
+  | 'exited'
+  | 'dead';
+
+/** docker's `State` of `ContainerInspect`. */
+export interface ContainerStateInfo {
+  Status: ContainerStatus;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  /** RFC 3339 nano; `0001-01-01T00:00:00Z` when never. */
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+/** docker's `Config` of a container. */
+export interface ContainerConfig {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[];
+  Cmd: string[] | null;
+  Image: string;
+  Volumes: Record<string, object> | null;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  OnBuild: string[] | null;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+  StopTimeout?: number;
+}
+
+/** docker's restart policy. */
+export interface RestartPolicy {
+  Name: '' | 'no' | 'always' | 'unless-stopped' | 'on-failure';
+  MaximumRetryCount: number;
+}
+
+/** docker's `HostConfig` (the fields berth implements). */
+export interface HostConfig {
+  NetworkMode: 'none' | 'host';
+  RestartPolicy: RestartPolicy;
+  AutoRemove: boolean;
+  LogConfig: { Type: 'json-file'; Config: Record<string, string> };
+  CapAdd: string[] | null;
+  CapDrop: string[] | null;
+  Privileged: boolean;
+  ReadonlyRootfs: boolean;
+  SecurityOpt: string[] | null;
+  Tmpfs: Record<string, string> | null;
+  Memory: number;
+  MemorySwap: number;
+  NanoCpus: number;
+  PidsLimit: number | null;
+  Ulimits: { Name: string; Soft: number; Hard: number }[] | null;
+  Runtime: string;
+  ShmSize: number;
+  Binds: string[] | null;
+  PortBindings: Record<string, unknown>;
+}
+
+/** What berth keeps per container (`config.v2.json`, version 1). */
+export interface ContainerRecord {
+  version: 1;
+  Id: string;
+  /** RFC 3339 nano. */
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerStateInfo;
+  /** The image ID (`sha256:…`). */
+  Image: string;
+  /** `/name`. */
+  Name: string;
+  RestartCount: number;
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  /** Set by stop/kill from a user, for `unless-stopped` and `always` (docker's HasBeenManuallyStopped). */
+  ManuallyStopped: boolean;
+  /** The image's config section, kept so the container starts even after `rmi -f`. */
+  ImageConfig: ImageContainerConfig;
+  /** Overlay snapshot: key (the container ID) and parent (the image's top chain ID). */
+  Snapshot: { key: string; parent: string | null };
+  /** Options the spec is built from at each start (the parts not in Config/HostConfig). */
+  Spec: { ulimits: Record<string, { soft: number; hard: number }>; seccomp?: 'unconfined' };
+  Platform: string;
+}
+
+/** docker's `ContainerInspect`. */
+export interface ContainerInspect {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerStateInfo;
+  Image: string;
+  ResolvConfPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+  LogPath: string;
+  Name: string;
+  RestartCount: number;
+  Driver: string;
+  Platform: string;
+  MountLabel: string;
+  ProcessLabel: string;
+  AppArmorProfile: string;
+  ExecIDs: string[] | null;
+  HostConfig: HostConfig;
+  GraphDriver: { Name: string; Data: Record<string, string> | null };
+  SizeRw?: number;
+  SizeRootFs?: number;
+  Mounts: unknown[];
+  Config: ContainerConfig;
+  NetworkSettings: {
+    Bridge: string;
+    SandboxID: string;
+    SandboxKey: string;
+    Ports: Record<string, unknown>;
+    Networks: Record<string, unknown>;
+  };
+}
+
+/** docker's `ContainerSummary` (`GET /containers/json`). */
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  ImageID: string;
+  Command: string;
+  /** Unix seconds. */
+  Created: number;
+  Ports: unknown[];
+  SizeRw?: number;
+  SizeRootFs?: number;
+  Labels: Record<string, string>;
+  State: ContainerStatus;
+  /** `Up 3 seconds`, `Exited (0) 5 seconds ago`, `Created`. */
+  Status: string;
+  HostConfig: { NetworkMode: string };
+  Mounts: unknown[];
+}
+
+/** Options of {@link ContainerService.create} — `docker create`'s flags as data. */
+export interface CreateContainerOptions {
+  /** The image reference or ID. */
+  image: string;
+  /** The command after the image (replaces the image's Cmd). */
+  cmd?: string[];
+  /** `--entrypoint`; `[]` clears the image's. */
+  entrypoint?: string[];
+  name?: string;
+  /** `NAME=value` (a bare `NAME` takes the value of `envLookup(NAME)` or is dropped, as docker). */
+  env?: string[];
+  /** Looks up bare `-e NAME` values; default none. */
+  envLookup?: (name: string) => string | undefined;
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  labels?: Record<string, string>;
+  /** `missing` (default), `always`, `never`. */
+  pull?: 'missing' | 'always' | 'never';
+  platform?: string;
+  readOnly?: boolean;
+  /** path → options. */
+  tmpfs?: Record<string, string>;
+  /** Bytes. */
+  memory?: number;
+  cpus?: number;
+  pidsLimit?: number;
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
+  /** `--security-opt` values: `seccomp=unconfined`, `no-new-privileges[:true]`. */
+  securityOpt?: string[];
+  /** `--ulimit nofile=1024:2048` values. */
+  ulimits?: string[];
+  stopSignal?: string;
+  stopTimeout?: number;
+  /** `none` (default until bridge networks exist) or `host`. */
+  network?: string;
+  /** `berth` (default). */
+  runtime?: string;
+  /** `--log-opt` `max-size=10m`, `max-file=3`. */
+  logOpts?: Record<string, string>;
+  /** `no`, `on-failure[:N]`, `always`, `unless-stopped`. */
+  restart?: string;
+  autoRemove?: boolean;
+  /** Streams to attach (`-a`), recorded in Config. */
+  attach?: ('stdin' | 'stdout' | 'stderr')[];
+  /** Pull progress (docker's jsonmessage events). */
+  onProgress?: ImageProgressHandler;
+  /** Called before a pull starts (the CLI prints `Unable to find image '…' locally`). */
+  onPullStart?: (ref: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Filters of {@link ContainerService.list}, as `docker ps --filter` takes them. */
+export interface ListContainersOptions {
+  /** Include stopped containers (`-a`). */
+  all?: boolean;
+  /** The last n created (`-n`); implies all. */
+  limit?: number;
+  /** Disk usage of each container's writable layer (`-s`). */
+  size?: boolean;
+  /** `status=`, `name=`, `label=`, `ancestor=`, `exited=`, `id=` (several values of one key: any). */
+  filters?: Record<string, string[]>;
+  signal?: AbortSignal;
+}
+
+/** Options of {@link ContainerService.logs}. */
+export interface LogsOptions {
+  follow?: boolean;
+  /** Unix seconds (fractional allowed), or an RFC 3339 time, or a duration such as `10m`. */
+  since?: string;
+  until?: string;
+  /** Last n lines (`all` or undefined for every line). */
+  tail?: number;
+  stdout?: boolean;
+  stderr?: boolean;
+  signal?: AbortSignal;
+}
+
+/** One json-file log entry. */
+export interface LogEntry {
+  stream: 'stdout' | 'stderr';
+  /** The bytes as written, with the trailing newline when there was one. */
+  log: string;
+  /** RFC 3339 nano. */
+  time: string;
+}
+
+/** The result of {@link ContainerService.wait}. */
+export interface WaitResult {
+  StatusCode: number;
+  Error: { Message: string } | null;
+}
+
+/** `container prune`'s answer. */
+export interface ContainerPruneReport {
+  ContainersDeleted: string[];
+  SpaceReclaimed: number;
+}
