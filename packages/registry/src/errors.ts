@@ -3,7 +3,7 @@
  * error body (distribution spec, "Error Codes": `{"errors":[{"code","message","detail"}]}`) and
  * from the HTTP status when the body says nothing useful.
  */
-import { BerthError } from '@berth/oci';
+import { BerthError, isBerthError } from '@berth/oci';
 
 /** Error codes raised by `@berth/registry`. */
 export const RegistryErrorCode = {
@@ -250,4 +250,15 @@ export function networkError(
     context,
     { cause: err },
   );
+}
+
+/**
+ * Tells whether `err` is a registry error (optionally with `code`), typed so that `registry`,
+ * `repository`, `reference` and `status` are reachable. Works across copies of the package.
+ */
+export function isRegistryError<C extends RegistryErrorCode>(
+  err: unknown,
+  code?: C,
+): err is RegistryError<C> {
+  return isBerthError(err, code);
 }

@@ -29,6 +29,7 @@ export {
   readDockerConfig,
 } from './docker-config.js';
 export {
+  isRegistryError,
   RegistryError,
   RegistryErrorCode,
   type RegistryErrorContext,
