@@ -107,6 +107,15 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         ctx.podman = [podman];
         engines.push(engine);
       }
+      if (engine === 'skopeo') {
+        const skopeo = which('skopeo');
+        if (!skopeo) {
+          absent.skopeo = 'skopeo is not installed';
+          continue;
+        }
+        ctx.skopeo = [skopeo];
+        engines.push(engine);
+      }
     }
     for (const engine of engines) await scenario.setup?.(ctx, engine);
     const samples = new Map<EngineName, number[]>(engines.map((e) => [e, []]));
@@ -146,7 +155,7 @@ export function formatResult(r: ScenarioResult): string {
         .trimEnd(),
     );
   const berth = r.engines.berth;
-  for (const other of ['docker', 'podman'] as const) {
+  for (const other of ['docker', 'podman', 'skopeo'] as const) {
     const s = r.engines[other];
     if (berth && s) lines.push(`berth/${other} median ratio: ${ratio(berth, s).toFixed(2)}`);
     else if (r.absent[other]) lines.push(`berth/${other}: not measured (${r.absent[other]})`);

@@ -2,7 +2,7 @@
  * An engine a scenario can measure. `berth` is always present; `docker` and `podman` take
  * part when installed on the machine.
  */
-export type EngineName = 'berth' | 'docker' | 'podman';
+export type EngineName = 'berth' | 'docker' | 'podman' | 'skopeo';
 
 /** What a scenario receives: the commands for each engine and a scratch directory. */
 export interface BenchContext {
@@ -12,6 +12,8 @@ export interface BenchContext {
   docker?: string[];
   /** Podman as argv, when podman takes part. */
   podman?: string[];
+  /** skopeo as argv, when skopeo takes part (registry scenarios). */
+  skopeo?: string[];
   /** A temporary directory removed after the scenario. */
   scratch: string;
 }

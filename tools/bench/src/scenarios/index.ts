@@ -1,9 +1,10 @@
 import type { Scenario } from '../scenario.js';
 import { cliNoop } from './cli-noop.js';
 import { images200 } from './images-200.js';
+import { pullLayout } from './pull-layout.js';
 import { pullMedium } from './pull-medium.js';
 
 /** Every scenario by name. Later issues add theirs here. */
 export const scenarios: ReadonlyMap<string, Scenario> = new Map(
-  [cliNoop, pullMedium, images200].map((s) => [s.name, s]),
+  [cliNoop, pullLayout, pullMedium, images200].map((s) => [s.name, s]),
 );
