@@ -39,6 +39,7 @@ function startWriter(root: string, start: number, tags: number, mid: boolean): P
         join(pkg, 'testdata', 'crash-writer.ts'),
         root,
         String(start),
+        mid ? 'mid' : 'run',
       ],
       { cwd: pkg, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -55,6 +56,11 @@ function startWriter(root: string, start: number, tags: number, mid: boolean): P
       }
       if (!mid && seen >= tags) resolve(child);
     });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`crash writer did not reach the kill point in 60 s: ${stderr}`));
+    }, 60_000);
+    child.once('exit', () => clearTimeout(timer));
     child.on('exit', (code, signal) => {
       if (signal !== 'SIGKILL') reject(new Error(`crash writer exited early (${code ?? signal}): ${stderr}`));
     });

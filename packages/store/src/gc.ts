@@ -26,7 +26,7 @@ import {
 } from '@berth/oci';
 import type { ContentStore, Info } from './content.js';
 import type { ImageRecord, ImageStore } from './images.js';
-import type { LeaseManager } from './leases.js';
+import { type Lease, type LeaseManager, leaseExpired } from './leases.js';
 
 /** One snapshot as the snapshotter reports it. "key" is an active snapshot, "name" a committed one; both are given as `key`. */
 export interface SnapshotEntry {
@@ -149,14 +149,12 @@ export async function collectGarbage(opts: CollectGarbageOptions): Promise<Colle
       // 2. Roots.
       if (leases !== undefined && opts.dryRun !== true)
         result.expiredLeases = await leases.removeExpired({ signal });
-      const now = Date.now();
-      const active = (await leases?.list({ signal }))?.filter(
-        (l) => l.expiresAt === undefined || l.expiresAt.getTime() > now,
-      );
+      const active: Lease[] = [];
+      for (const l of (await leases?.list({ signal })) ?? []) if (!(await leaseExpired(l))) active.push(l);
       const entries = await images.entries({ signal });
       const contentRoots: Digest[] = [...entries.map((e) => e.digest), ...(opts.roots?.content ?? [])];
       const snapshotRoots = new Set<string>(opts.roots?.snapshots ?? []);
-      for (const lease of active ?? []) {
+      for (const lease of active) {
         for (const r of lease.resources) {
           if (r.type === 'content') contentRoots.push(r.digest);
           else snapshotRoots.add(r.key);

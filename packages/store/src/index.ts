@@ -40,5 +40,6 @@ export {
   type LeaseManager,
   type LeaseManagerOptions,
   type LeaseResource,
+  leaseExpired,
 } from './leases.js';
 export { createStore, type Store, type StoreOptions } from './store.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestOf, isBerthError } from '@berth/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLeaseManager, type LeaseManager } from './leases.js';
+import { createLeaseManager, type LeaseManager, leaseExpired } from './leases.js';
 
 const code = (c: string) => (e: unknown) => isBerthError(e, c);
 
@@ -59,6 +59,19 @@ describe('leases', () => {
       leases.addResource('x', { type: 'content', digest: 'sha256:zz' as never }),
     ).rejects.toSatisfy(code('INVALID_DIGEST'));
     await expect(leases.create({ expiresIn: -1 })).rejects.toSatisfy(code('LEASE_INVALID'));
+  });
+
+  it('ends an untilExit lease when its process is gone', async () => {
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const mine = await leases.create({ id: 'mine', untilExit: true });
+    expect(mine.owner?.pid).toBe(process.pid);
+    expect(await leaseExpired(mine)).toBe(false);
+    // The same lease as if created by a process that has exited.
+    const file = join(root, 'leases', 'mine', 'lease.json');
+    const f = JSON.parse(await readFile(file, 'utf8'));
+    await writeFile(file, JSON.stringify({ ...f, owner: { pid: 999999999, start: 1 } }));
+    expect(await leaseExpired(await leases.get('mine'))).toBe(true);
+    expect(await leases.removeExpired()).toEqual(['mine']);
   });
 
   it('expires leases and cleans leftovers of dead processes', async () => {

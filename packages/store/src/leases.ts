@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { BerthError, type Digest, isDigest, parseDigest } from '@berth/oci';
 import { StoreErrorCode } from './errors.js';
 import { isErrno, syncDir, TEMP_PREFIX, writeFileAtomic } from './fs-util.js';
-import { processStart } from './owner.js';
+import { processStart, selfProcessStart } from './owner.js';
 
 /** Something a lease protects: a content blob or a snapshot (by key or name). */
 export type LeaseResource = { type: 'content'; digest: Digest } | { type: 'snapshot'; key: string };
@@ -32,6 +32,8 @@ export interface Lease {
   labels: Record<string, string>;
   /** What it protects. */
   resources: LeaseResource[];
+  /** With `untilExit`: the creating process; the lease ends when it is gone. */
+  owner?: { pid: number; start: number };
 }
 
 /** Options for {@link LeaseManager.create}. */
@@ -42,6 +44,11 @@ export interface CreateLeaseOptions {
   expiresIn?: number;
   /** Free-form labels. */
   labels?: Record<string, string>;
+  /**
+   * End the lease when this process exits, even by `kill -9` (a daemonless `berth pull`): it
+   * then counts as expired. Checked by pid and process start time.
+   */
+  untilExit?: boolean;
   /** Aborts. */
   signal?: AbortSignal;
 }
@@ -61,7 +68,7 @@ export interface LeaseManager {
   /** Removes a resource (absent is fine). Throws `LEASE_NOT_FOUND`. */
   deleteResource(id: string, resource: LeaseResource, opts?: { signal?: AbortSignal }): Promise<void>;
   /**
-   * Deletes leases expired at `now` (default: now) and the leftovers of interrupted creates and
+   * Deletes leases expired at `now` (default: now) or whose `untilExit` process is gone, and the leftovers of interrupted creates and
    * deletes. Returns the deleted lease IDs.
    */
   removeExpired(opts?: { now?: Date; signal?: AbortSignal }): Promise<string[]>;
@@ -79,6 +86,7 @@ interface LeaseFile {
   createdAt: string;
   expiresAt?: string;
   labels: Record<string, string>;
+  owner?: { pid: number; start: number };
 }
 
 const idRe = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -118,6 +126,18 @@ function markerName(r: LeaseResource): { dir: 'content' | 'snapshots'; name: str
     return { dir: 'snapshots', name: createHash('sha256').update(r.key).digest('hex'), body: r.key };
   }
   throw invalid(String((r as { type?: unknown }).type), 'resource type must be content or snapshot');
+}
+
+/**
+ * Tells whether a lease no longer protects anything: its expiry has passed, or (with
+ * `untilExit`) its creating process is gone.
+ */
+export async function leaseExpired(lease: Lease, now: Date = new Date()): Promise<boolean> {
+  if (lease.expiresAt !== undefined && lease.expiresAt.getTime() <= now.getTime()) return true;
+  if (lease.owner === undefined) return false;
+  if (lease.owner.pid === process.pid) return false;
+  const start = await processStart(lease.owner.pid);
+  return start === -1 || (lease.owner.start !== -1 && start !== lease.owner.start);
 }
 
 /**
@@ -165,6 +185,7 @@ export async function createLeaseManager(opts: LeaseManagerOptions): Promise<Lea
       resources,
     };
     if (f.expiresAt !== undefined) lease.expiresAt = new Date(f.expiresAt);
+    if (f.owner !== undefined) lease.owner = f.owner;
     return lease;
   }
 
@@ -184,6 +205,7 @@ export async function createLeaseManager(opts: LeaseManagerOptions): Promise<Lea
     const now = new Date();
     const f: LeaseFile = { version: 1, id, createdAt: now.toISOString(), labels };
     if (o.expiresIn !== undefined) f.expiresAt = new Date(now.getTime() + o.expiresIn).toISOString();
+    if (o.untilExit === true) f.owner = { pid: process.pid, start: selfProcessStart() };
     const tmp = join(root, `${TEMP_PREFIX}${id}-${process.pid}-${randomBytes(6).toString('hex')}`);
     await mkdir(join(tmp, 'content'), { recursive: true });
     await mkdir(join(tmp, 'snapshots'));
@@ -262,7 +284,7 @@ export async function createLeaseManager(opts: LeaseManagerOptions): Promise<Lea
     const now = (o.now ?? new Date()).getTime();
     const removed: string[] = [];
     for (const lease of await list(o)) {
-      if (lease.expiresAt !== undefined && lease.expiresAt.getTime() <= now) {
+      if (await leaseExpired(lease, new Date(now))) {
         try {
           await del(lease.id, o);
           removed.push(lease.id);

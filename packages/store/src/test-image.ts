@@ -83,7 +83,7 @@ export const CRASH_IMAGES = 6;
 
 /**
  * Writes crash-test image `j` (deterministic content: two layers of 128 KiB to 1 MiB written in
- * 64 KiB chunks under resumable refs), under an expiring lease, then tags it `crash/app:<j>`
+ * 64 KiB chunks under resumable refs), under a lease that ends with the process, then tags it `crash/app:<j>`
  * and `crash/app:latest`. Returns its image ID and whether any layer resumed a partial ingest.
  */
 export async function writeCrashImage(
@@ -91,7 +91,7 @@ export async function writeCrashImage(
   j: number,
   hooks: { midLayer?: () => Promise<void> } = {},
 ): Promise<{ id: string; resumed: boolean }> {
-  const lease = await store.leases.create({ expiresIn: 600_000 });
+  const lease = await store.leases.create({ expiresIn: 600_000, untilExit: true });
   let resumed = false;
   const layers: Descriptor[] = [];
   for (let k = 0; k < 2; k++) {
