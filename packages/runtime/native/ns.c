@@ -36,8 +36,10 @@ int berth_ns_join_pid(const struct berth_launch *l, struct berth_err *err) {
 
 pid_t berth_ns_clone(const struct berth_launch *l, struct berth_err *err) {
   unsigned long flags = SIGCHLD;
+  /* not the cgroup namespace: the child unshares it once the parent has placed it in its
+   * cgroup, so that cgroup is the namespace's root (runc does the same) */
   for (int t = 0; t < BERTH_NS_COUNT; t++)
-    if (l->ns[t].mode == BERTH_NS_NEW) flags |= (unsigned long)ns_flags[t];
+    if (l->ns[t].mode == BERTH_NS_NEW && t != BERTH_NS_CGROUP) flags |= (unsigned long)ns_flags[t];
   /* clone(2) without a stack behaves as fork: the child continues on a copy of ours. The raw
    * syscall's argument order differs by arch, but with everything else 0 it does not matter. */
   pid_t pid = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
@@ -213,6 +215,10 @@ void berth_container_init(const struct berth_launch *l, const struct berth_child
       fail(&err, code);
     }
   if (join_namespaces(l, &err) < 0) fail(&err, code);
+  if (l->ns[BERTH_NS_CGROUP].mode == BERTH_NS_NEW && unshare(CLONE_NEWCGROUP) < 0) {
+    berth_error(&err, errno, "namespace", "unshare the cgroup namespace");
+    fail(&err, code);
+  }
   if (l->hostname && sethostname(l->hostname, strlen(l->hostname)) < 0) {
     berth_error(&err, errno, "hostname", "sethostname `%s`", l->hostname);
     fail(&err, code);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError, type Spec } from '@berth/oci';
 import { writeFileAtomic } from './fs-util.js';
-import { CAPABILITY_BITS, encodeLaunch, type LaunchDescription, type NamespaceType } from './launch-spec.js';
+import { encodeLaunch, type LaunchDescription, type NamespaceType } from './launch-spec.js';
 import { parseShimMessage, SHIM_EXIT, type SyncMessage } from './shim-protocol.js';
 import { resolveUser } from './user.js';
 
@@ -129,10 +129,9 @@ export function execLaunch(spec: Spec, opts: ExecOptions, ctx: ExecLaunchContext
   if (opts.user && 'home' in user && !env.some((e) => e.startsWith('HOME=')))
     d.env = [...env, `HOME=${(user as { home: string }).home}`];
   if (p.user.umask !== undefined) d.umask = p.user.umask;
-  if (opts.privileged) {
-    const all = Object.keys(CAPABILITY_BITS);
-    d.capabilities = { bounding: all, effective: all, permitted: all, inheritable: all, ambient: [] };
-  } else {
+  // privileged: no capability lines, so the process keeps every capability the shim has
+  // (all the host grants; naming all 41 would fail capset on a host whose bounding set lacks one)
+  if (!opts.privileged) {
     const c = p.capabilities;
     if (c)
       d.capabilities = {
