@@ -44,6 +44,22 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   PLATFORM_NOT_FOUND: 125,
   UNAUTHORIZED: 125,
   MANIFEST_UNKNOWN: 125,
+  // Container commands: berth's own failures are 125; the runtime's EXEC_* are docker's 126/127
+  CONTAINER_NOT_FOUND: 125,
+  CONTAINER_AMBIGUOUS: 125,
+  CONTAINER_NAME_CONFLICT: 125,
+  CONTAINER_RUNNING: 125,
+  CONTAINER_NOT_RUNNING: 125,
+  CONTAINER_REMOVING: 125,
+  CONTAINER_LOCK_FAILED: 125,
+  CONTAINER_RECORD_INVALID: 125,
+  NO_COMMAND: 125,
+  LAUNCH_FAILED: 125,
+  SHIM_NOT_FOUND: 125,
+  /** The runtime could not exec the container's command: not executable (docker: 126). */
+  EXEC_PERMISSION_DENIED: 126,
+  /** The runtime did not find the container's command (docker: 127). */
+  EXEC_NOT_FOUND: 127,
   /** The container's command exists but cannot be run (docker: 126). */
   CONTAINER_COMMAND_NOT_EXECUTABLE: 126,
   /** The container's command was not found (docker: 127). */

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine, type ImageProgressEvent } from '@berth/engine';
 import { createProgressRenderer } from '../format/progress.js';
 import type { CommandContext } from './spec.js';
@@ -30,7 +31,25 @@ export async function openEngine(ctx: CommandContext): Promise<Engine> {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  return createEngine({ root: stateRoot(env), registry: { dockerConfigDir, insecure } });
+  return createEngine({
+    root: stateRoot(env),
+    registry: { dockerConfigDir, insecure },
+    shim: shimSearch(env),
+  });
+}
+
+/**
+ * Where berth-shim is: `$BERTH_SHIM`, then a development checkout's build (beside this bundle or
+ * these sources), then `$PATH`.
+ */
+export function shimSearch(env: CommandContext['io']['env']): { path?: string; searchPath: string } {
+  const dev = ['../../../packages/runtime/native/build', '../../../../packages/runtime/native/build'].map(
+    (p) => fileURLToPath(new URL(p, import.meta.url)),
+  );
+  return {
+    ...(env.BERTH_SHIM ? { path: env.BERTH_SHIM } : {}),
+    searchPath: [...dev, env.PATH ?? ''].join(':'),
+  };
 }
 
 /** Runs `fn` with an engine, closing it afterwards. */

@@ -53,10 +53,6 @@ function spawnFlock(path: string, signal?: AbortSignal): Promise<HeldLock> {
     child.stdout.once('data', () => {
       held = true;
       signal?.removeEventListener('abort', onAbort);
-      // the lock must never keep this process alive
-      child.unref();
-      (child.stdout as unknown as { unref?: () => void }).unref?.();
-      (child.stderr as unknown as { unref?: () => void }).unref?.();
       resolve({
         async release() {
           if (!exited) {

@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises';
+import { type CreateContainerOptions, parseRamBytes } from '@berth/engine';
+import { BerthError } from '@berth/oci';
+import { createProgressRenderer } from '../format/progress.js';
+import type { CommandContext } from './spec.js';
+
+/**
+ * `docker run`/`docker create` flags → the engine's CreateContainerOptions. Values are checked
+ * here the way docker's client checks them (`--cpus`, `-m`, `--env-file`, `--tmpfs`, `-l`).
+ */
+
+function bad(flag: string, why: string): BerthError {
+  return new BerthError('FLAG_INVALID', `invalid argument for "${flag}" flag: ${why}`, {
+    input: { field: flag },
+  });
+}
+
+/** docker's env-file format: `NAME=value` or a bare `NAME`, `#` comments, blank lines skipped. */
+async function envFile(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new BerthError('INVALID_OPTION', `open ${path}: ${(cause as Error).message}`, {
+      input: { field: 'env-file' },
+      cause,
+    });
+  }
+  const out: string[] = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.replace(/^\s+/, '').replace(/\r$/, '');
+    if (line === '' || line.startsWith('#')) continue;
+    const name = line.split('=')[0] ?? '';
+    if (/\s/.test(name) || name === '')
+      throw new BerthError('INVALID_OPTION', `${path}:${i + 1}: variable '${name}' contains whitespaces`, {
+        input: { file: path, line: i + 1 },
+      });
+    out.push(line);
+  }
+  return out;
+}
+
+function keyValues(list: string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const eq = kv.indexOf('=');
+    if (eq === 0) throw bad(flag, `bad format: ${kv}`);
+    if (eq < 0) out[kv] = '';
+    else out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+/** The create options from run/create flags, the image and the command after it. */
+export async function createOptions(ctx: CommandContext): Promise<CreateContainerOptions> {
+  const f = ctx.flags;
+  const [image, ...cmd] = ctx.args;
+  if (image === undefined) throw new BerthError('USAGE', 'image required');
+  const env = [];
+  for (const file of f.list('env-file')) env.push(...(await envFile(file)));
+  env.push(...f.list('env'));
+  const pull = f.string('pull');
+  if (pull !== 'missing' && pull !== 'always' && pull !== 'never')
+    throw bad('--pull', `invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
+  const tmpfs: Record<string, string> = {};
+  for (const t of f.list('tmpfs')) {
+    const colon = t.indexOf(':');
+    tmpfs[colon < 0 ? t : t.slice(0, colon)] = colon < 0 ? '' : t.slice(colon + 1);
+  }
+  const labels = keyValues(f.list('label'), '--label');
+  const o: CreateContainerOptions = {
+    image,
+    ...(cmd.length ? { cmd } : {}),
+    env,
+    envLookup: (n) => ctx.io.env[n],
+    labels,
+    pull,
+    network: f.string('network') === 'default' ? 'none' : f.string('network') || 'none',
+    securityOpt: f.list('security-opt'),
+    ulimits: f.list('ulimit'),
+    capAdd: f.list('cap-add'),
+    capDrop: f.list('cap-drop'),
+    logOpts: keyValues(f.list('log-opt'), '--log-opt'),
+  };
+  if (Object.keys(tmpfs).length) o.tmpfs = tmpfs;
+  if (f.changed('name')) o.name = f.string('name');
+  if (f.changed('workdir')) o.workdir = f.string('workdir');
+  if (f.changed('user')) o.user = f.string('user');
+  if (f.changed('hostname')) o.hostname = f.string('hostname');
+  if (f.changed('entrypoint')) o.entrypoint = f.string('entrypoint') === '' ? [] : [f.string('entrypoint')];
+  if (f.changed('platform')) o.platform = f.string('platform');
+  if (f.bool('read-only')) o.readOnly = true;
+  if (f.bool('privileged')) o.privileged = true;
+  if (f.changed('memory')) o.memory = parseRamBytes(f.string('memory'), 'memory');
+  if (f.changed('cpus')) {
+    const c = Number(f.string('cpus'));
+    if (!Number.isFinite(c) || c < 0)
+      throw bad('--cpus', `failed to parse ${f.string('cpus')} as a rational number`);
+    o.cpus = c;
+  }
+  if (f.changed('pids-limit')) o.pidsLimit = f.number('pids-limit');
+  if (f.changed('stop-signal')) o.stopSignal = f.string('stop-signal');
+  if (f.changed('stop-timeout')) o.stopTimeout = f.number('stop-timeout');
+  if (f.changed('restart')) o.restart = f.string('restart');
+  if (f.changed('runtime')) o.runtime = f.string('runtime');
+  const attach = f.list('attach').map((a) => a.toLowerCase());
+  for (const a of attach)
+    if (a !== 'stdin' && a !== 'stdout' && a !== 'stderr')
+      throw bad('--attach', `valid streams are STDIN, STDOUT and STDERR`);
+  o.attach = (attach.length ? attach : ['stdout', 'stderr']) as ('stdin' | 'stdout' | 'stderr')[];
+  if (f.bool('rm')) o.autoRemove = true;
+  // a missing image: docker's client says so on stderr, then shows the pull there
+  const err = ctx.io.stderr;
+  const renderer = createProgressRenderer({
+    out: err,
+    tty: err.isTTY === true,
+    ...(err.columns === undefined ? {} : { columns: err.columns }),
+  });
+  o.onPullStart = (ref) => {
+    if (pull === 'missing')
+      err.write(
+        `Unable to find image '${ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`}' locally\n`,
+      );
+  };
+  o.onProgress = (e) =>
+    renderer.update({
+      ...(e.id === undefined ? {} : { id: e.id }),
+      status: e.status,
+      ...(e.current === undefined ? {} : { current: e.current }),
+      ...(e.total === undefined ? {} : { total: e.total }),
+    });
+  return o;
+}
