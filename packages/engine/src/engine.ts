@@ -15,7 +15,8 @@ import {
   type SaveImageOptions,
   saveImages,
 } from './archive.js';
-import { type ContainerService, createContainerService } from './containers/service.js';
+import { lazyContainerService } from './containers/lazy.js';
+import type { ContainerService } from './containers/service.js';
 import { type EngineContext, snapshotCollector } from './context.js';
 import {
   type ImageDeleteItem,
@@ -197,7 +198,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   };
   // berth-shim's state sits beside the records unless the socket paths would not fit (108 bytes)
   const shimRoot = join(root, 'shims').length <= 28 ? join(root, 'shims') : join(runRoot, 'shims');
-  const containers = createContainerService(ctx, {
+  const containers = lazyContainerService(ctx, {
     shimRoot,
     ...(options.shim ? { shim: options.shim } : {}),
   });

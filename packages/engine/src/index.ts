@@ -1,12 +1,8 @@
 export type { LoadImageOptions, LoadImageResult, SaveImageOptions } from './archive.js';
 export { ContainerErrorCode } from './containers/errors.js';
 export { ADJECTIVES, NAME_RE, randomName, SURNAMES } from './containers/names.js';
-export {
-  type ContainerService,
-  type ContainerServiceOptions,
-  statusText,
-  ZERO_TIME,
-} from './containers/service.js';
+export type { ContainerService, ContainerServiceOptions } from './containers/service.js';
+export { statusText, ZERO_TIME } from './containers/status.js';
 export type {
   ContainerConfig,
   ContainerInspect,

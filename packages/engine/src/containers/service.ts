@@ -21,7 +21,7 @@ import {
   parseImageConfig,
   type Spec,
 } from '@berth/oci';
-import { mountAll, unmount } from '@berth/overlay';
+import { mountAll, type Snapshotter, unmount } from '@berth/overlay';
 import {
   buildSpec,
   type CgroupDriver,
@@ -38,6 +38,7 @@ import { ContainerErrorCode, invalidOption, noSuchContainer } from './errors.js'
 import { type HeldLock, lockFile } from './lock.js';
 import { readLog } from './logs.js';
 import { RECORD_VERSION, RecordStore, writeFileAtomic } from './record.js';
+import { statusText, ZERO_TIME } from './status.js';
 import type {
   ContainerConfig,
   ContainerInspect,
@@ -53,7 +54,6 @@ import type {
   WaitResult,
 } from './types.js';
 import {
-  humanDuration,
   parseRamBytes,
   parseRestartPolicy,
   parseSignal,
@@ -62,9 +62,6 @@ import {
 } from './units.js';
 
 const run = promisify(execFile);
-
-/** Go's zero time, docker's "never". */
-export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 /** Container operations, docker's semantics. References are full IDs, names or unique ID prefixes. */
 export interface ContainerService {
@@ -220,6 +217,12 @@ class Containers implements ContainerService {
 
   private dir(id: string): string {
     return this.records.containerDir(id);
+  }
+
+  /** The snapshotter, whether the context holds it or loads it on first use. */
+  private async sn(): Promise<Snapshotter> {
+    const s = (this.ctx as { snapshotter: Snapshotter | (() => Promise<Snapshotter>) }).snapshotter;
+    return typeof s === 'function' ? s() : s;
   }
 
   private shimDir(id: string): string {
@@ -558,7 +561,7 @@ class Containers implements ContainerService {
         Spec: { ulimits, ...(seccomp ? { seccomp } : {}) },
         Platform: config.os,
       };
-      await this.ctx.snapshotter.prepare(id, parent ?? undefined);
+      await (await this.sn()).prepare(id, parent ?? undefined);
       prepared = true;
       await mkdir(join(dir, 'rootfs'), { mode: 0o755 });
       await writeFileAtomic(join(dir, 'hostname'), `${hostname}\n`);
@@ -572,7 +575,7 @@ class Containers implements ContainerService {
       await this.records.write(rec);
       return { Id: id, Name: name, Warnings: [] };
     } catch (err) {
-      if (prepared) await this.ctx.snapshotter.remove(id).catch(() => {});
+      if (prepared) await (await this.sn()).remove(id).catch(() => {});
       await this.records.removeDir(id);
       if (name) await this.records.releaseName(id, name);
       throw err;
@@ -651,7 +654,7 @@ class Containers implements ContainerService {
     const maxFile = h.LogConfig.Config['max-file'];
     let started = false;
     try {
-      const mounts = await this.ctx.snapshotter.mounts(rec.Snapshot.key);
+      const mounts = await (await this.sn()).mounts(rec.Snapshot.key);
       await mountAll(mounts, rootfs, signal ? { signal } : {});
       const spec = await this.buildSpecFor(rec, rootfs);
       await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(spec));
@@ -801,7 +804,7 @@ class Containers implements ContainerService {
               });
           await rm(this.shimDir(rec.Id), { recursive: true, force: true });
           await this.unmountRoot(rec.Id);
-          await this.ctx.snapshotter.remove(rec.Snapshot.key).catch((err: unknown) => {
+          await (await this.sn()).remove(rec.Snapshot.key).catch((err: unknown) => {
             if (!isBerthError(err, 'SNAPSHOT_NOT_FOUND')) throw err;
           });
           await this.records.removeDir(rec.Id);
@@ -890,7 +893,7 @@ class Containers implements ContainerService {
         Mounts: [],
       };
       if (options.size) {
-        const u = await this.ctx.snapshotter.usage(rec.Snapshot.key).catch(() => ({ size: 0 }));
+        const u = await (await this.sn()).usage(rec.Snapshot.key).catch(() => ({ size: 0 }));
         s.SizeRw = u.size;
         s.SizeRootFs = u.size + (await this.imageSize(rec));
       }
@@ -903,9 +906,9 @@ class Containers implements ContainerService {
     let total = 0;
     let key = rec.Snapshot.parent;
     while (key) {
-      const info = await this.ctx.snapshotter.stat(key).catch(() => undefined);
+      const info = await (await this.sn()).stat(key).catch(() => undefined);
       if (!info) break;
-      total += (await this.ctx.snapshotter.usage(key).catch(() => ({ size: 0 }))).size;
+      total += (await (await this.sn()).usage(key).catch(() => ({ size: 0 }))).size;
       key = info.parent ?? null;
     }
     return total;
@@ -923,7 +926,7 @@ class Containers implements ContainerService {
     const dir = this.dir(id);
     const liveLog = join(this.shimDir(id), `${id}-json.log`);
     const logPath = (await stat(liveLog).catch(() => undefined)) ? liveLog : join(dir, `${id}-json.log`);
-    const snap = await this.ctx.snapshotter.stat(rec.Snapshot.key).catch(() => undefined);
+    const snap = await (await this.sn()).stat(rec.Snapshot.key).catch(() => undefined);
     const out: ContainerInspect = {
       Id: rec.Id,
       Created: rec.Created,
@@ -937,7 +940,7 @@ class Containers implements ContainerService {
       LogPath: logPath,
       Name: rec.Name,
       RestartCount: rec.RestartCount,
-      Driver: `berth-${this.ctx.snapshotter.driver}`,
+      Driver: `berth-${(await this.sn()).driver}`,
       Platform: rec.Platform,
       MountLabel: '',
       ProcessLabel: '',
@@ -945,7 +948,7 @@ class Containers implements ContainerService {
       ExecIDs: null,
       HostConfig: rec.HostConfig,
       GraphDriver: {
-        Name: `berth-${this.ctx.snapshotter.driver}`,
+        Name: `berth-${(await this.sn()).driver}`,
         Data: snap ? { UpperDir: snap.dir, MergedDir: join(dir, 'rootfs') } : null,
       },
       Mounts: [],
@@ -974,7 +977,7 @@ class Containers implements ContainerService {
       },
     };
     if (options.size) {
-      const u = await this.ctx.snapshotter.usage(rec.Snapshot.key).catch(() => ({ size: 0 }));
+      const u = await (await this.sn()).usage(rec.Snapshot.key).catch(() => ({ size: 0 }));
       out.SizeRw = u.size;
       out.SizeRootFs = u.size + (await this.imageSize(rec));
     }
@@ -1068,7 +1071,7 @@ class Containers implements ContainerService {
     for (const rec of await this.records.list()) {
       const live = await this.liveState(rt, rec);
       if (live.Running || live.Status === 'removing') continue;
-      const usage = await this.ctx.snapshotter.usage(rec.Snapshot.key).catch(() => ({ size: 0 }));
+      const usage = await (await this.sn()).usage(rec.Snapshot.key).catch(() => ({ size: 0 }));
       try {
         await this.remove(rec.Id, options.signal ? { signal: options.signal } : {});
         deleted.push(rec.Id);
@@ -1112,20 +1115,6 @@ async function loopbackUp(pid: number): Promise<void> {
 
 function quoteArg(a: string): string {
   return /[\s"'\\]/.test(a) || a === '' ? JSON.stringify(a) : a;
-}
-
-/** docker's `Status` text (container.State.String()). */
-export function statusText(s: ContainerStateInfo, now = Date.now()): string {
-  const since = (t: string) => humanDuration(now - Date.parse(t));
-  if (s.Status === 'running' || s.Status === 'paused') {
-    return `Up ${since(s.StartedAt)}${s.Paused ? ' (Paused)' : ''}`;
-  }
-  if (s.Status === 'restarting') return `Restarting (${s.ExitCode}) ${since(s.FinishedAt)} ago`;
-  if (s.Status === 'removing') return 'Removal In Progress';
-  if (s.Status === 'dead') return 'Dead';
-  if (s.Status === 'created') return 'Created';
-  if (s.FinishedAt === ZERO_TIME) return '';
-  return `Exited (${s.ExitCode}) ${since(s.FinishedAt)} ago`;
 }
 
 /** Creates the container service over an engine's context. */

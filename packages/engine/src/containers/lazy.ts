@@ -1,0 +1,32 @@
+/**
+ * The container service loaded on first use: `@berth/runtime` (seccomp profiles, cgroup
+ * drivers) and the container code are imported only when a container method runs, so image
+ * commands and `berth version` never load them.
+ */
+import type { EngineContext } from '../context.js';
+import type { ContainerService, ContainerServiceOptions } from './service.js';
+
+/** A {@link ContainerService} whose implementation is imported on the first call. */
+export function lazyContainerService(ctx: EngineContext, opts: ContainerServiceOptions): ContainerService {
+  let impl: Promise<ContainerService> | undefined;
+  const load = () => {
+    impl ??= import('./service.js').then((m) => m.createContainerService(ctx, opts));
+    return impl;
+  };
+  return {
+    create: async (o) => (await load()).create(o),
+    start: async (ref, o) => (await load()).start(ref, o),
+    stop: async (ref, o) => (await load()).stop(ref, o),
+    kill: async (ref, o) => (await load()).kill(ref, o),
+    restart: async (ref, o) => (await load()).restart(ref, o),
+    remove: async (ref, o) => (await load()).remove(ref, o),
+    wait: async (ref, o) => (await load()).wait(ref, o),
+    list: async (o) => (await load()).list(o),
+    inspect: async (ref, o) => (await load()).inspect(ref, o),
+    logs: async (ref, o) => (await load()).logs(ref, o),
+    rename: async (ref, n) => (await load()).rename(ref, n),
+    prune: async (o) => (await load()).prune(o),
+    resolve: async (ref) => (await load()).resolve(ref),
+    usesImage: async (id) => (await load()).usesImage(id),
+  };
+}
