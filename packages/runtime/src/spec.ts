@@ -362,7 +362,9 @@ export function buildSpec(image: ContainerConfig | undefined, o: BuildSpecOption
       ];
 
   const spec: Spec = {
-    ociVersion: '1.2.0',
+    // 1.1.0: the newest crun 1.8 (Debian 12) accepts ("unknown version specified" for 1.2);
+    // nothing berth writes needs 1.2, so the same bundle runs under runc and crun
+    ociVersion: '1.1.0',
     root: { path: o.rootfs ?? 'rootfs', readonly: o.readOnly === true },
     hostname,
     mounts,
