@@ -2,8 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { defineConfig } from 'tsup';
 import { baseConfig } from '../../tools/tsup.config.ts';
 
-// The `berth` binary: one bundled ESM file (dist/berth.js) with every dependency inlined, so
-// start-up resolves no packages; command handlers are dynamic imports that esbuild keeps lazy.
+// The `berth` binary: a bundled ESM entry (dist/berth.js) with every dependency inlined, so
+// start-up resolves no packages. Code splitting puts each command handler (and what only it
+// uses: the engine, undici, tar) in chunks loaded on demand, so `berth version` and
+// `berth images` do not parse the registry client or the layer unpacker.
 function gitCommit(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -19,6 +21,7 @@ export default defineConfig({
   ...baseConfig,
   entry: { berth: 'src/main.ts' },
   dts: false,
+  splitting: true,
   noExternal: [/^(?!@napi-rs\/xattr$)/],
   // a native addon (used by @berth/overlay) cannot be inlined; it is a dependency of the CLI
   external: ['@napi-rs/xattr'],

@@ -28,7 +28,6 @@ import {
   parseReference,
   selectManifest,
 } from '@berth/oci';
-import { createDecompressor, sniffCompression, unpackLayer } from '@berth/overlay';
 import type { Image } from '@berth/store';
 import tar from 'tar-stream';
 import type { EngineContext } from './context.js';
@@ -115,6 +114,7 @@ async function uncompressedLayer(
     await reader.close();
   }
   const path = join(dir, hexOf(layer.digest));
+  const overlay = await ctx.overlay();
   const hash = createHash('sha256');
   let size = 0;
   const counter = new Transform({
@@ -126,7 +126,7 @@ async function uncompressedLayer(
   });
   await pipeline(
     await ctx.store.content.createReadStream(layer.digest, signal ? { signal } : {}),
-    createDecompressor(sniffCompression(head)),
+    overlay.createDecompressor(overlay.sniffCompression(head)),
     counter,
     createWriteStream(path),
     ...(signal ? [{ signal }] : []),
@@ -388,9 +388,12 @@ function parseJson(bytes: Buffer, what: string): unknown {
   }
 }
 
+/** The layer media type from the magic bytes (the unpacker sniffs again and verifies). */
 function layerMediaType(head: Buffer): string {
-  const c = sniffCompression(head);
-  return c === 'gzip' ? MediaType.OciLayerGzip : c === 'zstd' ? MediaType.OciLayerZstd : MediaType.OciLayer;
+  if (head[0] === 0x1f && head[1] === 0x8b) return MediaType.OciLayerGzip;
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd)
+    return MediaType.OciLayerZstd;
+  return MediaType.OciLayer;
 }
 
 interface Planned {
@@ -584,22 +587,35 @@ export async function loadImages(ctx: EngineContext, opts: LoadImageOptions): Pr
     else if (has('index.json')) plans = await planOciLayout(files, links);
     else throw archiveInvalid('manifest.json', 'neither manifest.json nor index.json is in the archive');
     const result: LoadImageResult = { messages: [], ids: [], tags: [] };
+    const [sn, { unpackLayer }] = await Promise.all([ctx.snapshotter(), ctx.overlay()]);
     for (const plan of plans) {
       for (const b of plan.blobs) await storeBlob(ctx, lease.id, b.desc, b, signal);
       const diffIds = plan.config.rootfs.diff_ids;
       const chains = chainIds(diffIds);
       for (const [i, l] of plan.layers.entries()) {
-        await ctx.store.leases.addResource(lease.id, { type: 'snapshot', key: chains[i] as string });
-        await unpackLayer({
-          snapshotter: ctx.snapshotter,
-          ...(i > 0 ? { parent: chains[i - 1] as string } : {}),
-          diffId: diffIds[i] as string,
-          stream: await ctx.store.content.createReadStream(l.desc.digest, signal ? { signal } : {}),
-          mediaType: l.desc.mediaType,
-          digest: l.desc.digest,
-          logger: ctx.logger,
-          ...(signal ? { signal } : {}),
-        });
+        const chain = chains[i] as string;
+        await ctx.store.leases.addResource(lease.id, { type: 'snapshot', key: chain });
+        const present = await sn.stat(chain).then(
+          (s) => s.kind === 'committed',
+          () => false,
+        );
+        if (!present) {
+          const stream = await ctx.store.content.createReadStream(l.desc.digest, signal ? { signal } : {});
+          try {
+            await unpackLayer({
+              snapshotter: sn,
+              ...(i > 0 ? { parent: chains[i - 1] as string } : {}),
+              diffId: diffIds[i] as string,
+              stream,
+              mediaType: l.desc.mediaType,
+              digest: l.desc.digest,
+              logger: ctx.logger,
+              ...(signal ? { signal } : {}),
+            });
+          } finally {
+            stream.destroy();
+          }
+        }
         emit(progress('Loading layer', shortId(l.desc.digest), l.desc.size, l.desc.size));
       }
       if (plan.names.length === 0) {

@@ -15,8 +15,14 @@ export interface EngineContext {
   tmpDir: string;
   logger: Logger;
   store: Store;
-  snapshotter: Snapshotter;
-  registry: RegistryClient;
+  /**
+   * The snapshotter, the registry client and the packages behind them are loaded on first use:
+   * `images`, `inspect` and `rmi` never load the HTTP client, and listing loads no tar code.
+   */
+  snapshotter(): Promise<Snapshotter>;
+  registry(): Promise<RegistryClient>;
+  overlay(): Promise<typeof import('@berth/overlay')>;
+  registryModule(): Promise<typeof import('@berth/registry')>;
   dockerConfigDir?: string;
   /** Whether a container uses the image (no containers yet: always false). */
   imageInUse(id: Digest): Promise<boolean>;
@@ -25,11 +31,13 @@ export interface EngineContext {
 }
 
 /** The snapshotter seen by the store's garbage collector: committed snapshots are collectable. */
-export function snapshotCollector(sn: Snapshotter): SnapshotCollector & { reclaimed: number } {
+export function snapshotCollector(
+  snapshotter: () => Promise<Snapshotter>,
+): SnapshotCollector & { reclaimed: number } {
   const c = {
     reclaimed: 0,
     async walk() {
-      const all = await sn.walk();
+      const all = await (await snapshotter()).walk();
       return all.map((s) => ({
         key: s.name,
         ...(s.parent === undefined ? {} : { parent: s.parent }),
@@ -38,6 +46,7 @@ export function snapshotCollector(sn: Snapshotter): SnapshotCollector & { reclai
       }));
     },
     async sweep(keys: string[]) {
+      const sn = await snapshotter();
       for (const key of keys) {
         const usage = await sn.usage(key).catch(() => ({ size: 0 }));
         await sn.remove(key);

@@ -5,8 +5,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Logger, silentLogger } from '@berth/oci';
-import { createSnapshotter, type SnapshotterDriver } from '@berth/overlay';
-import { createRegistryClient, dockerConfigCredentials } from '@berth/registry';
+import type { Snapshotter, SnapshotterDriver } from '@berth/overlay';
+import type { RegistryClient } from '@berth/registry';
 import { createStore } from '@berth/store';
 import {
   type LoadImageOptions,
@@ -43,6 +43,15 @@ import {
   type PushImageResult,
   pushImage,
 } from './remote.js';
+
+/** Memoises an async loader. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => {
+    p ??= load();
+    return p;
+  };
+}
 
 /** Registry settings of {@link createEngine}. */
 export interface EngineRegistryOptions {
@@ -147,22 +156,34 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     logger,
     ...(options.platform === undefined ? {} : { platform: options.platform }),
   });
-  const snapshotter = createSnapshotter({
-    root: join(root, 'snapshots'),
-    logger,
-    ...(options.snapshotter === undefined ? {} : { driver: options.snapshotter }),
-  });
   const reg = options.registry ?? {};
-  const registry = createRegistryClient({
-    logger,
-    credentials: dockerConfigCredentials({
+  // loaded on first use (see EngineContext)
+  const overlay = once(() => import('@berth/overlay'));
+  const registryModule = once(() => import('@berth/registry'));
+  const snapshotter = once(
+    async (): Promise<Snapshotter> =>
+      (await overlay()).createSnapshotter({
+        root: join(root, 'snapshots'),
+        logger,
+        ...(options.snapshotter === undefined ? {} : { driver: options.snapshotter }),
+      }),
+  );
+  let client: RegistryClient | undefined;
+  const registry = async (): Promise<RegistryClient> => {
+    if (client) return client;
+    const m = await registryModule();
+    client ??= m.createRegistryClient({
       logger,
-      ...(reg.dockerConfigDir === undefined ? {} : { dir: reg.dockerConfigDir }),
-    }),
-    ...(reg.insecure === undefined ? {} : { insecure: reg.insecure }),
-    ...(reg.mirrors === undefined ? {} : { mirrors: reg.mirrors }),
-    ...(reg.ca === undefined ? {} : { ca: reg.ca }),
-  });
+      credentials: m.dockerConfigCredentials({
+        logger,
+        ...(reg.dockerConfigDir === undefined ? {} : { dir: reg.dockerConfigDir }),
+      }),
+      ...(reg.insecure === undefined ? {} : { insecure: reg.insecure }),
+      ...(reg.mirrors === undefined ? {} : { mirrors: reg.mirrors }),
+      ...(reg.ca === undefined ? {} : { ca: reg.ca }),
+    });
+    return client;
+  };
   const ctx: EngineContext = {
     root,
     runRoot,
@@ -171,6 +192,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     store,
     snapshotter,
     registry,
+    overlay,
+    registryModule,
     ...(reg.dockerConfigDir === undefined ? {} : { dockerConfigDir: reg.dockerConfigDir }),
     // containers arrive in a later issue; this is the hook rmi and prune ask
     imageInUse: async () => false,
@@ -203,5 +226,5 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     ...(options.shim ? { shim: options.shim } : {}),
   });
   ctx.imageInUse = (id) => containers.usesImage(id);
-  return { root, runRoot, images, containers, close: () => registry.close() };
+  return { root, runRoot, images, containers, close: async () => client?.close() };
 }

@@ -195,9 +195,10 @@ export async function inspectImage(
   const config = parseImageConfig(bytes);
   const raw = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
   const chains = chainIds(config.rootfs.diff_ids);
+  const sn = await ctx.snapshotter();
   const dirs: string[] = [];
   for (const c of chains) {
-    const info = await ctx.snapshotter.stat(c).catch(() => undefined);
+    const info = await sn.stat(c).catch(() => undefined);
     if (info !== undefined) dirs.push(info.dir);
   }
   const data: Record<string, string> | null =
@@ -222,7 +223,7 @@ export async function inspectImage(
     ...(config.variant === undefined ? {} : { Variant: config.variant }),
     Os: config.os,
     Size: img.size,
-    GraphDriver: { Name: `berth-${ctx.snapshotter.driver}`, Data: data },
+    GraphDriver: { Name: `berth-${sn.driver}`, Data: data },
     RootFS: { Type: 'layers', Layers: [...config.rootfs.diff_ids] },
     Metadata: { LastTagTime: ZERO_TIME },
     Descriptor: { mediaType: img.target.mediaType, digest: img.target.digest, size: img.target.size },
@@ -241,6 +242,7 @@ export async function imageHistory(
   );
   const chains = chainIds(config.rootfs.diff_ids);
   const history = config.history ?? [];
+  const sn = await ctx.snapshotter();
   const items: ImageHistoryItem[] = [];
   let layer = 0;
   const seconds = (t: string | undefined): number => {
@@ -250,7 +252,7 @@ export async function imageHistory(
   if (history.length === 0) {
     // no history: one line per layer, as docker does
     for (const c of chains) {
-      const usage = await ctx.snapshotter.usage(c).catch(() => ({ size: 0 }));
+      const usage = await sn.usage(c).catch(() => ({ size: 0 }));
       items.push({
         Id: '<missing>',
         Created: seconds(config.created),
@@ -265,7 +267,7 @@ export async function imageHistory(
     let size = 0;
     if (h.empty_layer !== true) {
       const c = chains[layer++];
-      if (c !== undefined) size = (await ctx.snapshotter.usage(c).catch(() => ({ size: 0 }))).size;
+      if (c !== undefined) size = (await sn.usage(c).catch(() => ({ size: 0 }))).size;
     }
     items.push({
       Id: '<missing>',

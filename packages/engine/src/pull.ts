@@ -23,7 +23,6 @@ import {
   selectManifest,
   withDefaultTag,
 } from '@berth/oci';
-import { unpackLayer } from '@berth/overlay';
 import type { EngineContext } from './context.js';
 import { EngineErrorCode } from './errors.js';
 import { type ImageProgressHandler, progress, shortId } from './progress.js';
@@ -114,7 +113,12 @@ export async function pullOne(
   ref: Reference,
   opts: PullImageOptions,
 ): Promise<PullImageResult> {
-  const { store, snapshotter: sn, registry } = ctx;
+  const { store } = ctx;
+  const [sn, registry, { unpackLayer }] = await Promise.all([
+    ctx.snapshotter(),
+    ctx.registry(),
+    ctx.overlay(),
+  ]);
   const emit = opts.onProgress ?? (() => {});
   const outer = opts.signal;
   const ac = new AbortController();
@@ -240,11 +244,12 @@ export async function pullOne(
         const id = shortId(l.digest);
         if (!hasSnap[i]) {
           let last = -PROGRESS_STEP;
+          const stream = await store.content.createReadStream(l.digest, { signal });
           await unpackLayer({
             snapshotter: sn,
             ...(i > 0 ? { parent: chains[i - 1] as string } : {}),
             diffId: diffIds[i] as string,
-            stream: await store.content.createReadStream(l.digest, { signal }),
+            stream,
             mediaType: l.mediaType,
             digest: l.digest,
             logger: ctx.logger,
@@ -254,7 +259,7 @@ export async function pullOne(
               last = p.read;
               emit(progress('Extracting', id, p.read, l.size));
             },
-          });
+          }).finally(() => stream.destroy());
         }
         emit(progress('Pull complete', id));
       }
@@ -305,7 +310,7 @@ export async function pullImage(
       input: { ref: input },
     });
   }
-  const tags = await ctx.registry.listTags(parsed, opts.signal ? { signal: opts.signal } : {});
+  const tags = await (await ctx.registry()).listTags(parsed, opts.signal ? { signal: opts.signal } : {});
   const out: PullImageResult[] = [];
   for (const tag of tags) out.push(await pullOne(ctx, { ...parsed, tag }, opts));
   return out;

@@ -11,7 +11,7 @@ import {
   parseReference,
   withDefaultTag,
 } from '@berth/oci';
-import { type ClientPushSource, login as configLogin, logout as configLogout } from '@berth/registry';
+import type { ClientPushSource } from '@berth/registry';
 import type { EngineContext } from './context.js';
 import { noSuchImage } from './errors.js';
 import { type ImageProgressHandler, progress, shortId } from './progress.js';
@@ -72,7 +72,7 @@ export async function pushImage(
     readBlob: async (d, o = {}) => content.readBlob(d.digest, o.signal ? { signal: o.signal } : {}),
   };
   emit(progress(`The push refers to repository [${ref.registry}/${ref.repository}]`));
-  const result = await ctx.registry.push(ref, source, {
+  const result = await (await ctx.registry()).push(ref, source, {
     descriptor: desc,
     ...(signal ? { signal } : {}),
     onProgress: (e) => {
@@ -110,13 +110,13 @@ export function registryHost(server: string | undefined): string {
 /** `docker login`: checks the credentials against the registry, then stores them. */
 export async function login(ctx: EngineContext, opts: LoginOptions): Promise<{ status: 'Login Succeeded' }> {
   const registry = registryHost(opts.registry);
-  await ctx.registry.checkLogin({
+  await (await ctx.registry()).checkLogin({
     registry,
     username: opts.username,
     password: opts.password,
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
-  await configLogin({
+  await (await ctx.registryModule()).login({
     registry,
     username: opts.username,
     password: opts.password,
@@ -133,7 +133,7 @@ export async function logout(
   server?: string,
 ): Promise<{ registry: string; removed: boolean }> {
   const registry = registryHost(server);
-  const r = await configLogout({
+  const r = await (await ctx.registryModule()).logout({
     registry,
     logger: ctx.logger,
     ...(ctx.dockerConfigDir === undefined ? {} : { dir: ctx.dockerConfigDir }),
