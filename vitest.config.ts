@@ -7,6 +7,8 @@ const include = ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tool
 
 export default defineConfig({
   test: {
+    // stopping a dockerd that the int setup started can take longer than vitest's default 10 s
+    teardownTimeout: 60_000,
     projects: [
       {
         resolve,
