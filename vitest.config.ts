@@ -2,7 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 // Two projects from one config (STYLE.md, Testing): `unit` runs as any user with no kernel
 // features; `int` needs root, mounts, namespaces, cgroups or the registry and runs in forks.
+// Workspace packages resolve to their TypeScript source, so tests need no build. Vitest runs
+// tests in its server-side (SSR) environment, which takes conditions from `ssr.resolve`.
 const resolve = { conditions: ['@berth/source'] };
+const ssr = { resolve: { conditions: ['@berth/source'] } };
 const include = ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'tools/*/src/**/*.test.ts'];
 
 export default defineConfig({
@@ -12,6 +15,7 @@ export default defineConfig({
     projects: [
       {
         resolve,
+        ssr,
         test: {
           name: 'unit',
           include,
@@ -20,6 +24,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           name: 'int',
           include: include.map((p) => p.replace('*.test.ts', '*.int.test.ts')),
