@@ -25,6 +25,8 @@ export interface RunOptions {
 export interface ScenarioResult {
   scenario: string;
   target?: string;
+  /** The samples' unit when not milliseconds. */
+  unit?: 'ms' | 'KiB';
   engines: Partial<Record<EngineName, Summary>>;
   /** Engines the scenario names that did not take part, with the reason. */
   absent: Partial<Record<EngineName, string>>;
@@ -62,8 +64,8 @@ function timeArgv(argv: string[], env?: Record<string, string>): Promise<number>
 async function timeStep(step: Step): Promise<number> {
   if ('argv' in step) return timeArgv(step.argv, step.env);
   const start = performance.now();
-  await step.run();
-  return performance.now() - start;
+  const sample = await step.run();
+  return typeof sample === 'number' ? sample : performance.now() - start;
 }
 
 /**
@@ -107,6 +109,15 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         ctx.podman = [podman];
         engines.push(engine);
       }
+      if (engine === 'crun' || engine === 'runc') {
+        const bin = which(engine);
+        if (!bin) {
+          absent[engine] = `${engine} is not installed`;
+          continue;
+        }
+        ctx[engine] = [bin];
+        engines.push(engine);
+      }
       if (engine === 'skopeo') {
         const skopeo = which('skopeo');
         if (!skopeo) {
@@ -128,6 +139,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     }
     const result: ScenarioResult = { scenario: scenario.name, engines: {}, absent };
     if (scenario.target) result.target = scenario.target;
+    if (scenario.unit) result.unit = scenario.unit;
     for (const [engine, list] of samples) result.engines[engine] = summarize(list);
     return result;
   } finally {
@@ -137,10 +149,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   }
 }
 
-const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+const fmtKiB = (k: number) => (k >= 1024 ? `${(k / 1024).toFixed(2)} MiB` : `${k.toFixed(0)} KiB`);
 
 /** The result as the table the harness prints: min and median per engine, then ratios. */
 export function formatResult(r: ScenarioResult): string {
+  const fmt = r.unit === 'KiB' ? fmtKiB : fmtMs;
   const lines = [`scenario ${r.scenario}`];
   const rows: string[][] = [['ENGINE', 'RUNS', 'MIN', 'MEDIAN', 'MAX']];
   for (const [engine, s] of Object.entries(r.engines)) {
@@ -155,7 +169,7 @@ export function formatResult(r: ScenarioResult): string {
         .trimEnd(),
     );
   const berth = r.engines.berth;
-  for (const other of ['docker', 'podman', 'skopeo'] as const) {
+  for (const other of ['docker', 'podman', 'skopeo', 'crun', 'runc'] as const) {
     const s = r.engines[other];
     if (berth && s) lines.push(`berth/${other} median ratio: ${ratio(berth, s).toFixed(2)}`);
     else if (r.absent[other]) lines.push(`berth/${other}: not measured (${r.absent[other]})`);

@@ -2,7 +2,7 @@
  * An engine a scenario can measure. `berth` is always present; `docker` and `podman` take
  * part when installed on the machine.
  */
-export type EngineName = 'berth' | 'docker' | 'podman' | 'skopeo';
+export type EngineName = 'berth' | 'docker' | 'podman' | 'skopeo' | 'crun' | 'runc';
 
 /** What a scenario receives: the commands for each engine and a scratch directory. */
 export interface BenchContext {
@@ -14,12 +14,18 @@ export interface BenchContext {
   podman?: string[];
   /** skopeo as argv, when skopeo takes part (registry scenarios). */
   skopeo?: string[];
+  /** crun and runc as argv, when they take part (runtime scenarios). */
+  crun?: string[];
+  runc?: string[];
   /** A temporary directory removed after the scenario. */
   scratch: string;
 }
 
-/** One timed step for one engine: spawn this argv (or call this function) and time it. */
-export type Step = { argv: string[]; env?: Record<string, string> } | { run: () => Promise<void> };
+/**
+ * One timed step for one engine: spawn this argv (or call this function) and time it. A `run`
+ * that returns a number gives the sample itself, in the scenario's `unit` (memory scenarios).
+ */
+export type Step = { argv: string[]; env?: Record<string, string> } | { run: () => Promise<unknown> };
 
 /**
  * A named benchmark. For every engine that takes part, `setup` prepares once, then the
@@ -33,6 +39,8 @@ export interface Scenario {
   setup?(ctx: BenchContext, engine: EngineName): Promise<void>;
   step(ctx: BenchContext, engine: EngineName): Step;
   teardown?(ctx: BenchContext, engine: EngineName): Promise<void>;
+  /** What a sample is: wall time (default) or a size in KiB returned by the step. */
+  unit?: 'ms' | 'KiB';
   /** A target stated by the issue, printed beside the result, e.g. "berth/docker <= 0.25". */
   target?: string;
 }

@@ -3,8 +3,10 @@ import { cliNoop } from './cli-noop.js';
 import { images200 } from './images-200.js';
 import { pullLayout } from './pull-layout.js';
 import { pullMedium } from './pull-medium.js';
+import { runtimeTrue } from './runtime-true.js';
+import { shimRss } from './shim-rss.js';
 
 /** Every scenario by name. Later issues add theirs here. */
 export const scenarios: ReadonlyMap<string, Scenario> = new Map(
-  [cliNoop, pullLayout, pullMedium, images200].map((s) => [s.name, s]),
+  [cliNoop, pullLayout, pullMedium, images200, runtimeTrue, shimRss].map((s) => [s.name, s]),
 );
