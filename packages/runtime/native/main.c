@@ -166,7 +166,7 @@ static int run(const char *path) {
 
   char pidbuf[32];
   int pl = snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)pid);
-  if (l.pid_file && berth_write_atomic(l.pid_file, pidbuf, (size_t)pl, &s.launch_err) < 0) {
+  if (l.pid_file && berth_write_atomic(l.pid_file, pidbuf, (size_t)pl, 0, &s.launch_err) < 0) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     launch_failed(&s, BERTH_EXIT_FAILURE);

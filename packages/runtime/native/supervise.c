@@ -113,13 +113,14 @@ int berth_launch_result(struct berth_supervisor *s, int *code) {
   return -1;
 }
 
-int berth_write_atomic(const char *path, const char *data, size_t len, struct berth_err *err) {
+int berth_write_atomic(const char *path, const char *data, size_t len, int durable, struct berth_err *err) {
   char tmp[PATH_MAX];
   if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return berth_error(err, ENAMETOOLONG, "exit", "`%s`", path);
   cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) return berth_error(err, errno, "exit", "open `%s`", tmp);
-  if (write_all(fd, data, len) < 0 || fsync(fd) < 0) return berth_error(err, errno, "exit", "write `%s`", tmp);
+  if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) return berth_error(err, errno, "exit", "write `%s`", tmp);
   if (rename(tmp, path) < 0) return berth_error(err, errno, "exit", "rename `%s`", tmp);
+  if (!durable) return 0;
   /* the rename is durable once the directory is synced */
   char dir[PATH_MAX];
   snprintf(dir, sizeof dir, "%s", path);
@@ -143,7 +144,7 @@ int berth_write_exit_file(struct berth_supervisor *s, int status, int sig, struc
     n += snprintf(buf + n, sizeof buf - (size_t)n, "step=%s\nerrno=%d\nerror=%s\n", s->launch_err.step,
                   s->launch_err.errnum, enc);
   if (n < 0 || (size_t)n >= sizeof buf) return berth_error(err, EOVERFLOW, "exit", "exit record too long");
-  return berth_write_atomic(s->l->exit_file, buf, (size_t)n, err);
+  return berth_write_atomic(s->l->exit_file, buf, (size_t)n, 1, err);
 }
 
 /* Clients of the control socket: a request, a `wait` (answered at the exit) or an attach. */

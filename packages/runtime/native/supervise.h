@@ -43,7 +43,9 @@ int berth_supervise(struct berth_supervisor *s);
  * write-temp, fsync, rename. No-op without an exit file. */
 int berth_write_exit_file(struct berth_supervisor *s, int status, int sig, struct berth_err *err);
 
-/* berth_write_atomic writes data to path through path.tmp, fsync and rename. */
-int berth_write_atomic(const char *path, const char *data, size_t len, struct berth_err *err);
+/* berth_write_atomic writes data to path through path.tmp and rename; with durable, fsync of
+ * the file before the rename and of the directory after (the exit record). Without it the
+ * write is still atomic for readers and against a killed process (the pid file). */
+int berth_write_atomic(const char *path, const char *data, size_t len, int durable, struct berth_err *err);
 
 #endif

@@ -13,7 +13,7 @@ import { lstat, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError, type Spec } from '@berth/oci';
-import { writeFileAtomic } from './fs-util.js';
+import { writeFileReplace } from './fs-util.js';
 import { encodeLaunch, type LaunchDescription, type NamespaceType } from './launch-spec.js';
 import { parseShimMessage, SHIM_EXIT, type SyncMessage } from './shim-protocol.js';
 import { resolveUser } from './user.js';
@@ -204,7 +204,7 @@ export function execSuffix(): string {
 export async function runExec(a: RunExecArgs): Promise<ExecResult> {
   const { opts, desc } = a;
   const launchPath = join(a.dir, `${desc.id}.launch`);
-  await writeFileAtomic(launchPath, encodeLaunch(desc));
+  await writeFileReplace(launchPath, encodeLaunch(desc));
   try {
     const child = spawn(a.shim, [launchPath], {
       stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],

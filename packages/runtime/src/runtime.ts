@@ -17,7 +17,7 @@ import { type AttachHandle, type AttachOptions, attachSocket } from './attach.js
 import { containerCgroupPath } from './cgroups/path.js';
 import type { CgroupDriver, CgroupStats } from './cgroups/types.js';
 import { type ExecOptions, type ExecResult, execLaunch, execSuffix, readUserFiles, runExec } from './exec.js';
-import { writeFileAtomic } from './fs-util.js';
+import { writeFileAtomic, writeFileReplace } from './fs-util.js';
 import { encodeLaunch, type LaunchDescription, launchFromSpec } from './launch-spec.js';
 import { locateShim } from './locate-shim.js';
 import { compileSeccomp } from './seccomp/compile.js';
@@ -487,7 +487,8 @@ class ShimRuntime implements Runtime {
     cgroupPath: string | undefined,
   ): Promise<ContainerState> {
     const launchPath = join(dir, 'launch');
-    await writeFileAtomic(launchPath, text);
+    // read by the shim at once and useless after a reboot: atomic, not durable
+    await writeFileReplace(launchPath, text);
     const io = stdio === 'inherit' ? 'inherit' : 'ignore';
     const child = spawn(shim, [launchPath], { stdio: [io, io, 'pipe', 'pipe'], detached: true });
     const stderr = child.stdio[2] as Readable;
