@@ -55,6 +55,11 @@ export interface HttpRequest {
   retry?: boolean;
   /** Follow 301/302/303/307/308 (default true for GET and HEAD, never for others). */
   followRedirects?: boolean;
+  /**
+   * Bytes the response body buffers before undici stops reading the socket; default 64 KiB.
+   * Blob downloads use more, so a slow write does not stall the connection as often.
+   */
+  highWaterMark?: number;
   /** The operation and object named in errors. */
   operation: string;
   context: RegistryErrorContext;
@@ -428,6 +433,7 @@ export class Transport {
       method: req.method,
       headers,
       body: (body ?? null) as Dispatcher.DispatchOptions['body'],
+      ...(req.highWaterMark ? { highWaterMark: req.highWaterMark } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
     });
     return { status: res.statusCode, headers: res.headers, body: res.body, url };
