@@ -1,4 +1,14 @@
 export {
+  type AttachEnd,
+  AttachErrorCode,
+  type AttachHandle,
+  type AttachOptions,
+  DEFAULT_DETACH_KEYS,
+  DetachFilter,
+  FrameDecoder,
+  parseDetachKeys,
+} from './attach.js';
+export {
   DOCKER_CPU_PERIOD,
   DOCKER_MIN_MEMORY,
   type DockerResourceOptions,
@@ -30,6 +40,20 @@ export { type CgroupV1DriverOptions, createCgroupV1Driver } from './cgroups/v1/d
 export { cpuMax, sharesToWeight } from './cgroups/v2/cpu.js';
 export { type CgroupV2DriverOptions, createCgroupV2Driver } from './cgroups/v2/driver.js';
 export { swapOnly } from './cgroups/v2/memory.js';
+export {
+  type ExecLaunchContext,
+  type ExecOptions,
+  type ExecResult,
+  execLaunch,
+} from './exec.js';
+export {
+  BUNDLED_INIT_PATH,
+  INIT_NAME,
+  INIT_PATH_IN_CONTAINER,
+  InitErrorCode,
+  locateInit,
+  withInit,
+} from './init.js';
 export {
   CAPABILITY_BITS,
   type CapabilitySets,

@@ -45,6 +45,8 @@ export const RuntimeErrorCode = {
   EXEC_NOT_FOUND: 'EXEC_NOT_FOUND',
   /** The shim went away without recording an exit. */
   SHIM_DIED: 'SHIM_DIED',
+  /** A terminal size outside 0..65535. */
+  INVALID_SIZE: 'INVALID_SIZE',
 } as const;
 /** Union of {@link RuntimeErrorCode} values. */
 export type RuntimeErrorCode = (typeof RuntimeErrorCode)[keyof typeof RuntimeErrorCode];
