@@ -152,6 +152,31 @@ describe('exec in a running container (real namespaces)', () => {
     });
     expect(tty.out).toMatch(/^\/dev\/pts\/\d+\r\n33 99\r\n$/);
   });
+
+  it('resizes an exec terminal once it runs, and an abort stops the process', async () => {
+    const stdin = new PassThrough();
+    const out = sink();
+    const done = rt.exec('c', {
+      args: ['sh', '-c', 'read x; stty size'],
+      tty: true,
+      stdin,
+      stdout: out.stream,
+      onStarted: ({ resize }) => {
+        resize({ rows: 41, cols: 121 }).then(() => stdin.write('\r'));
+      },
+    });
+    expect((await done).exitCode).toBe(0);
+    expect(out.text()).toContain('41 121');
+    const ac = new AbortController();
+    const long = rt.exec('c', {
+      args: ['sleep', '999'],
+      signal: ac.signal,
+      onStarted: () => ac.abort(),
+    });
+    await expect(long).rejects.toThrow();
+    const ps = await exec(['ps', '-o', 'args']);
+    expect(ps.out).not.toContain('sleep 999');
+  });
 });
 
 describe('exec refusals', () => {

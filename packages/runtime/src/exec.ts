@@ -225,7 +225,8 @@ export async function runExec(a: RunExecArgs): Promise<ExecResult> {
       stdinPipe.on('error', () => {});
       opts.stdin.pipe(stdinPipe);
     }
-    const onAbort = () => child.kill('SIGKILL');
+    // the shim relays SIGTERM to the process (a SIGKILL of the shim would orphan it)
+    const onAbort = () => child.kill('SIGTERM');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const closed = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((r, reject) => {
       child.once('error', reject);
