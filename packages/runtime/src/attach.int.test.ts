@@ -144,6 +144,26 @@ describe('attach without a terminal', () => {
     expect((await rt.wait('c')).exitCode).toBe(0);
   });
 
+  it('attached before start (docker run without -d) sees the output from the first byte', async () => {
+    await rt.create('c', bundle(['sh', '-c', 'echo first; echo second >&2; exit 4']));
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    const h = await rt.attach('c', { stdout, stderr, tty: false });
+    await rt.start('c');
+    expect(await h.done).toBe('exited');
+    expect(out).toBe('first\n');
+    expect(err).toBe('second\n');
+    expect((await rt.wait('c')).exitCode).toBe(4);
+  });
+
   it('detaches on the keys without passing them on, and the container keeps running', async () => {
     await rt.create('c', bundle(['cat']), { openStdin: true });
     await rt.start('c');
