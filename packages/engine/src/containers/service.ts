@@ -53,13 +53,7 @@ import type {
   LogsOptions,
   WaitResult,
 } from './types.js';
-import {
-  parseRamBytes,
-  parseRestartPolicy,
-  parseSignal,
-  parseTimestamp,
-  parseUlimit,
-} from './units.js';
+import { parseRamBytes, parseRestartPolicy, parseSignal, parseTimestamp, parseUlimit } from './units.js';
 
 const run = promisify(execFile);
 
@@ -883,7 +877,7 @@ class Containers implements ContainerService {
         Names: [rec.Name],
         Image: rec.Config.Image,
         ImageID: rec.Image,
-        Command: [rec.Path, ...rec.Args].map(quoteArg).join(' '),
+        Command: rec.Args.length ? `${rec.Path} ${rec.Args.map(quoteArg).join(' ')}` : rec.Path,
         Created: Math.floor(Date.parse(rec.Created) / 1000),
         Ports: [],
         Labels: rec.Config.Labels,
@@ -1113,8 +1107,9 @@ async function loopbackUp(pid: number): Promise<void> {
   await run('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ip', 'link', 'set', 'lo', 'up']);
 }
 
+/** moby's daemon/list.go: an argument with a space is shown in single quotes. */
 function quoteArg(a: string): string {
-  return /[\s"'\\]/.test(a) || a === '' ? JSON.stringify(a) : a;
+  return a.includes(' ') ? `'${a}'` : a;
 }
 
 /** Creates the container service over an engine's context. */

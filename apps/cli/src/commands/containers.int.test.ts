@@ -1,0 +1,269 @@
+/**
+ * The container commands as a person runs them: separate `berth` processes (from source, via
+ * tsx) over one private state root, with the reliability cases of issue 6 — a CLI killed with
+ * SIGKILL, a container process killed from outside, start racing rm -f, and 50 parallel runs —
+ * each checked for leaked mounts, cgroups and berth-shim processes.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildFixtures, type FixtureSet } from '@berth/fixtures';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const cliDir = fileURLToPath(new URL('../..', import.meta.url));
+let fixtures: FixtureSet;
+let root: string;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function start(args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', '--conditions=@berth/source', 'src/main.ts', ...args], {
+    cwd: cliDir,
+    env: { ...process.env, BERTH_ROOT: root, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function finish(child: ChildProcess): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const berth = (...args: string[]) => finish(start(args));
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await berth(...args);
+  if (r.code !== 0) throw new Error(`berth ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * What containers may leave behind: mounts of their roots, their cgroups, their berth-shims
+ * (with no IDs: anything under the root).
+ */
+async function leftovers(ids: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const mine = (text: string) => (ids.length ? ids.some((id) => text.includes(id)) : text.includes(root));
+  for (const l of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+    const mp = l.split(' ')[4] ?? '';
+    if (mp.startsWith(root) && mine(mp)) out.push(`mount ${mp}`);
+  }
+  const cg = '/sys/fs/cgroup';
+  for (const h of await readdir(cg).catch(() => [] as string[])) {
+    const names = await readdir(join(cg, h, 'berth')).catch(() => [] as string[]);
+    for (const id of ids) if (names.includes(id)) out.push(`cgroup ${h}/berth/${id}`);
+  }
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes('berth-shim') && cmd.includes(root) && mine(cmd))
+      out.push(`process ${pid} ${cmd.replace(/\0/g, ' ')}`);
+  }
+  return out;
+}
+
+async function until<T>(fn: () => Promise<T | undefined>, what: string): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+beforeAll(async () => {
+  fixtures = await buildFixtures();
+  root = await mkdtemp(`/tmp/bt${process.pid}-`);
+  const archive = fixtures.images.busybox.dockerArchive;
+  if (!archive) throw new Error('the busybox fixture has no docker-archive');
+  // the README demo, offline
+  expect(await ok('load', '-i', archive.path)).toContain('Loaded image: busybox:latest');
+}, 180_000);
+
+/** Every test starts with no containers. */
+afterEach(async () => {
+  const ids = (await berth('ps', '-aq', '--no-trunc')).stdout.split('\n').filter(Boolean);
+  if (ids.length) await berth('rm', '-f', ...ids);
+});
+
+afterAll(async () => {
+  const ids = (await berth('ps', '-aq', '--no-trunc')).stdout.split('\n').filter(Boolean);
+  if (ids.length) await berth('rm', '-f', ...ids);
+  for (const l of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').reverse()) {
+    const mp = l.split(' ')[4];
+    if (mp?.startsWith(root)) await finish(spawn('umount', ['-l', mp]));
+  }
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('berth run and the container commands (separate processes)', () => {
+  it('runs the README demo and exits with docker exit codes', async () => {
+    const hello = await berth('run', '--rm', 'busybox', 'echo', 'hello from berth');
+    expect(hello).toMatchObject({ code: 0, stdout: 'hello from berth\n' });
+    expect((await berth('run', '--rm', 'busybox', 'sh', '-c', 'echo e >&2; exit 7')).code).toBe(7);
+    expect((await berth('run', '--rm', 'busybox', 'nosuchcmd')).code).toBe(127);
+    expect((await berth('run', '--rm', 'busybox', '/etc/passwd')).code).toBe(126);
+    expect((await berth('run', '--bogus', 'busybox')).code).toBe(125);
+    const missing = await berth('run', '--pull', 'never', 'nosuch/image:1', 'true');
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toContain('No such image');
+    expect((await ok('ps', '-aq')).trim()).toBe('');
+    expect(await leftovers([])).toEqual([]);
+  });
+
+  it('lists, logs, inspects, stops and removes a detached container', async () => {
+    const id = (
+      await ok(
+        'run',
+        '-d',
+        '--name',
+        'web',
+        '-l',
+        'tier=front',
+        'busybox',
+        'sh',
+        '-c',
+        'echo one; echo two; sleep 1000',
+      )
+    ).trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    const ps = await ok('ps');
+    expect(ps.split('\n')[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
+    expect(ps).toContain(`${id.slice(0, 12)}   busybox   "sh -c 'echo one; ec…"`);
+    expect(ps).toMatch(/Up (Less than a second|\d+ seconds?)\s+web/);
+    expect(await ok('ps', '--filter', 'label=tier=front', '--format', '{{.Names}} {{.State}}')).toBe(
+      'web running\n',
+    );
+    await until(async () => ((await ok('logs', 'web')) === 'one\ntwo\n' ? true : undefined), 'logs');
+    expect(await ok('logs', '-n', '1', 'web')).toBe('two\n');
+    expect(await ok('logs', '-t', 'web')).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z one\n/);
+    const state = JSON.parse(await ok('inspect', '--format', '{{json .State}}', 'web')) as Record<
+      string,
+      unknown
+    >;
+    expect(state).toMatchObject({
+      Status: 'running',
+      Running: true,
+      Paused: false,
+      OOMKilled: false,
+      ExitCode: 0,
+    });
+    expect(await ok('inspect', '-f', '{{.Name}} {{.Config.Labels}}', id.slice(0, 8))).toBe(
+      '/web map[tier:front]\n',
+    );
+    expect((await berth('rm', 'web')).code).toBe(1);
+    expect(await ok('stop', '-t', '1', 'web')).toBe('web\n');
+    expect(await ok('ps', '-a', '--format', '{{.Status}}')).toMatch(/^Exited \(137\) /);
+    expect(await ok('wait', 'web')).toBe('137\n');
+    expect(await ok('rm', 'web')).toBe('web\n');
+    expect(await leftovers([id])).toEqual([]);
+  });
+
+  it('keeps a container running when the CLI is killed with SIGKILL (attached, and during run -d)', async () => {
+    const attached = start(['run', '--name', 'survivor', 'busybox', 'sh', '-c', 'echo ready; sleep 1000']);
+    let out = '';
+    attached.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await until(async () => (out.includes('ready') ? true : undefined), 'attached output');
+    attached.kill('SIGKILL');
+    await finish(attached);
+    expect(await ok('ps', '--format', '{{.Names}} {{.State}}')).toContain('survivor running');
+    // run -d killed the moment its shim appears
+    const before = new Set((await ok('ps', '-aq', '--no-trunc')).split('\n').filter(Boolean));
+    const detached = start(['run', '-d', '--name', 'halfway', 'busybox', 'sleep', '1000']);
+    const shimRoot = join(root, 'shims');
+    const shimDirs = async () => new Set(await readdir(shimRoot).catch(() => [] as string[]));
+    const known = await shimDirs();
+    await until(async () => {
+      for (const d of await shimDirs()) if (!known.has(d)) return d;
+      return undefined;
+    }, 'a new shim directory');
+    detached.kill('SIGKILL');
+    await finish(detached);
+    const after = (await ok('ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.State}}'))
+      .split('\n')
+      .filter(Boolean);
+    const halfway = after.find((l) => l.includes(' halfway '));
+    expect(halfway).toBeDefined();
+    expect(before.has(halfway?.split(' ')[0] ?? '')).toBe(false);
+    // the launch got as far as created or running; either way start brings it to running
+    expect(halfway).toMatch(/ (created|running)$/);
+    await ok('start', 'halfway');
+    expect(await ok('ps', '--filter', 'name=halfway', '--format', '{{.State}}')).toBe('running\n');
+    const ids = (await ok('ps', '-aq', '--no-trunc')).split('\n').filter(Boolean);
+    await ok('rm', '-f', 'survivor', 'halfway');
+    expect(await leftovers(ids)).toEqual([]);
+  });
+
+  it('records the exit code of a process killed from outside', async () => {
+    const id = (await ok('run', '-d', 'busybox', 'sleep', '1000')).trim();
+    const pid = Number((await ok('inspect', '-f', '{{.State.Pid}}', id)).trim());
+    expect(pid).toBeGreaterThan(1);
+    process.kill(pid, 'SIGKILL');
+    await until(
+      async () => ((await ok('ps', '-q', '--filter', `id=${id}`)).trim() === '' ? true : undefined),
+      'the container to stop',
+    );
+    expect(await ok('ps', '-a', '--filter', `id=${id}`, '--format', '{{.Status}}')).toMatch(
+      /^Exited \(137\) /,
+    );
+    expect(await ok('ps', '-aq', '--filter', 'exited=137')).toBe(`${id.slice(0, 12)}\n`);
+    expect(await ok('inspect', '-f', '{{.State.ExitCode}} {{.State.Status}}', id)).toBe('137 exited\n');
+    await ok('rm', id);
+    expect(await leftovers([id])).toEqual([]);
+  });
+
+  it('keeps one consistent end state when start and rm -f race', async () => {
+    const ids: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      const id = (await ok('create', 'busybox', 'sleep', '1000')).trim();
+      ids.push(id);
+      const [s, r] = await Promise.all([berth('start', id), berth('rm', '-f', id)]);
+      // no crash: each either did its work or found the container gone
+      expect(s.stderr).not.toMatch(/this is a bug/);
+      expect(r.stderr).not.toMatch(/this is a bug/);
+      expect([0, 1]).toContain(s.code);
+      expect(r.code).toBe(0);
+      if (s.code === 1) expect(s.stderr).toMatch(/No such container|marked for removal/);
+      expect((await berth('inspect', id)).code).toBe(1);
+    }
+    expect(await leftovers(ids)).toEqual([]);
+  });
+
+  it('runs 50 detached containers from parallel processes and removes them without leftovers', async () => {
+    const runs = await Promise.all(
+      Array.from({ length: 50 }, () => berth('run', '-d', 'busybox', 'sleep', '1000')),
+    );
+    for (const r of runs) expect(r, r.stderr).toMatchObject({ code: 0 });
+    const ids = runs.map((r) => r.stdout.trim());
+    expect(new Set(ids).size).toBe(50);
+    const rows = (await ok('ps', '--no-trunc', '--format', '{{.ID}} {{.Names}} {{.State}}'))
+      .split('\n')
+      .filter(Boolean);
+    expect(rows).toHaveLength(50);
+    expect(new Set(rows.map((r) => r.split(' ')[1])).size).toBe(50);
+    for (const r of rows) expect(r).toMatch(/ running$/);
+    expect(new Set(rows.map((r) => r.split(' ')[0]))).toEqual(new Set(ids));
+    await Promise.all([ids.slice(0, 25), ids.slice(25)].map((part) => ok('rm', '-f', ...part)));
+    expect((await ok('ps', '-aq')).trim()).toBe('');
+    expect(await leftovers(ids)).toEqual([]);
+    expect(existsSync(join(root, 'containers', ids[0] as string))).toBe(false);
+  }, 600_000);
+});
