@@ -546,6 +546,8 @@ int berth_launch_parse(const char *path, struct berth_launch *l, struct berth_er
   if (l->stdio == BERTH_STDIO_LOG && !l->log_path) return perr(&c, "stdio=log needs log.path");
   if (l->start_wait && !l->control_socket) return perr(&c, "start=wait needs control_socket");
   if ((l->rows || l->cols) && !l->terminal) return perr(&c, "terminal.size needs terminal=1");
+  if (l->open_stdin && (l->stdio == BERTH_STDIO_INHERIT || l->terminal))
+    return perr(&c, "stdin=1 needs stdio=log or stdio=null and no terminal (inherit passes the shim's own stdin)");
   if (!l->env) {
     l->env = calloc(1, sizeof(char *));
     if (!l->env) return berth_error(err, ENOMEM, "parse", "out of memory");

@@ -51,7 +51,8 @@
  *                                  written to the json-file log (default inherit)
  *   stdin=0|1                      1: the container's stdin is a pipe the shim holds, fed by
  *                                  attached clients (docker's -i); without it stdin is
- *                                  /dev/null (log, null) or the shim's own (inherit)
+ *                                  /dev/null (log, null) or the shim's own (inherit).
+ *                                  Refused with stdio=inherit or terminal=1
  *   terminal=0|1                   1: the container's stdio is a pty allocated in its own
  *                                  devpts (it opens /dev/ptmx after pivot_root, or after
  *                                  joining a mount namespace, and passes the master to the

@@ -60,7 +60,7 @@ describe('execLaunch', () => {
     );
   });
 
-  it('tty: terminal with its size and a control socket; stdin without tty: a stdin pipe', () => {
+  it('tty: terminal with its size and a control socket; stdin without tty: inherited', () => {
     const t = execLaunch(
       spec,
       { args: ['sh'], tty: true, consoleSize: { rows: 5, cols: 6 } },
@@ -70,8 +70,10 @@ describe('execLaunch', () => {
       },
     );
     expect(encodeLaunch(t)).toContain('terminal=1\nterminal.size=5 6\ncontrol_socket=/run/x.sock\n');
+    // without tty the shim passes its own stdin (the caller's pipe) straight on
     const s = execLaunch(spec, { args: ['cat'], stdin: new PassThrough() }, ctx);
-    expect(encodeLaunch(s)).toContain('\nstdin=1\n');
+    expect(encodeLaunch(s)).toMatch(/\nstdio=inherit\n/);
+    expect(encodeLaunch(s)).not.toContain('\nstdin=1\n');
   });
 
   it('refuses no command, bad env, a seccomp section without its program', () => {

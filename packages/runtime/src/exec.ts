@@ -32,7 +32,8 @@ export interface ExecOptions {
   tty?: boolean;
   /** The terminal's initial size. */
   consoleSize?: { rows: number; cols: number };
-  /** Fed to the process's stdin (with tty: to its terminal); without it stdin is /dev/null. */
+  /** Fed to the process's stdin (the shim's own stdin, passed on; with tty: copied to the
+   * terminal); without it stdin is /dev/null. */
   stdin?: Readable;
   stdout?: Writable;
   /** Ignored with tty (the terminal merges both streams onto stdout). */
@@ -153,8 +154,6 @@ export function execLaunch(spec: Spec, opts: ExecOptions, ctx: ExecLaunchContext
     d.terminal = true;
     if (opts.consoleSize) d.consoleSize = opts.consoleSize;
     if (ctx.controlSocket) d.controlSocket = ctx.controlSocket;
-  } else if (opts.stdin) {
-    d.openStdin = true;
   }
   if (ctx.shimLog) d.shimLog = ctx.shimLog;
   return d;

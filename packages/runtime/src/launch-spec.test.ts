@@ -235,6 +235,13 @@ describe('launchFromSpec', () => {
     expect(d.consoleSize).toEqual({ rows: 30, cols: 100 });
     expect(encodeLaunch(d)).toContain('\nterminal=1\nterminal.size=30 100\n');
   });
+  it('refuses a stdin pipe with inherited stdio or a terminal', () => {
+    expect(() => encodeLaunch({ id: 'c', args: ['sh'], openStdin: true })).toThrow(/openStdin: needs stdio/);
+    expect(() =>
+      encodeLaunch({ id: 'c', args: ['sh'], stdio: 'null', terminal: true, openStdin: true }),
+    ).toThrow(/openStdin/);
+    expect(encodeLaunch({ id: 'c', args: ['sh'], stdio: 'null', openStdin: true })).toContain('\nstdin=1\n');
+  });
   it('refuses a console size without a terminal', () => {
     expect(() => encodeLaunch({ id: 'c', args: ['sh'], consoleSize: { rows: 1, cols: 1 } })).toThrow(
       /consoleSize: needs terminal/,

@@ -372,7 +372,11 @@ export function encodeLaunch(d: LaunchDescription): string {
     put('oom_score_adj', String(d.oomScoreAdj));
   }
   if (d.stdio !== undefined) put('stdio', d.stdio);
-  if (d.openStdin) put('stdin', '1');
+  if (d.openStdin) {
+    if ((d.stdio ?? 'inherit') === 'inherit' || d.terminal)
+      throw invalid('openStdin', 'needs stdio "log" or "null" and no terminal');
+    put('stdin', '1');
+  }
   if (d.terminal) put('terminal', '1');
   if (d.consoleSize !== undefined) {
     if (!d.terminal) throw invalid('consoleSize', 'needs terminal');
