@@ -29,6 +29,11 @@ export interface FetchBlobOptions {
   maxResumes?: number;
   /** Called as bytes arrive (at most every 256 KiB, and at the end). */
   onProgress?: BlobProgress;
+  /**
+   * Called once every byte is in the sink, before its commit (fsync, rename): a caller limiting
+   * concurrent downloads can start the next one while this blob commits.
+   */
+  onReceived?: () => void;
   signal?: AbortSignal;
 }
 
@@ -333,6 +338,7 @@ export async function fetchBlob(
         }
         if (desc.size === 0) break;
       }
+      options.onReceived?.();
       try {
         await writer.commit(desc.size, desc.digest);
       } catch (err) {

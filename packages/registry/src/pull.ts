@@ -154,28 +154,60 @@ export async function pullImage(
       total: b.desc.size,
     });
   }
-  await runPool(unique, concurrency, signal, async ({ desc, kind }, poolSignal) => {
-    const base = {
-      type: 'blob' as const,
-      kind,
-      digest: desc.digest,
-      mediaType: desc.mediaType,
-      total: desc.size,
-    };
-    const have = await sink.info(desc.digest, { signal: poolSignal });
-    if (have !== undefined && have.size === desc.size) {
-      emit({ ...base, phase: 'exists', current: desc.size });
-      session.noteBlob(ref.registry, desc.digest, ref.repository);
-      return;
-    }
-    await fetchBlob(session, ref, desc, sink, {
-      ingestRef: `${ingestPrefix}${desc.digest}`,
-      signal: poolSignal,
-      onProgress: (done, total) => emit({ ...base, phase: 'downloading', current: done, total }),
+  // `concurrency` limits downloads: a blob whose bytes are all in the sink commits (fsync,
+  // rename) outside its slot, so the next download starts meanwhile. A failed commit stops the
+  // pool like a failed download, and pull settles only after every commit has.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const commits: Promise<void>[] = [];
+  let commitError: { err: unknown } | undefined;
+  try {
+    await runPool(unique, concurrency, stop.signal, async ({ desc, kind }, poolSignal) => {
+      const base = {
+        type: 'blob' as const,
+        kind,
+        digest: desc.digest,
+        mediaType: desc.mediaType,
+        total: desc.size,
+      };
+      const have = await sink.info(desc.digest, { signal: poolSignal });
+      if (have !== undefined && have.size === desc.size) {
+        emit({ ...base, phase: 'exists', current: desc.size });
+        session.noteBlob(ref.registry, desc.digest, ref.repository);
+        return;
+      }
+      let received: () => void = () => {};
+      const slot = new Promise<void>((resolve) => {
+        received = resolve;
+      });
+      const fetched = fetchBlob(session, ref, desc, sink, {
+        ingestRef: `${ingestPrefix}${desc.digest}`,
+        signal: poolSignal,
+        onProgress: (done, total) => emit({ ...base, phase: 'downloading', current: done, total }),
+        onReceived: received,
+      });
+      // Until the bytes are in, a failure is this task's; after, it is the commit's.
+      await Promise.race([slot, fetched]);
+      commits.push(
+        fetched.then(
+          () => {
+            session.noteBlob(ref.registry, desc.digest, ref.repository);
+            emit({ ...base, phase: 'done', current: desc.size });
+          },
+          (err: unknown) => {
+            commitError ??= { err };
+            stop.abort(err);
+          },
+        ),
+      );
     });
-    session.noteBlob(ref.registry, desc.digest, ref.repository);
-    emit({ ...base, phase: 'done', current: desc.size });
-  });
+  } finally {
+    await Promise.all(commits);
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (commitError !== undefined) throw commitError.err;
 
   // Manifest first, then its indexes: each document lands after what it names.
   for (const d of [...documents].reverse()) {
