@@ -40,7 +40,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       stdout: attach.includes('stdout'),
       stderr: attach.includes('stderr'),
     });
-    const { StatusCode } = await engine.containers.wait(Id);
+    const { StatusCode } = await engine.containers.wait(Id, { settle: !opts.autoRemove });
     await removeAfter();
     return StatusCode;
   } finally {

@@ -1,10 +1,15 @@
 /**
- * Per-object cross-process locks held by a `flock(1)` helper, as `@berth/store` does for its
- * index (see its lock.ts for why flock(2) and not a lock-file library: the kernel drops the
- * lock the instant its holder dies, so a `kill -9` never leaves a stale lock). Inside one
- * process, contenders queue on a promise chain first.
+ * Per-object cross-process locks: flock(2) on an open file description, taken by one
+ * `flock -x 3` helper that inherits the descriptor and exits once the lock is held. A flock lock
+ * belongs to the open file description, which this process keeps, so the lock stays held after
+ * the helper exits, is dropped by closing the descriptor, and is dropped by the kernel the
+ * instant this process dies: a `kill -9` never leaves a stale lock (see @berth/store's lock.ts for
+ * why not a lock-file library). Node has no flock binding without a native addon; util-linux's
+ * `flock` is on every Linux berth runs on. One short exec per lock, no resident helper. Inside
+ * one process, contenders queue on a promise chain first.
  */
 import { spawn } from 'node:child_process';
+import { open } from 'node:fs/promises';
 import { BerthError } from '@berth/oci';
 import { ContainerErrorCode } from './errors.js';
 
@@ -23,48 +28,40 @@ function failed(path: string, why: string, cause?: unknown): BerthError {
   });
 }
 
-function spawnFlock(path: string, signal?: AbortSignal): Promise<HeldLock> {
-  return new Promise<HeldLock>((resolve, reject) => {
-    // -o: the lock is not passed on to the helper command (cat)
-    const child = spawn('flock', ['-x', '-o', path, 'cat'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    let held = false;
-    let exited = false;
-    const closed = new Promise<void>((r) => child.once('close', () => r()));
-    const onAbort = (): void => {
-      if (!held) child.kill('SIGKILL');
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => {
-      if (stderr.length < 4096) stderr += d;
-    });
-    child.on('error', (err) => {
-      signal?.removeEventListener('abort', onAbort);
-      reject(failed(path, `cannot run flock(1): ${err.message}`, err));
-    });
-    child.once('close', (code) => {
-      exited = true;
-      if (held) return;
-      signal?.removeEventListener('abort', onAbort);
-      if (signal?.aborted) reject(signal.reason);
-      else reject(failed(path, `flock(1) exited with ${code}: ${stderr.trim()}`));
-    });
-    child.stdout.once('data', () => {
-      held = true;
-      signal?.removeEventListener('abort', onAbort);
-      resolve({
-        async release() {
-          if (!exited) {
-            child.stdin.end();
-            await closed;
-          }
-        },
+async function flockFd(path: string, signal?: AbortSignal): Promise<HeldLock> {
+  const fh = await open(path, 'a', 0o600);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('flock', ['-x', '3'], { stdio: ['ignore', 'ignore', 'pipe', fh.fd] });
+      let stderr = '';
+      const onAbort = (): void => {
+        child.kill('SIGKILL');
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (d: string) => {
+        if (stderr.length < 4096) stderr += d;
+      });
+      child.on('error', (err) => reject(failed(path, `cannot run flock(1): ${err.message}`, err)));
+      child.once('close', (code) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (code === 0) resolve();
+        else if (signal?.aborted) reject(signal.reason);
+        else reject(failed(path, `flock(1) exited with ${code}: ${stderr.trim()}`));
       });
     });
-    child.stdin.on('error', () => {});
-    child.stdin.write('\n');
-  });
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  let closed = false;
+  return {
+    async release() {
+      if (closed) return;
+      closed = true;
+      await fh.close();
+    },
+  };
 }
 
 /**
@@ -88,7 +85,7 @@ export async function lockFile(path: string, opts: { signal?: AbortSignal } = {}
   try {
     await previous;
     opts.signal?.throwIfAborted();
-    const lock = await spawnFlock(path, opts.signal);
+    const lock = await flockFd(path, opts.signal);
     let released = false;
     return {
       async release() {

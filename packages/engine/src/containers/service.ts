@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFile, copyFile, lstat, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { appendFile, copyFile, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -86,8 +86,11 @@ export interface ContainerService {
    * @throws BerthError CONTAINER_NOT_FOUND, CONTAINER_RUNNING
    */
   remove(ref: string, options?: { force?: boolean; volumes?: boolean; signal?: AbortSignal }): Promise<void>;
-  /** Waits until the container is not running; its exit code. */
-  wait(ref: string, options?: { signal?: AbortSignal }): Promise<WaitResult>;
+  /**
+   * Waits until the container is not running; its exit code. `settle: false` leaves the cleanup
+   * (unmount, cgroup, shim state) to the caller's next step (`run --rm` removes right after).
+   */
+  wait(ref: string, options?: { settle?: boolean; signal?: AbortSignal }): Promise<WaitResult>;
   /** `docker ps`. */
   list(options?: ListContainersOptions): Promise<ContainerSummary[]>;
   /** docker's `ContainerInspect`. */
@@ -483,7 +486,7 @@ class Containers implements ContainerService {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
     }
-    const l = await this.lock(id);
+    // no lock: until the record is written (last), no other process can find this container
     let name: string | undefined;
     let prepared = false;
     try {
@@ -558,7 +561,8 @@ class Containers implements ContainerService {
       await (await this.sn()).prepare(id, parent ?? undefined);
       prepared = true;
       await mkdir(join(dir, 'rootfs'), { mode: 0o755 });
-      await writeFileAtomic(join(dir, 'hostname'), `${hostname}\n`);
+      // written before the record (which makes the container exist): no temp/rename needed
+      await writeFile(join(dir, 'hostname'), `${hostname}\n`);
       const hostHosts =
         network === 'host' ? await readFile('/etc/hosts', 'utf8').catch(() => HOSTS_NONE) : HOSTS_NONE;
       await writeFileAtomic(join(dir, 'hosts'), hostHosts);
@@ -573,8 +577,6 @@ class Containers implements ContainerService {
       await this.records.removeDir(id);
       if (name) await this.records.releaseName(id, name);
       throw err;
-    } finally {
-      await l.release();
     }
   }
 
@@ -651,7 +653,8 @@ class Containers implements ContainerService {
       const mounts = await (await this.sn()).mounts(rec.Snapshot.key);
       await mountAll(mounts, rootfs, signal ? { signal } : {});
       const spec = await this.buildSpecFor(rec, rootfs);
-      await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(spec));
+      // rebuilt at every start, so a torn file after a crash is simply rewritten
+      await writeFile(join(dir, 'config.json'), JSON.stringify(spec));
       await rt.create(id, dir, {
         log: {
           ...(maxSize !== undefined ? { maxSize: parseRamBytes(maxSize) } : {}),
@@ -754,7 +757,7 @@ class Containers implements ContainerService {
 
   // ---- wait / remove -------------------------------------------------------------------------
 
-  async wait(ref: string, options: { signal?: AbortSignal } = {}): Promise<WaitResult> {
+  async wait(ref: string, options: { settle?: boolean; signal?: AbortSignal } = {}): Promise<WaitResult> {
     const rt = await this.runtime();
     const id = await this.records.resolve(ref);
     const rec = await this.records.read(id);
@@ -764,6 +767,10 @@ class Containers implements ContainerService {
       await rt.wait(id, options.signal ? { signal: options.signal } : {}).catch((err: unknown) => {
         if (options.signal?.aborted) throw err;
       });
+    }
+    if (options.settle === false) {
+      live = await this.liveState(rt, (await this.records.read(id)) ?? rec);
+      return { StatusCode: live.ExitCode, Error: live.Error ? { Message: live.Error } : null };
     }
     const after = await this.locked(id, (r, rt2) => this.settle(rt2, r)).catch((err: unknown) => {
       if (isBerthError(err, 'CONTAINER_NOT_FOUND')) return undefined;
