@@ -207,7 +207,7 @@ enum key_id {
   K_ID, K_ROOTFS, K_ROOTFS_RO, K_ROOTFS_PROP, K_HOSTNAME, K_CAP_B, K_CAP_E, K_CAP_P, K_CAP_I, K_CAP_A,
   K_NNP, K_SECCOMP, K_USER, K_UMASK, K_CWD, K_ARGS, K_OOM, K_STDIO, K_LOG_PATH, K_LOG_SIZE, K_LOG_FILE,
   K_EXIT_FILE, K_PID_FILE, K_CONTROL, K_START, K_SYNC_FD, K_DAEMONIZE, K_SHIM_LOG, K_STDIN, K_TERMINAL,
-  K_TERM_SIZE, K_SINGLE_COUNT,
+  K_TERM_SIZE, K_OCI_RUNTIME, K_OCI_ROOT, K_OCI_BUNDLE, K_OCI_LOG, K_OCI_HIDE, K_SINGLE_COUNT,
   K_NAMESPACE = 100, K_MOUNT, K_DEVICE, K_MASKED, K_READONLY, K_SYSCTL, K_RLIMIT, K_ENV,
 };
 
@@ -247,6 +247,11 @@ static const struct {
     {"stdin", K_STDIN, 1, 1},
     {"terminal", K_TERMINAL, 1, 1},
     {"terminal.size", K_TERM_SIZE, 2, 2},
+    {"oci.runtime", K_OCI_RUNTIME, 1, 1},
+    {"oci.root", K_OCI_ROOT, 1, 1},
+    {"oci.bundle", K_OCI_BUNDLE, 1, 1},
+    {"oci.log", K_OCI_LOG, 1, 1},
+    {"oci.hide_cgroup2", K_OCI_HIDE, 1, 1},
     {"namespace", K_NAMESPACE, 1, 2},
     {"mount", K_MOUNT, 3, 64},
     {"device", K_DEVICE, 7, 7},
@@ -278,6 +283,16 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
   for (size_t i = 0; i < n; i++)
     if (decode_field(c, f[i]) < 0) return -1;
   enum key_id id = keys[k].id;
+  switch (id) {
+  case K_ROOTFS: case K_ROOTFS_RO: case K_ROOTFS_PROP: case K_HOSTNAME: case K_CAP_B: case K_CAP_E:
+  case K_CAP_P: case K_CAP_I: case K_CAP_A: case K_NNP: case K_SECCOMP: case K_USER: case K_UMASK:
+  case K_CWD: case K_OOM: case K_NAMESPACE: case K_MOUNT: case K_DEVICE: case K_MASKED:
+  case K_READONLY: case K_SYSCTL: case K_RLIMIT: case K_ENV:
+    l->has_setup = 1;
+    break;
+  default:
+    break;
+  }
   if (id < K_SINGLE_COUNT) {
     if (c->seen & (1ull << id)) return perr(c, "%s: given twice", key);
     c->seen |= 1ull << id;
@@ -393,6 +408,16 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
   case K_SHIM_LOG:
     l->shim_log = f[0];
     return check_abs(c, key, f[0]);
+  case K_OCI_RUNTIME:
+  case K_OCI_ROOT:
+  case K_OCI_BUNDLE:
+  case K_OCI_LOG: {
+    const char **dst[] = {&l->oci_runtime, &l->oci_root, &l->oci_bundle, &l->oci_log};
+    *dst[id - K_OCI_RUNTIME] = f[0];
+    return check_abs(c, key, f[0]);
+  }
+  case K_OCI_HIDE:
+    return parse_bool(c, key, f[0], &l->oci_hide_cgroup2);
   case K_STDIN:
     return parse_bool(c, key, f[0], &l->open_stdin);
   case K_TERMINAL:
@@ -537,7 +562,13 @@ int berth_launch_parse(const char *path, struct berth_launch *l, struct berth_er
 
   c.line = 0;
   if (!l->id) return perr(&c, "id is required");
-  if (!l->args) return perr(&c, "args is required");
+  if (l->oci_runtime) {
+    if (!l->oci_root || !l->oci_bundle || !l->pid_file) return perr(&c, "oci.runtime needs oci.root, oci.bundle and pid_file");
+    if (l->has_setup) return perr(&c, "oci.runtime excludes the keys that set the container up (the runtime reads config.json)");
+  } else if (l->oci_root || l->oci_bundle || l->oci_log || l->oci_hide_cgroup2) {
+    return perr(&c, "oci.root, oci.bundle, oci.log and oci.hide_cgroup2 need oci.runtime");
+  }
+  if (!l->args && !l->oci_runtime) return perr(&c, "args is required");
   if (l->ns[BERTH_NS_MOUNT].mode == BERTH_NS_NEW && !l->rootfs) return perr(&c, "rootfs is required with a new mount namespace");
   if (l->rootfs && l->ns[BERTH_NS_MOUNT].mode != BERTH_NS_NEW) return perr(&c, "rootfs needs namespace=mount");
   if (l->hostname && l->ns[BERTH_NS_UTS].mode != BERTH_NS_NEW) return perr(&c, "hostname needs namespace=uts");

@@ -73,6 +73,21 @@
  *   sync_fd=<n>                    inherited fd (pipe or socket) for the SYNC messages
  *   daemonize=0|1                  fork, setsid and leave the caller before cloning
  *   shim.log=<path>                the shim's own log (one line per event), appended
+ *   oci.runtime=<abs path>         another OCI runtime (runc, crun) creates the container from
+ *                                  oci.bundle: the shim runs `<runtime> --root <oci.root>
+ *                                  [--log <oci.log> --log-format json] create --bundle
+ *                                  <oci.bundle> --pid-file <pid_file> [--console-socket
+ *                                  <pid_file>.console] <id>` with the container's stdio, is
+ *                                  the child subreaper its init is reparented to, runs
+ *                                  `start <id>` on start and `delete --force <id>` after the
+ *                                  exit. Needs oci.root, oci.bundle and pid_file; excludes
+ *                                  rootfs, namespace, mount, device and every other key that
+ *                                  sets the container up (the runtime reads config.json);
+ *                                  args are optional. Failures are step `runtime` with the
+ *                                  runtime's own last log message
+ *   oci.root=<abs path>  oci.bundle=<abs path>  oci.log=<abs path>
+ *   oci.hide_cgroup2=0|1           run the runtime in a private mount namespace without
+ *                                  /sys/fs/cgroup/unified (crun 1.8 refuses hybrid hosts)
  *
  * SYNC (on sync_fd, one line per message, fields as in the FORMAT)
  *   shim -> parent  created <pid> <shim-pid>  child cloned into its namespaces and waiting; the
@@ -230,6 +245,9 @@ struct berth_launch {
   int sync_fd; /* -1: none */
   int daemonize;
   const char *shim_log;
+  const char *oci_runtime, *oci_root, *oci_bundle, *oci_log;
+  int oci_hide_cgroup2;
+  int has_setup; /* a key that sets the container up was given (refused with oci.runtime) */
 
   char *buf_; /* owns the decoded strings */
 };

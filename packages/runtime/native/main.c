@@ -20,6 +20,7 @@
 #include "launch.h"
 #include "log.h"
 #include "ns.h"
+#include "oci.h"
 #include "supervise.h"
 
 #ifndef BERTH_VERSION
@@ -55,6 +56,63 @@ static int open_control(const char *path, struct berth_err *err) {
     return berth_error(err, e, "control", "listen on `%s`", path);
   }
   return fd;
+}
+
+/* docker's translateContainerdStartErr: the runtime's message decides 127 and 126 */
+static int runtime_exit_code(const char *msg) {
+  /* runc: `exec: "x": executable file not found in $PATH`; crun: `executable file `x` not
+   * found in $PATH: No such file or directory` */
+  if (strstr(msg, "executable file not found") || strcasestr(msg, "no such file or directory") ||
+      (strstr(msg, "executable file") && strstr(msg, "not found")))
+    return BERTH_EXIT_NOT_FOUND;
+  if (strcasestr(msg, "permission denied")) return BERTH_EXIT_CANNOT_EXEC;
+  return BERTH_EXIT_FAILURE;
+}
+
+static void close_child_fds(struct berth_child_fds *cfd) {
+  if (cfd->in >= 0) close(cfd->in);
+  if (cfd->out >= 0 && cfd->out != cfd->in) close(cfd->out);
+  if (cfd->errfd >= 0 && cfd->errfd != cfd->in && cfd->errfd != cfd->out) close(cfd->errfd);
+}
+
+/* The OCI runtime mode (oci.h): the runtime creates the container, the shim supervises it. */
+static int run_oci(struct berth_supervisor *s, struct berth_child_fds *cfd) {
+  const struct berth_launch *l = s->l;
+  pid_t pid = berth_oci_create(l, cfd, &s->pty, &s->launch_err);
+  close_child_fds(cfd);
+  if (pid < 0) {
+    struct berth_err e;
+    (void)berth_oci_command(l, "delete", &e);
+    launch_failed(s, runtime_exit_code(s->launch_err.msg));
+  }
+  s->pid = pid;
+  if (s->sync >= 0) {
+    char line[64];
+    berth_sync_send(s, "created %d %d", (int)pid, (int)getpid());
+    ssize_t n = s->sync >= 0 ? read_line(s->sync, line, sizeof line) : 0;
+    if (n <= 0 || strcmp(line, BERTH_SYNC_CONTINUE) != 0) {
+      struct berth_err e;
+      (void)berth_oci_command(l, "delete", &e);
+      berth_error(&s->launch_err, n < 0 ? errno : ECANCELED, "sync", "parent %s before the container %s started",
+                  n > 0 && strcmp(line, BERTH_SYNC_ABORT) == 0 ? "aborted" : "went away", l->id);
+      launch_failed(s, BERTH_EXIT_FAILURE);
+    }
+  }
+  if (l->start_wait) {
+    s->waiting_start = 1;
+    berth_sync_send(s, "ready");
+  } else if (berth_oci_command(l, "start", &s->launch_err) < 0) {
+    struct berth_err e;
+    (void)berth_oci_command(l, "delete", &e);
+    launch_failed(s, runtime_exit_code(s->launch_err.msg));
+  } else {
+    berth_sync_send(s, "started %d", (int)pid);
+    berth_shim_log("info", "container %s started by %s, pid %d", l->id, l->oci_runtime, (int)pid);
+  }
+  int status = berth_supervise(s);
+  if (l->control_socket) unlink(l->control_socket);
+  if (s->log) berth_jsonlog_close(s->log);
+  return status;
 }
 
 static int run(const char *path) {
@@ -133,6 +191,8 @@ static int run(const char *path) {
   }
   if (l.control_socket && (s.ctrl = open_control(l.control_socket, &s.launch_err)) < 0) launch_failed(&s, BERTH_EXIT_FAILURE);
 
+  if (l.oci_runtime) return run_oci(&s, &cfd);
+
   /* msg is a socket: with a terminal the child passes the pty master on it (SCM_RIGHTS) */
   int go[2], msg[2];
   if (pipe2(go, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, msg) < 0) {
@@ -160,9 +220,7 @@ static int run(const char *path) {
   s.pid = pid;
   close(go[0]);
   close(msg[1]);
-  if (cfd.in >= 0) close(cfd.in);
-  if (cfd.out >= 0 && cfd.out != cfd.in) close(cfd.out);
-  if (cfd.errfd >= 0 && cfd.errfd != cfd.in && cfd.errfd != cfd.out) close(cfd.errfd);
+  close_child_fds(&cfd);
 
   char pidbuf[32];
   int pl = snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)pid);

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "supervise.h"
 
+#include "oci.h"
+
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -253,6 +255,16 @@ static enum client_mode handle_request(struct berth_supervisor *s, struct client
     }
     s->waiting_start = 0;
     int code = 0;
+    if (s->l->oci_runtime) {
+      if (berth_oci_command(s->l, "start", &e) < 0) {
+        reply_error(fd, &e, BERTH_EXIT_FAILURE);
+        return CLIENT_REQUEST;
+      }
+      snprintf(line, sizeof line, "started %d\n", (int)s->pid);
+      reply(fd, line);
+      berth_sync_send(s, "started %d", (int)s->pid);
+      return CLIENT_REQUEST;
+    }
     if (write_all(s->go, "g", 1) < 0) {
       berth_error(&e, errno, "start", "wake container %s", s->l->id);
       reply_error(fd, &e, BERTH_EXIT_FAILURE);
@@ -437,6 +449,8 @@ int berth_supervise(struct berth_supervisor *s) {
   if (s->pty >= 0) drain(s, &s->pty, 0, 1);
   close_stdin(s);
   struct berth_err err;
+  /* the runtime's state and cgroups go before the exit is recorded */
+  if (s->l->oci_runtime && berth_oci_command(s->l, "delete", &err) < 0) berth_shim_log("warn", "%s", err.msg);
   if (berth_write_exit_file(s, status, sig, &err) < 0) berth_shim_log("error", "%s", err.msg);
   /* waiters hear after the exit file is durable, so they may read it at once */
   char line[64];

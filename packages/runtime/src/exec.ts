@@ -9,10 +9,11 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { lstat, readFile, rm } from 'node:fs/promises';
+import { lstat, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError, type Spec } from '@berth/oci';
+import { detectCgroupHost } from './cgroups/mountinfo.js';
 import { writeFileReplace } from './fs-util.js';
 import { encodeLaunch, type LaunchDescription, type NamespaceType } from './launch-spec.js';
 import { parseShimMessage, SHIM_EXIT, type SyncMessage } from './shim-protocol.js';
@@ -174,6 +175,47 @@ export async function readUserFiles(pid: number): Promise<{ passwd?: string; gro
   };
   const [passwd, group] = await Promise.all([read('/etc/passwd'), read('/etc/group')]);
   return { ...(passwd !== undefined ? { passwd } : {}), ...(group !== undefined ? { group } : {}) };
+}
+
+/**
+ * Puts `pid` in every cgroup the container's init is in, hierarchy by hierarchy, from
+ * /proc/<init>/cgroup as seen from here: for containers whose cgroups another OCI runtime made.
+ *
+ * @throws BerthError CGROUP_WRITE_FAILED naming the file
+ */
+export async function joinCgroupsOf(initPid: number, pid: number): Promise<void> {
+  const host = detectCgroupHost(await readFile('/proc/self/mountinfo', 'utf8'));
+  const lines = (await readFile(`/proc/${initPid}/cgroup`, 'utf8')).split('\n').filter(Boolean);
+  for (const line of lines) {
+    const a = line.indexOf(':');
+    const b = line.indexOf(':', a + 1);
+    const ctrls = line.slice(a + 1, b);
+    const path = line.slice(b + 1);
+    if (path === '/' || path.includes('/..')) continue;
+    let mount: string | undefined;
+    if (ctrls === '') mount = host.version === 2 ? host.root : host.unified;
+    else if (host.version === 1) {
+      const want = ctrls.split(',').sort().join(',');
+      const h = host.hierarchies.find((x) => [...x.controllers].sort().join(',') === want && x.root === '/');
+      mount = h?.mountpoint;
+    }
+    if (!mount) continue;
+    const file = `${mount}${path}/cgroup.procs`;
+    try {
+      await writeFile(file, String(pid));
+    } catch (err) {
+      // a hybrid host's v2 line names a cgroup the runtime did not make there
+      if (ctrls === '' && (err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new BerthError(
+        'CGROUP_WRITE_FAILED',
+        `cgroup file ${file}: write "${pid}": ${(err as Error).message}`,
+        {
+          input: { field: 'cgroup.procs' },
+          cause: err,
+        },
+      );
+    }
+  }
 }
 
 /** An exec's launch, run: what the runtime hands to {@link runExec}. */

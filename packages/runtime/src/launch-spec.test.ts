@@ -242,6 +242,25 @@ describe('launchFromSpec', () => {
     ).toThrow(/openStdin/);
     expect(encodeLaunch({ id: 'c', args: ['sh'], stdio: 'null', openStdin: true })).toContain('\nstdin=1\n');
   });
+  it('ociRuntime: no args needed, the setup fields refused, a pid file required', () => {
+    const oci = { path: '/usr/sbin/runc', root: '/run/r', bundle: '/b' };
+    expect(encodeLaunch({ id: 'c', pidFile: '/p', ociRuntime: oci })).toContain(
+      '\noci.runtime=/usr/sbin/runc\n',
+    );
+    expect(() =>
+      encodeLaunch({
+        id: 'c',
+        pidFile: '/p',
+        ociRuntime: oci,
+        rootfs: '/b/rootfs',
+        namespaces: [{ type: 'mount' }],
+      }),
+    ).toThrow(/ociRuntime: excludes rootfs, namespaces/);
+    expect(() => encodeLaunch({ id: 'c', ociRuntime: oci })).toThrow(/needs pidFile/);
+    expect(() => encodeLaunch({ id: 'c', pidFile: '/p', ociRuntime: { ...oci, path: 'runc' } })).toThrow(
+      /ociRuntime.path/,
+    );
+  });
   it('refuses a console size without a terminal', () => {
     expect(() => encodeLaunch({ id: 'c', args: ['sh'], consoleSize: { rows: 1, cols: 1 } })).toThrow(
       /consoleSize: needs terminal/,

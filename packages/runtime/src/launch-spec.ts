@@ -92,7 +92,8 @@ export interface LaunchDescription {
   user?: { uid: number; gid: number; additionalGids?: readonly number[] };
   umask?: number;
   cwd?: string;
-  args: readonly string[];
+  /** Required, except with `ociRuntime` (the runtime reads config.json). */
+  args?: readonly string[];
   env?: readonly string[];
   oomScoreAdj?: number;
   stdio?: 'inherit' | 'null' | 'log';
@@ -110,6 +111,22 @@ export interface LaunchDescription {
   syncFd?: number;
   daemonize?: boolean;
   shimLog?: string;
+  /**
+   * Another OCI runtime (runc, crun) creates the container from `bundle`; the shim supervises
+   * it (launch.h `oci.runtime`). Excludes every field that sets the container up.
+   */
+  ociRuntime?: {
+    /** Absolute path of the runtime binary. */
+    path: string;
+    /** Its state directory (`--root`). */
+    root: string;
+    /** The OCI bundle (config.json + rootfs). */
+    bundle: string;
+    /** Its json log, read for the error message when a command fails. */
+    log?: string;
+    /** Run it in a private mount namespace without /sys/fs/cgroup/unified (crun 1.8, hybrid). */
+    hideCgroup2?: boolean;
+  };
 }
 
 /** Linux capability numbers (capability.h), by name. */
@@ -359,9 +376,31 @@ export function encodeLaunch(d: LaunchDescription): string {
   }
   if (d.umask !== undefined) put('umask', uint(d.umask, 'umask', 0o777).toString(8).padStart(4, '0'));
   if (d.cwd !== undefined) put('cwd', absPath(d.cwd, 'cwd'));
-  if (!Array.isArray(d.args) || d.args.length === 0 || d.args[0] === '')
-    throw invalid('args', 'no executable');
-  put('args', ...d.args);
+  if (d.ociRuntime) {
+    const setup = (
+      [
+        'rootfs',
+        'namespaces',
+        'hostname',
+        'mounts',
+        'devices',
+        'capabilities',
+        'seccomp',
+        'user',
+        'cwd',
+        'env',
+        'consoleSize',
+      ] as const
+    ).filter((k) => d[k] !== undefined && !(Array.isArray(d[k]) && (d[k] as unknown[]).length === 0));
+    if (setup.length)
+      throw invalid('ociRuntime', `excludes ${setup.join(', ')} (the runtime reads config.json)`);
+    if (d.pidFile === undefined) throw invalid('ociRuntime', 'needs pidFile');
+  }
+  if (d.args !== undefined || !d.ociRuntime) {
+    if (!Array.isArray(d.args) || d.args.length === 0 || d.args[0] === '')
+      throw invalid('args', 'no executable');
+    put('args', ...d.args);
+  }
   for (const e of d.env ?? []) {
     if (!/^[^=]+=/.test(e)) throw invalid('env', `"${e}" is not NAME=value`);
     put('env', e);
@@ -414,6 +453,14 @@ export function encodeLaunch(d: LaunchDescription): string {
   }
   if (d.daemonize) put('daemonize', '1');
   if (d.shimLog !== undefined) put('shim.log', absPath(d.shimLog, 'shimLog'));
+  if (d.ociRuntime) {
+    const o = d.ociRuntime;
+    put('oci.runtime', absPath(o.path, 'ociRuntime.path'));
+    put('oci.root', absPath(o.root, 'ociRuntime.root'));
+    put('oci.bundle', absPath(o.bundle, 'ociRuntime.bundle'));
+    if (o.log !== undefined) put('oci.log', absPath(o.log, 'ociRuntime.log'));
+    if (o.hideCgroup2) put('oci.hide_cgroup2', '1');
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -12,7 +12,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { isBerthError } from '@berth/oci';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { createCgroupDriver } from './cgroups/driver.js';
 import { createRuntime } from './runtime.js';
 import { buildSpec } from './spec.js';
 import { makeBusyboxRootfs } from './testing/busybox-bundle.js';
@@ -72,8 +75,12 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function underBerth(): Promise<string> {
-  const rt = createRuntime({ root: join(tmp, 'berth'), shim });
+async function underBerth(ociRuntime?: string): Promise<string> {
+  const rt = createRuntime({
+    root: join(tmp, ociRuntime ? `berth-${ociRuntime.split('/').pop()}` : 'berth'),
+    shim,
+    ...(ociRuntime ? { ociRuntime: { path: ociRuntime } } : {}),
+  });
   await rt.create('probe', bundle);
   await rt.start('probe');
   expect((await rt.wait('probe')).exitCode).toBe(0);
@@ -141,3 +148,105 @@ describe('the same bundle under berth-shim, runc and crun', () => {
     expect(berth.seccomp).toMatch(/Operation not permitted\nrc=1$/);
   });
 });
+
+describe('createRuntime with another OCI runtime (docker --runtime): berth-shim supervises runc or crun', () => {
+  for (const path of ['/usr/sbin/runc', '/usr/bin/crun']) {
+    const name = path.split('/').pop()!;
+    it(`${name}: the container observes what it observes under berth-shim, logged to json-file`, async () => {
+      const berth = sections(await underBerth());
+      const other = sections(await underBerth(path));
+      for (const key of ['id', 'hostname', 'status', 'kcore', 'proc-sys', 'seccomp', 'dev'])
+        expect({ [key]: other[key] }).toEqual({ [key]: berth[key] });
+      expect(normalizeMounts(other.mount!)).toBe(normalizeMounts(berth.mount!));
+    });
+
+    it(`${name}: exit codes, SIGKILL, exec into it (its cgroups), a terminal`, async () => {
+      const cg = await createCgroupDriver();
+      const rt = createRuntime({ root: join(tmp, `life-${name}`), shim, cgroups: cg, ociRuntime: { path } });
+      const spec = (args: string[], patch: (s: ReturnType<typeof buildSpec>) => void = () => {}) => {
+        const dir = join(tmp, `b-${name}-${Math.random().toString(36).slice(2)}`);
+        makeBusyboxRootfs(dir);
+        const sp = buildSpec({ Cmd: args }, { hostname: 'probe' });
+        patch(sp);
+        writeFileSync(join(dir, 'config.json'), JSON.stringify(sp));
+        return dir;
+      };
+      onTestFinished(() => rt.delete('x', { force: true }).catch(() => {}));
+      await rt.create('x', spec(['sh', '-c', 'exit 5']));
+      await rt.start('x');
+      expect((await rt.wait('x')).exitCode).toBe(5);
+      await rt.delete('x');
+
+      await rt.create('x', spec(['sh', '-c', 'echo $$ > /tmp/init; exec sleep 1000']));
+      await rt.start('x');
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
+      await until(async () => (await rt.exec('x', { args: ['test', '-e', '/tmp/init'] })).exitCode === 0);
+      const r = await rt.exec('x', {
+        args: ['sh', '-c', 'cat /tmp/init; ps -o pid,comm | grep sleep'],
+        stdout: out,
+      });
+      expect(r.exitCode).toBe(0);
+      expect(text).toMatch(/^1\n\s*1\s+sleep\n$/);
+      const cgs = new PassThrough();
+      let mine = '';
+      cgs.on('data', (c: Buffer) => {
+        mine += c.toString();
+      });
+      await rt.exec('x', {
+        args: ['sh', '-c', 'grep pids /proc/self/cgroup; grep pids /proc/1/cgroup'],
+        stdout: cgs,
+      });
+      const [self, init] = mine.trim().split('\n');
+      expect(self).toBe(init);
+      await rt.kill('x', 'SIGKILL');
+      expect((await rt.wait('x')).exitCode).toBe(137);
+      await rt.delete('x');
+
+      await rt.create(
+        'x',
+        spec(['sh'], (sp) => {
+          sp.process!.terminal = true;
+          sp.process!.consoleSize = { height: 20, width: 70 };
+        }),
+      );
+      const stdin = new PassThrough();
+      const tty = new PassThrough();
+      let screen = '';
+      tty.on('data', (c: Buffer) => {
+        screen += c.toString();
+      });
+      const h = await rt.attach('x', { stdin, stdout: tty, tty: true });
+      await rt.start('x');
+      stdin.write('tty; stty size; exit 9\r');
+      expect(await h.done).toBe('exited');
+      expect(screen).toMatch(/\/dev\/pts\/0\r\n20 70\r\n/);
+      expect((await rt.wait('x')).exitCode).toBe(9);
+      await rt.delete('x');
+    });
+
+    it(`${name}: a missing executable is EXEC_NOT_FOUND with the runtime's message`, async () => {
+      const rt = createRuntime({ root: join(tmp, `nf-${name}`), shim, ociRuntime: { path } });
+      const dir = join(tmp, `nf-${name}`);
+      makeBusyboxRootfs(dir);
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(buildSpec({ Cmd: ['no-such-command'] }, {})));
+      let err: unknown;
+      try {
+        await rt.create('x', dir);
+        await rt.start('x');
+      } catch (e) {
+        err = e;
+      }
+      await rt.delete('x', { force: true }).catch(() => {});
+      expect(isBerthError(err, 'EXEC_NOT_FOUND')).toBe(true);
+    });
+  }
+});
+
+/** Polls cond until it holds (the test timeout is the only bound). */
+async function until(cond: () => Promise<boolean>): Promise<void> {
+  while (!(await cond())) await new Promise((r) => setTimeout(r, 20));
+}

@@ -7,16 +7,25 @@
  * from any process that points at the same root.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError, isBerthError, type LinuxSeccomp, type Logger, type Spec } from '@berth/oci';
 import { type AttachHandle, type AttachOptions, attachSocket } from './attach.js';
 import { containerCgroupPath } from './cgroups/path.js';
 import type { CgroupDriver, CgroupStats } from './cgroups/types.js';
-import { type ExecOptions, type ExecResult, execLaunch, execSuffix, readUserFiles, runExec } from './exec.js';
+import {
+  type ExecOptions,
+  type ExecResult,
+  execLaunch,
+  execSuffix,
+  joinCgroupsOf,
+  readUserFiles,
+  runExec,
+} from './exec.js';
 import { writeFileAtomic, writeFileReplace } from './fs-util.js';
 import { encodeLaunch, type LaunchDescription, launchFromSpec } from './launch-spec.js';
 import { locateShim } from './locate-shim.js';
@@ -95,6 +104,23 @@ export interface RuntimeOptions {
    * containers stay in the caller's cgroup and pause/stats are unavailable.
    */
   cgroups?: CgroupDriver;
+  /**
+   * docker's `--runtime`: another OCI runtime (runc, crun) creates each container from its
+   * bundle, unchanged, and berth-shim supervises it (logs, attach, exit record), as
+   * containerd-shim does. That runtime places the container in its cgroups itself, so pause
+   * and stats are unavailable (CGROUP_UNSUPPORTED); exec works as with the shim.
+   */
+  ociRuntime?: {
+    /** Absolute path of the runtime binary. */
+    path: string;
+    /** Its state directory (`--root`); default `<root>/.oci-<name>`. */
+    root?: string;
+    /**
+     * Run it in a private mount namespace without /sys/fs/cgroup/unified: crun 1.8 refuses
+     * hybrid cgroup hosts. Default: on for a binary named crun on a hybrid host.
+     */
+    hideCgroup2?: boolean;
+  };
 }
 
 /** Options of {@link Runtime.create}. */
@@ -324,6 +350,11 @@ async function resizeAt(path: string, id: string, size: { rows: number; cols: nu
   );
 }
 
+/** Hybrid cgroups: v1 controllers plus a v2 mount at /sys/fs/cgroup/unified. */
+function hybridCgroups(): boolean {
+  return existsSync('/sys/fs/cgroup/unified/cgroup.controllers');
+}
+
 function signalNumber(sig: NodeJS.Signals | number): number {
   if (typeof sig === 'number') {
     if (!Number.isInteger(sig) || sig < 1 || sig > 64)
@@ -423,14 +454,13 @@ class ShimRuntime implements Runtime {
       throw new BerthError('BUNDLE_INVALID', `bundle ${bundle}: config.json: no process`, {
         input: { field: 'process' },
       });
-    const cgroupPath = this.opts.cgroups ? containerCgroupPath(id, spec) : undefined;
+    const oci = this.opts.ociRuntime;
+    // with another OCI runtime, it creates (and deletes) the cgroup itself
+    const cgroupPath = this.opts.cgroups && !oci ? containerCgroupPath(id, spec) : undefined;
     const stdio = opts.stdio ?? 'log';
     const logPath = stdio === 'log' ? join(dir, `${id}-json.log`) : undefined;
-    const seccomp =
-      opts.seccomp ?? (spec.linux?.seccomp ? this.seccompProgram(spec.linux.seccomp) : undefined);
-    const desc: LaunchDescription = launchFromSpec(spec, {
+    const common = {
       id,
-      bundleDir: bundle,
       stdio,
       ...(opts.openStdin ? { openStdin: true } : {}),
       ...(logPath ? { log: { path: logPath, ...opts.log } } : {}),
@@ -441,8 +471,25 @@ class ShimRuntime implements Runtime {
       syncFd: 3,
       daemonize: true,
       shimLog: join(dir, 'shim.log'),
-      ...(seccomp ? { seccomp } : {}),
-    });
+    } as const;
+    let desc: LaunchDescription;
+    if (oci) {
+      desc = {
+        ...common,
+        ...(spec.process.terminal ? { terminal: true } : {}),
+        ociRuntime: {
+          path: oci.path,
+          root: oci.root ?? join(resolve(this.opts.root), `.oci-${basename(oci.path)}`),
+          bundle,
+          log: join(dir, 'oci-runtime.log'),
+          hideCgroup2: oci.hideCgroup2 ?? (basename(oci.path) === 'crun' && hybridCgroups()),
+        },
+      };
+    } else {
+      const seccomp =
+        opts.seccomp ?? (spec.linux?.seccomp ? this.seccompProgram(spec.linux.seccomp) : undefined);
+      desc = launchFromSpec(spec, { ...common, bundleDir: bundle, ...(seccomp ? { seccomp } : {}) });
+    }
     const text = encodeLaunch(desc);
     const shim = await this.shim();
     await mkdir(resolve(this.opts.root), { recursive: true, mode: 0o711 });
@@ -736,13 +783,19 @@ class ShimRuntime implements Runtime {
     });
     const cg = this.opts.cgroups;
     const cgroupPath = st.cgroupPath;
+    // another OCI runtime made the container's cgroups: join the init's, hierarchy by hierarchy
+    const onCreated = this.opts.ociRuntime
+      ? (pid: number) => joinCgroupsOf(st.pid, pid)
+      : cg && cgroupPath
+        ? (pid: number) => cg.addProcess(cgroupPath, pid)
+        : undefined;
     return runExec({
       shim: await this.shim(),
       dir: st.dir,
       containerId: id,
       desc,
       opts,
-      ...(cg && cgroupPath ? { onCreated: (pid: number) => cg.addProcess(cgroupPath, pid) } : {}),
+      ...(onCreated ? { onCreated } : {}),
       resize: (path, size) => resizeAt(path, execId, size),
     });
   }
