@@ -182,6 +182,9 @@ describe('berth run and the container commands (separate processes)', () => {
       out += d.toString();
     });
     await until(async () => (out.includes('ready') ? true : undefined), 'attached output');
+    // still attached: a follower must keep its process alive while the container runs
+    await new Promise((r) => setTimeout(r, 500));
+    expect(attached.exitCode).toBeNull();
     attached.kill('SIGKILL');
     await finish(attached);
     expect(await ok('ps', '--format', '{{.Names}} {{.State}}')).toContain('survivor running');

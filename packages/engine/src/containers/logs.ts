@@ -143,11 +143,14 @@ export async function* readLog(files: LogFiles, opts: ReadLogOptions = {}): Asyn
         }
         return;
       }
+      // a watcher can miss events (or be absent): never sleep long. The timer is not unref'd:
+      // a follower must keep its process alive while it waits
+      let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((r) => {
         wake = r;
-        // a watcher can miss events (or be absent): never sleep long
-        setTimeout(poke, 250).unref();
+        timer = setTimeout(poke, 250);
       });
+      clearTimeout(timer);
     }
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
