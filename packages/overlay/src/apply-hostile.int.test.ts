@@ -8,7 +8,7 @@ import { MAX_TAR_META_BYTES } from './errors.js';
 import { createSnapshotter, type Snapshotter, type SnapshotterDriver } from './snapshotter.js';
 import { sha256, type TestEntry, tarOf } from './test/tar.js';
 import { readTree } from './test/tree.js';
-import { unpackLayer } from './unpack.js';
+import { unpackLayer, unpackLayers } from './unpack.js';
 
 type E = TestEntry;
 
@@ -59,6 +59,29 @@ async function expectRefused(driver: SnapshotterDriver, layers: E[][], code: str
   expect(left.map((s) => s.kind)).toEqual(Array(layers.length - 1).fill('committed'));
   expect(await readdir(`${root}/snap/snapshots`)).toHaveLength(layers.length - 1);
   // nothing outside the root changed
+  expect(readTree(canary)).toEqual(before);
+  expect((await readdir(root)).sort()).toEqual(['canary', 'snap']);
+  await rm(`${root}/snap`, { recursive: true, force: true });
+  await expectRefusedTogether(driver, layers, code, entry);
+}
+
+/** The same layers in one {@link unpackLayers} call (parallel with overlay): all or nothing. */
+async function expectRefusedTogether(driver: SnapshotterDriver, layers: E[][], code: string, entry?: string) {
+  const sn: Snapshotter = createSnapshotter({ root: `${root}/snap`, driver });
+  const blobs = await Promise.all(layers.map((entries) => tarOf(entries)));
+  const err = await unpackLayers({
+    snapshotter: sn,
+    layers: blobs.map((blob) => ({ diffId: sha256(blob), open: async () => [blob] })),
+  }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(isBerthError(err, code), `together: expected ${code}, got ${String(err)}`).toBe(true);
+  if (entry !== undefined && isBerthError(err)) expect(err.input).toEqual({ field: entry });
+  // the copy driver commits layer by layer; the overlay batch commits nothing
+  const committed = driver === 'copy' ? layers.length - 1 : 0;
+  expect((await sn.walk()).map((s) => s.kind)).toEqual(Array(committed).fill('committed'));
+  expect(await readdir(`${root}/snap/snapshots`)).toHaveLength(committed);
   expect(readTree(canary)).toEqual(before);
   expect((await readdir(root)).sort()).toEqual(['canary', 'snap']);
 }

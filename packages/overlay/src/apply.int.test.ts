@@ -1,12 +1,13 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { buildFixtures, type ExpectedTree, type FixtureSet } from '@berth/fixtures';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mountAll, unmount } from './mount.js';
 import { createSnapshotter, type SnapshotterDriver } from './snapshotter.js';
 import { fixtureLayers } from './test/layout.js';
+import { sha256, tarOf } from './test/tar.js';
 import { readTree, withoutTimes } from './test/tree.js';
-import { unpackLayer } from './unpack.js';
+import { unpackLayer, unpackLayers } from './unpack.js';
 
 let fixtures: FixtureSet;
 const roots: string[] = [];
@@ -70,6 +71,78 @@ describe('applyLayer on the fixture images', () => {
     expect(all.filter((s) => s.kind === 'committed')).toHaveLength(fixtureLayers(image, variant).length);
     expect(all.filter((s) => s.kind === 'active').map((s) => s.name)).toEqual(['container']);
     expect(await sn.cleanup()).toBe(0);
+  });
+
+  it.each(cases)(
+    '%s:%s with the %s driver, all layers in one unpackLayers',
+    async (name, variant, driver) => {
+      const image = fixtures.images[name];
+      const expected = JSON.parse(await readFile(image.expectedTree!, 'utf8')) as ExpectedTree;
+      const root = await tempRoot();
+      const sn = createSnapshotter({ root: `${root}/snap`, driver });
+      const layers = fixtureLayers(image, variant);
+      const committedOrder: number[] = [];
+      const results = await unpackLayers({
+        snapshotter: sn,
+        layers: layers.map((l) => ({
+          diffId: l.diffId,
+          mediaType: l.mediaType,
+          digest: l.digest,
+          open: async () => l.open() as never,
+        })),
+        onCommitted: (i) => committedOrder.push(i),
+      });
+      expect(committedOrder).toEqual(layers.map((_, i) => i));
+      expect(results.map((r) => r.applied?.diffId)).toEqual(layers.map((l) => l.diffId));
+      const top = results.at(-1)!.chainId;
+      const mounts = await sn.prepare('container', top);
+      const target = `${root}/rootfs`;
+      await mkdir(target);
+      await mountAll(mounts, target);
+      mounted.push(target);
+      const seen = readTree(target);
+      await unmount(target);
+      mounted.pop();
+      expect(withoutTimes(seen)).toEqual(expected.entries);
+      for (const [path, node] of Object.entries(seen))
+        expect([path, node.mtime]).toEqual([path, expected.mtime]);
+      const all = await sn.walk();
+      expect(all.filter((s) => s.kind === 'committed')).toHaveLength(layers.length);
+      expect(all.filter((s) => s.kind === 'active').map((s) => s.name)).toEqual(['container']);
+      // a second call finds every chain and opens nothing
+      const again = await unpackLayers({
+        snapshotter: sn,
+        layers: layers.map((l) => ({
+          diffId: l.diffId,
+          open: () => Promise.reject(new Error('opened an existing layer')),
+        })),
+      });
+      expect(again).toEqual(results.map((r) => ({ chainId: r.chainId, applied: null })));
+    },
+  );
+
+  it("implicit parents take the lower directory's owner, mode and times when applied together", async () => {
+    const root = await tempRoot();
+    const sn = createSnapshotter({ root: `${root}/snap` });
+    const t = new Date(1_000_000_000_000);
+    const blobs = [
+      await tarOf([{ name: 'tmp/', type: 'directory', mode: 0o1777, uid: 7, gid: 8, mtime: t }]),
+      await tarOf([{ name: 'tmp/a/b', content: 'x' }]),
+      await tarOf([{ name: 'tmp/a/c', content: 'y' }]),
+    ];
+    const results = await unpackLayers({
+      snapshotter: sn,
+      layers: blobs.map((b) => ({ diffId: sha256(b), open: async () => [b] })),
+    });
+    for (const [i, r] of results.entries()) {
+      const dir = (await sn.stat(r.chainId)).dir;
+      const st = await lstat(`${dir}/tmp`);
+      expect([i, st.mode & 0o7777, st.uid, st.gid, st.mtimeMs]).toEqual([i, 0o1777, 7, 8, t.getTime()]);
+    }
+    // tmp/a is implicit in layer 3 too: it takes layer 2's (itself implicit, root 0755)
+    const a = await lstat(`${(await sn.stat(results[2]!.chainId)).dir}/tmp/a`);
+    expect([a.mode & 0o7777, a.uid]).toEqual([0o755, 0]);
+    expect((await sn.stat(results[2]!.chainId)).parent).toBe(results[1]!.chainId);
   });
 
   it('reuses an existing chain without reading the stream', async () => {

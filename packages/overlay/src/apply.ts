@@ -205,7 +205,28 @@ async function sniffed(
  *   LAYER_UNSUPPORTED_COMPRESSION, DIGEST_MISMATCH, TOOL_FAILED
  */
 export async function applyLayer(options: ApplyLayerOptions): Promise<ApplyResult> {
-  const target = applyTarget(options.mounts);
+  return (await applyLayerInto(applyTarget(options.mounts), options)).result;
+}
+
+/** A directory the layer needs but does not list, created before its lowers were known. */
+export interface ImplicitDir {
+  /** Clean relative path. */
+  dir: string;
+  /** The entry that needed it, for errors. */
+  entry: string;
+}
+
+/**
+ * {@link applyLayer} into an explicit target (internal; {@link unpackLayers} uses it). With
+ * `deferLowers`, the target's lowers are not read: implicit parent directories are created
+ * root 0755 and returned, for {@link fixImplicitDirs} to give them the lower directories'
+ * attributes (and to refuse lower symlinks) once the lowers are complete.
+ */
+export async function applyLayerInto(
+  target: ApplyTarget,
+  options: Omit<ApplyLayerOptions, 'mounts'>,
+  deferLowers = false,
+): Promise<{ result: ApplyResult; implicit: ImplicitDir[] }> {
   const logger = options.logger ?? silentLogger;
   const source: AsyncIterable<Uint8Array> =
     options.stream instanceof Readable ? options.stream : Readable.from(options.stream);
@@ -214,7 +235,7 @@ export async function applyLayer(options: ApplyLayerOptions): Promise<ApplyResul
 
   const blobHash = createHash('sha256');
   let read = 0;
-  const applier = new Applier(target, logger);
+  const applier = new Applier(target, logger, deferLowers);
   const onProgress = options.onProgress;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
@@ -273,7 +294,7 @@ export async function applyLayer(options: ApplyLayerOptions): Promise<ApplyResul
     );
   }
   if (options.sync !== false) await syncfs(target.root, options.signal);
-  return result;
+  return { result, implicit: applier.implicit() };
 }
 
 function mapStreamError(err: unknown, compression: Compression): unknown {
@@ -312,10 +333,13 @@ class Applier {
   /** The target was empty: nothing exists that this layer did not create (saves lstats). */
   private readonly fresh: boolean;
   private whiteoutBase: string | null = null;
+  /** Implicit directories whose lower attributes are still to be applied (deferred lowers). */
+  private readonly implicitDirs = new Map<string, string>();
 
   constructor(
     private readonly target: ApplyTarget,
     private readonly logger: Logger,
+    private readonly deferLowers = false,
   ) {
     this.fresh = readdirSync(target.root).length === 0;
   }
@@ -394,6 +418,7 @@ class Applier {
         for (const [k, v] of xattrs) lsetxattr(path, k, v);
         this.dirTimes.set(path, { path, atime, mtime });
         this.created.add(rel);
+        this.implicitDirs.delete(rel);
         return;
       }
       this.removeExisting(rel, existing);
@@ -558,21 +583,17 @@ class Applier {
    */
   private implicitDir(dir: string, entry: string): void {
     const path = this.abs(dir);
+    if (this.deferLowers) {
+      mkdirSync(path, 0o755);
+      this.created.add(dir);
+      this.implicitDirs.set(dir, entry);
+      return;
+    }
     const lower = this.target.lowers.length > 0 ? lowerDir(this.target.lowers, dir, entry) : null;
     mkdirSync(path, 0o755);
     this.created.add(dir);
-    if (lower) {
-      const lowerPath = this.target.lowers
-        .map((l) => `${l}/${dir}`)
-        .find((p) => lstatOrNull(p)?.isDirectory());
-      lchownSync(path, lower.uid, lower.gid);
-      chmodSync(path, lower.mode & 0o7777);
-      if (lowerPath) {
-        for (const [k, v] of lgetxattrs(lowerPath))
-          if (!k.startsWith(OVERLAY_XATTR_PREFIX)) lsetxattr(path, k, v);
-      }
-      this.dirTimes.set(path, { path, atime: lower.atime, mtime: lower.mtime });
-    }
+    const t = lower ? takeLowerAttrs(path, this.target.lowers, dir, lower) : null;
+    if (t) this.dirTimes.set(path, t);
   }
 
   private removeExisting(rel: string, st: Stats): void {
@@ -581,6 +602,8 @@ class Applier {
       rmSync(path, { recursive: true, force: true }); // does not follow symlinks inside
       const prefix = `${rel}/`;
       for (const d of this.dirs) if (d === rel || d.startsWith(prefix)) this.dirs.delete(d);
+      for (const d of this.implicitDirs.keys())
+        if (d === rel || d.startsWith(prefix)) this.implicitDirs.delete(d);
     } else {
       unlinkSync(path);
     }
@@ -647,6 +670,11 @@ class Applier {
     void entry;
   }
 
+  /** Implicit directories left for {@link fixImplicitDirs}, parents first. */
+  implicit(): ImplicitDir[] {
+    return [...this.implicitDirs].map(([dir, entry]) => ({ dir, entry }));
+  }
+
   /** Sets directory times last (creating entries changes them) and drops the whiteout base. */
   finish(): void {
     this.dispose();
@@ -663,6 +691,41 @@ class Applier {
       this.whiteoutBase = null;
     }
   }
+}
+
+/** Gives `path` the owner, mode and xattrs of the lower directory `dir`; returns its times. */
+function takeLowerAttrs(path: string, lowers: readonly string[], dir: string, lower: Stats): DeferredTime {
+  const lowerPath = lowers.map((l) => `${l}/${dir}`).find((p) => lstatOrNull(p)?.isDirectory());
+  lchownSync(path, lower.uid, lower.gid);
+  chmodSync(path, lower.mode & 0o7777);
+  if (lowerPath) {
+    for (const [k, v] of lgetxattrs(lowerPath))
+      if (!k.startsWith(OVERLAY_XATTR_PREFIX)) lsetxattr(path, k, v);
+  }
+  return { path, atime: lower.atime, mtime: lower.mtime };
+}
+
+/**
+ * The second half of an apply with deferred lowers: once the lower directories (topmost
+ * first) hold their complete layers, each implicit directory of the layer in `root` takes the
+ * attributes of the directory below it (as {@link applyLayer} does at once), and a lower
+ * symlink on its path is refused with `LAYER_UNSAFE_PATH` naming the entry, as at apply time.
+ * Directory times are set last. Writes stay inside `root` either way (the apply never follows
+ * anything in the lowers); this keeps the merged view the same as a sequential apply's.
+ * @throws LAYER_UNSAFE_PATH
+ */
+export function fixImplicitDirs(
+  root: string,
+  lowers: readonly string[],
+  implicit: readonly ImplicitDir[],
+): void {
+  if (lowers.length === 0) return;
+  const times: DeferredTime[] = [];
+  for (const { dir, entry } of implicit) {
+    const lower = lowerDir(lowers, dir, entry);
+    if (lower) times.push(takeLowerAttrs(under(root, dir), lowers, dir, lower));
+  }
+  for (const t of times.reverse()) utimesSync(t.path, t.atime, t.mtime);
 }
 
 function writeAll(fd: number, chunk: Buffer): void {

@@ -13,6 +13,7 @@ export { METADATA_VERSION, type SnapshotKind, type Usage } from './metadata.js';
 export { MOUNT_DATA_LIMIT, type MountCommand, mountAll, mountCommand, unmount } from './mount.js';
 export { cleanEntryPath, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './paths.js';
 export {
+  type CommitOptions,
   type CreateSnapshotterOptions,
   createSnapshotter,
   type SnapshotInfo,
@@ -21,4 +22,11 @@ export {
   type SnapshotterDriver,
   snapshotMounts,
 } from './snapshotter.js';
-export { type UnpackLayerOptions, type UnpackResult, unpackLayer } from './unpack.js';
+export {
+  type LayerToUnpack,
+  type UnpackLayerOptions,
+  type UnpackLayersOptions,
+  type UnpackResult,
+  unpackLayer,
+  unpackLayers,
+} from './unpack.js';

@@ -41,6 +41,18 @@ export interface SnapshotOptions {
   signal?: AbortSignal;
 }
 
+/** Options of {@link Snapshotter.commit}. */
+export interface CommitOptions extends SnapshotOptions {
+  /**
+   * Commit on top of this committed snapshot although the active snapshot was prepared without
+   * a parent (overlay driver only). Its directory must hold a layer in overlay form (whiteouts
+   * as 0:0 devices, opaque xattrs), as an apply with deferred lowers writes it: then the result
+   * is the same as preparing on `parent`. This lets layers be applied in parallel
+   * ({@link unpackLayers}).
+   */
+  parent?: string;
+}
+
 /**
  * A snapshotter (containerd's words, `core/snapshots/snapshotter.go`): it keeps filesystem
  * snapshots, each a directory, stacked on a parent.
@@ -81,9 +93,11 @@ export interface Snapshotter {
   mounts(key: string): Promise<Mount[]>;
   /**
    * Turns the active snapshot `key` into the committed snapshot `name` and records its usage.
-   * @throws SNAPSHOT_NOT_FOUND, SNAPSHOT_EXISTS (name), SNAPSHOT_INVALID_STATE (not active)
+   * With `parent`, a snapshot prepared without a parent is committed on top of it.
+   * @throws SNAPSHOT_NOT_FOUND, SNAPSHOT_EXISTS (name), SNAPSHOT_INVALID_STATE (not active; a
+   *   `parent` with the copy driver, for a snapshot that has one, or not committed)
    */
-  commit(name: string, key: string, options?: SnapshotOptions): Promise<void>;
+  commit(name: string, key: string, options?: CommitOptions): Promise<void>;
   /**
    * Removes a snapshot of any kind and its directory. Unmount it first.
    * @throws SNAPSHOT_NOT_FOUND, SNAPSHOT_HAS_CHILDREN
@@ -299,11 +313,18 @@ class DirSnapshotter implements Snapshotter {
     return snapshotMounts(this.driver, r.kind, this.dirOf(r.id), this.chain(m, r.parent));
   }
 
-  async commit(name: string, key: string, options: SnapshotOptions = {}): Promise<void> {
+  async commit(name: string, key: string, options: CommitOptions = {}): Promise<void> {
     checkKey(name, 'name');
+    const { parent } = options;
     const before = this.get(await this.meta.read(), key);
     if (before.kind !== 'active')
       throw snapshotError('SNAPSHOT_INVALID_STATE', key, `is ${before.kind}; only active snapshots commit`);
+    if (parent !== undefined) {
+      if (this.driver !== 'overlay')
+        throw snapshotError('SNAPSHOT_INVALID_STATE', key, 'commit with a parent needs the overlay driver');
+      if (before.parent !== undefined)
+        throw snapshotError('SNAPSHOT_INVALID_STATE', key, 'has a parent already; cannot commit on another');
+    }
     const dirs = this.dirOf(before.id);
     await rm(dirs.work, { recursive: true, force: true });
     const usage = await treeUsage(dirs.fs, options.signal);
@@ -312,9 +333,25 @@ class DirSnapshotter implements Snapshotter {
       if (r.kind !== 'active' || r.id !== before.id)
         throw snapshotError('SNAPSHOT_INVALID_STATE', key, 'changed while committing');
       if (m.snapshots.has(name)) throw snapshotError('SNAPSHOT_EXISTS', name, 'already exists');
+      if (parent !== undefined) {
+        const p = this.get(m, parent);
+        if (p.kind !== 'committed')
+          throw snapshotError(
+            'SNAPSHOT_INVALID_STATE',
+            parent,
+            `is ${p.kind}; only committed snapshots can be parents`,
+          );
+        if (r.parent !== undefined)
+          throw snapshotError(
+            'SNAPSHOT_INVALID_STATE',
+            key,
+            'has a parent already; cannot commit on another',
+          );
+      }
       m.snapshots.delete(key);
       m.snapshots.set(name, {
         ...r,
+        ...(parent === undefined ? {} : { parent }),
         kind: 'committed',
         labels: { ...r.labels, ...options.labels },
         updated: new Date().toISOString(),

@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { digestOf, isBerthError, parseDigest } from '@berth/oci';
-import { type ApplyLayerOptions, type ApplyResult, applyLayer } from './apply.js';
-import type { Snapshotter } from './snapshotter.js';
+import { Readable } from 'node:stream';
+import { digestOf, isBerthError, type Logger, parseDigest } from '@berth/oci';
+import {
+  type ApplyLayerOptions,
+  type ApplyProgress,
+  type ApplyResult,
+  applyLayer,
+  applyLayerInto,
+  fixImplicitDirs,
+  type ImplicitDir,
+} from './apply.js';
+import type { SnapshotInfo, Snapshotter } from './snapshotter.js';
+import { syncfs } from './tools.js';
 
 /** Options of {@link unpackLayer}: {@link ApplyLayerOptions} without mounts, plus where. */
 export interface UnpackLayerOptions extends Omit<ApplyLayerOptions, 'mounts' | 'diffId'> {
@@ -55,4 +65,226 @@ export async function unpackLayer(options: UnpackLayerOptions): Promise<UnpackRe
     await sn.remove(key).catch(() => undefined);
     throw err;
   }
+}
+
+/** One layer of {@link unpackLayers}. */
+export interface LayerToUnpack {
+  /** The layer's diffID from the image config. */
+  diffId: string;
+  /** The descriptor's media type (checked against the sniffed compression). */
+  mediaType?: string;
+  /** Expected digest of the blob as read. */
+  digest?: string;
+  /**
+   * Opens the layer blob. Called when the layer's turn comes (at most `concurrency` at once), so
+   * it may wait for a download to finish; not called for a layer whose snapshot exists.
+   */
+  open(signal?: AbortSignal): Promise<ApplyLayerOptions['stream']>;
+  /** Apply progress of this layer. */
+  onProgress?: (p: ApplyProgress) => void;
+}
+
+/** Options of {@link unpackLayers}. */
+export interface UnpackLayersOptions {
+  /** The snapshotter to unpack into. */
+  snapshotter: Snapshotter;
+  /** Chain ID of a committed snapshot below the first layer, if any. */
+  parent?: string;
+  /** The layers, bottom first. */
+  layers: readonly LayerToUnpack[];
+  /** Layers applied at once (overlay driver); default 3. The copy driver applies one by one. */
+  concurrency?: number;
+  /** One syncfs(2) before the first commit (default true); see {@link ApplyLayerOptions.sync}. */
+  sync?: boolean;
+  /** Called as each layer's snapshot is committed (or found), bottom first. */
+  onCommitted?: (index: number, result: UnpackResult) => void;
+  /** Structured logger. */
+  logger?: Logger;
+  /** Aborts the unpack; nothing of the unfinished layers remains. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Unpacks a stack of layers into committed snapshots named by their chain IDs, and returns one
+ * {@link UnpackResult} per layer. Layers whose chain snapshot exists are skipped.
+ *
+ * With the overlay driver the layers are applied in parallel: a layer's directory in overlay
+ * form depends on nothing below it, so each is applied into a snapshot prepared without a
+ * parent ({@link applyLayer}'s checks and refusals unchanged; its writes never leave the
+ * layer's own directory). When all are applied, bottom first, each layer's implicit parent
+ * directories take the attributes of the directories below (and a lower symlink on their path is
+ * refused, `LAYER_UNSAFE_PATH`, as in a sequential apply); then one syncfs(2) covers every
+ * layer; then each is committed on its parent ({@link Snapshotter.commit} with `parent`). So a
+ * snapshot is committed only after its data is synced. On any failure no layer of the batch is
+ * committed and every extraction snapshot is removed. The copy driver unpacks one layer at a
+ * time ({@link unpackLayer}): each snapshot starts as a copy of its parent.
+ * @throws everything {@link unpackLayer} throws
+ */
+export async function unpackLayers(options: UnpackLayersOptions): Promise<UnpackResult[]> {
+  const { snapshotter: sn, layers, signal } = options;
+  const so = signal ? { signal } : {};
+  const diffIds = layers.map((l) => parseDigest(l.diffId, { field: 'rootfs.diff_ids' }));
+  const chains: string[] = [];
+  for (const d of diffIds) {
+    const below = chains.at(-1) ?? options.parent;
+    chains.push(below === undefined ? d : digestOf(`${below} ${d}`));
+  }
+  const results: UnpackResult[] = [];
+  // chain IDs include everything below, so the existing snapshots are a prefix
+  let first = 0;
+  while (first < chains.length && (await committed(sn, chains[first] as string))) {
+    results.push({ chainId: chains[first] as string, applied: null });
+    options.onCommitted?.(first, results[first] as UnpackResult);
+    first++;
+  }
+  if (first === chains.length) return results;
+  const base = first === 0 ? options.parent : chains[first - 1];
+
+  if (sn.driver !== 'overlay') {
+    for (let i = first; i < layers.length; i++) {
+      const l = layers[i] as LayerToUnpack;
+      const stream = await l.open(signal);
+      const below = i === 0 ? options.parent : chains[i - 1];
+      const r = await unpackLayer({
+        snapshotter: sn,
+        ...(below === undefined ? {} : { parent: below }),
+        ...layerOptions(l, options),
+        stream,
+      }).finally(() => destroy(stream));
+      results.push(r);
+      options.onCommitted?.(i, r);
+    }
+    return results;
+  }
+
+  interface Job {
+    index: number;
+    key: string;
+    dir: string;
+    applied?: ApplyResult;
+    implicit: ImplicitDir[];
+  }
+  const jobs: Job[] = [];
+  try {
+    // prepare every extraction snapshot up front, bottom first, so cleanup knows them all
+    for (let i = first; i < layers.length; i++) {
+      const key = `extract-${process.pid}-${randomBytes(6).toString('hex')} ${chains[i]}`;
+      // the bottom layer of the whole image is an ordinary parentless snapshot (whiteouts
+      // deleted, nothing to hide); every other one is in overlay form for a parent set at commit
+      await sn.prepare(key, undefined, so);
+      jobs.push({ index: i, key, dir: (await sn.stat(key)).dir, implicit: [] });
+    }
+    // the first failure stops the other workers; cleanup waits until none is writing
+    const ac = new AbortController();
+    const stop = () => ac.abort(signal?.reason);
+    signal?.addEventListener('abort', stop, { once: true });
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const job = jobs[next++] as Job;
+        ac.signal.throwIfAborted();
+        const l = layers[job.index] as LayerToUnpack;
+        const bottom = job.index === 0 && options.parent === undefined;
+        const stream = await l.open(ac.signal);
+        try {
+          const { result, implicit } = await applyLayerInto(
+            { root: job.dir, lowers: [], whiteouts: bottom ? 'delete' : 'overlay' },
+            {
+              ...layerOptions(l, options),
+              stream,
+              diffId: diffIds[job.index] as string,
+              sync: false,
+              signal: ac.signal,
+            },
+            !bottom,
+          );
+          job.applied = result;
+          job.implicit = implicit;
+        } finally {
+          destroy(stream);
+        }
+      }
+    };
+    const n = Math.max(1, Math.min(options.concurrency ?? 3, jobs.length));
+    let failure: { err: unknown } | undefined;
+    const settled = await Promise.allSettled(
+      Array.from({ length: n }, () =>
+        worker().catch((err: unknown) => {
+          failure ??= { err };
+          ac.abort(err);
+          throw err;
+        }),
+      ),
+    );
+    signal?.removeEventListener('abort', stop);
+    if (failure) throw failure.err;
+    void settled;
+
+    // bottom first, each against the complete directories below it
+    const baseDirs = base === undefined ? [] : await chainDirs(sn, base);
+    for (const [j, job] of jobs.entries()) {
+      const lowers = [
+        ...jobs
+          .slice(0, j)
+          .map((x) => x.dir)
+          .reverse(),
+        ...baseDirs,
+      ];
+      fixImplicitDirs(job.dir, lowers, job.implicit);
+    }
+    if (options.sync !== false) await syncfs(sn.root, signal);
+    for (const job of jobs) {
+      const chainId = chains[job.index] as string;
+      const below = job.index === 0 ? options.parent : chains[job.index - 1];
+      let applied: ApplyResult | null = job.applied ?? null;
+      try {
+        await sn.commit(chainId, job.key, { ...so, ...(below === undefined ? {} : { parent: below }) });
+      } catch (err) {
+        if (!isBerthError(err, 'SNAPSHOT_EXISTS')) throw err;
+        await sn.remove(job.key); // a concurrent unpack of the same layer won
+        applied = null;
+      }
+      job.key = '';
+      results.push({ chainId, applied });
+      options.onCommitted?.(job.index, results.at(-1) as UnpackResult);
+    }
+    return results;
+  } catch (err) {
+    for (const job of [...jobs].reverse())
+      if (job.key !== '') await sn.remove(job.key).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function committed(sn: Snapshotter, name: string): Promise<boolean> {
+  return sn.stat(name).then(
+    (i) => i.kind === 'committed',
+    () => false,
+  );
+}
+
+/** The `fs` directories of a committed snapshot and its ancestors, nearest first. */
+async function chainDirs(sn: Snapshotter, name: string): Promise<string[]> {
+  const out: string[] = [];
+  for (let p: string | undefined = name; p !== undefined; ) {
+    const info: SnapshotInfo = await sn.stat(p);
+    out.push(info.dir);
+    p = info.parent;
+  }
+  return out;
+}
+
+function layerOptions(l: LayerToUnpack, o: UnpackLayersOptions) {
+  return {
+    diffId: l.diffId,
+    ...(l.mediaType === undefined ? {} : { mediaType: l.mediaType }),
+    ...(l.digest === undefined ? {} : { digest: l.digest }),
+    ...(l.onProgress === undefined ? {} : { onProgress: l.onProgress }),
+    ...(o.logger === undefined ? {} : { logger: o.logger }),
+    ...(o.signal === undefined ? {} : { signal: o.signal }),
+  };
+}
+
+function destroy(stream: ApplyLayerOptions['stream']): void {
+  if (stream instanceof Readable) stream.destroy();
 }
