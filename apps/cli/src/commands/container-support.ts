@@ -50,22 +50,24 @@ export async function streamOutput(
 }
 
 /**
- * Runs `fn` for each argument, printing errors as docker does (`Error response from daemon: …`
- * lines, berth prints `Error: …`) and returning 1 when any failed.
+ * Runs `fn` for every argument at once (docker's client sends these requests concurrently),
+ * then prints each result or error in argument order, as docker does (`Error response from
+ * daemon: …`; berth prints `Error: …`), returning 1 when any failed.
  */
 export async function eachContainer(
   ctx: CommandContext,
-  fn: (ref: string) => Promise<void>,
+  fn: (ref: string) => Promise<string>,
 ): Promise<number> {
+  const results = await Promise.allSettled(ctx.args.map((ref) => fn(ref)));
   let failed = false;
-  for (const ref of ctx.args) {
-    try {
-      await fn(ref);
-    } catch (err) {
-      if (!isBerthError(err)) throw err;
-      failed = true;
-      ctx.io.stderr.write(`Error: ${err.message}\n`);
+  for (const r of results) {
+    if (r.status === 'fulfilled') {
+      ctx.io.stdout.write(r.value);
+      continue;
     }
+    if (!isBerthError(r.reason)) throw r.reason;
+    failed = true;
+    ctx.io.stderr.write(`Error: ${r.reason.message}\n`);
   }
   return failed ? 1 : 0;
 }

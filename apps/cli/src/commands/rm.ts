@@ -9,7 +9,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   return withEngine(ctx, (engine) =>
     eachContainer(ctx, async (ref) => {
       await engine.containers.remove(ref, { force, volumes });
-      ctx.io.stdout.write(`${ref}\n`);
+      return `${ref}\n`;
     }),
   );
 }

@@ -29,7 +29,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
     return eachContainer(ctx, async (ref) => {
       await engine.containers.start(ref);
-      ctx.io.stdout.write(`${ref}\n`);
+      return `${ref}\n`;
     });
   });
 }

@@ -8,7 +8,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   return withEngine(ctx, (engine) =>
     eachContainer(ctx, async (ref) => {
       await engine.containers.stop(ref, timeout === undefined ? {} : { timeout });
-      ctx.io.stdout.write(`${ref}\n`);
+      return `${ref}\n`;
     }),
   );
 }

@@ -7,7 +7,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   return withEngine(ctx, (engine) =>
     eachContainer(ctx, async (ref) => {
       const { StatusCode } = await engine.containers.wait(ref);
-      ctx.io.stdout.write(`${StatusCode}\n`);
+      return `${StatusCode}\n`;
     }),
   );
 }
