@@ -243,7 +243,9 @@ function failureError(
       : f.exitCode === SHIM_EXIT.CANNOT_EXEC
         ? 'EXEC_PERMISSION_DENIED'
         : 'LAUNCH_FAILED';
-  return new BerthError(code, `container ${id}: ${f.step}: ${f.message}`, {
+  // the shim's exec messages already start with their step, as runc's do (`exec: "x": …`)
+  const what = f.message.startsWith(`${f.step}: `) ? f.message : `${f.step}: ${f.message}`;
+  return new BerthError(code, `container ${id}: ${what}`, {
     input: { field: f.step },
     cause: f,
   });
