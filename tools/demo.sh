@@ -9,7 +9,7 @@ berth() { node apps/cli/dist/berth.js "$@"; }
 # A demo state root of its own, so the demo never touches /var/lib/berth.
 export BERTH_ROOT=${BERTH_ROOT:-$PWD/.cache/demo-root}
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+step() { if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\n\033[1m$ %s\033[0m\n' "$*"; else printf '\n$ %s\n' "$*"; fi; }
 
 step "build the busybox test image offline (tools/fixtures)"
 archive=$(node tools/fixtures/dist/cli.js build --json | jq -r '.images.busybox.dockerArchive.path')
