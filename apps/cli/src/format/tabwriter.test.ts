@@ -29,8 +29,8 @@ describe('tabwrite', () => {
     expect(tabwrite('a\tb\tc\n\n1\t\t3\n')).toBe('a         b         c\n\n1                   3\n');
   });
 
-  it('measures wide characters in terminal columns', () => {
-    expect(tabwrite('名前\tX\nab\tY\n')).toBe('名前      X\nab        Y\n');
+  it("measures cells in runes, as Go's tabwriter does (not terminal columns)", () => {
+    expect(tabwrite('名前\tX\nab\tY\n')).toBe('名前        X\nab        Y\n');
   });
 
   it('writes trailing text without a newline as is', () => {

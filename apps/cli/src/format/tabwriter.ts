@@ -1,5 +1,3 @@
-import stringWidth from 'string-width';
-
 /**
  * Elastic tabstops as Go's text/tabwriter (docker/cli's fork, which measures cells in terminal
  * columns): cells are tab-terminated, the text after the last tab of a line is not part of a
@@ -68,7 +66,7 @@ export function tabwrite(text: string, options: TabwriterOptions = {}): string {
 
   const flush = (): void => {
     if (cell.length > 0) {
-      lines[lines.length - 1]?.push({ text: cell, width: stringWidth(cell) });
+      lines[lines.length - 1]?.push({ text: cell, width: runeCount(cell) });
       cell = '';
     }
     format(0, lines.length, []);
@@ -78,7 +76,7 @@ export function tabwrite(text: string, options: TabwriterOptions = {}): string {
   for (const ch of text) {
     if (ch === '\t' || ch === '\v' || ch === '\n' || ch === '\f') {
       const line = lines[lines.length - 1] as Cell[];
-      line.push({ text: cell, width: stringWidth(cell) });
+      line.push({ text: cell, width: runeCount(cell) });
       cell = '';
       if (ch === '\n' || ch === '\f') {
         const ncells = line.length;
@@ -91,4 +89,15 @@ export function tabwrite(text: string, options: TabwriterOptions = {}): string {
   }
   flush();
   return out;
+}
+
+/**
+ * A cell's width as Go's text/tabwriter counts it: UTF-8 runes, not terminal columns
+ * (docker's tables pad `名前` as two characters). Counting code points also keeps a display-width
+ * library, with its Unicode tables built at load time, off every command's start.
+ */
+function runeCount(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
 }
