@@ -130,6 +130,7 @@ export {
 } from './shim-protocol.js';
 export {
   type BuildSpecOptions,
+  boundingCapabilities,
   buildSpec,
   DEFAULT_CAPABILITIES,
   DEFAULT_MASKED_PATHS,

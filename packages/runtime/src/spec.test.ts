@@ -1,7 +1,7 @@
 import { isBerthError } from '@berth/oci';
 import { describe, expect, it } from 'vitest';
 import { CAPABILITY_BITS } from './launch-spec.js';
-import { buildSpec, DEFAULT_CAPABILITIES } from './spec.js';
+import { boundingCapabilities, buildSpec, DEFAULT_CAPABILITIES } from './spec.js';
 
 const passwd = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n';
 const group = 'root:x:0:\napp:x:1000:\nextra:x:2000:app\n';
@@ -85,6 +85,24 @@ describe('buildSpec: process', () => {
     expect(caps({ capAdd: ['ALL'] })).toHaveLength(Object.keys(CAPABILITY_BITS).length);
     expect(caps({ privileged: true })).toHaveLength(Object.keys(CAPABILITY_BITS).length);
     expect(code(() => caps({ capAdd: ['CAP_FLY'] }))).toBe('INVALID_OPTION');
+  });
+  it('--privileged and --cap-add ALL grant only the engine bounding set (podman)', () => {
+    const caps = (o: object) => buildSpec({ Cmd: ['sh'] }, o).process!.capabilities!;
+    // this sandbox's bounding set: everything up to CAP_CHECKPOINT_RESTORE but CAP_SYS_RESOURCE (24)
+    const status = 'Name:\tnode\nCapInh:\t0000000000000000\nCapBnd:\t000001fffeffffff\nSeccomp:\t0\n';
+    const available = boundingCapabilities(status);
+    expect(available).toHaveLength(40);
+    expect(available).not.toContain('CAP_SYS_RESOURCE');
+    expect(available).toContain('CAP_SYS_ADMIN');
+    const privileged = caps({ privileged: true, availableCapabilities: available });
+    expect(privileged.bounding).toEqual(available);
+    expect(privileged.effective).not.toContain('CAP_SYS_RESOURCE');
+    expect(caps({ capAdd: ['ALL'], capDrop: ['MKNOD'], availableCapabilities: available }).effective).toEqual(
+      available.filter((c) => c !== 'CAP_MKNOD'),
+    );
+    // only privileged and ALL look at it: the default set stays docker's
+    expect(caps({ availableCapabilities: ['CAP_CHOWN'] }).effective).toEqual([...DEFAULT_CAPABILITIES]);
+    expect(code(() => boundingCapabilities('Name:\tnode\n'))).toBe('INVALID_OPTION');
   });
   it('--ulimit, --oom-score-adj, no-new-privileges', () => {
     const p = buildSpec(

@@ -100,6 +100,13 @@ export interface BuildSpecOptions {
   capAdd?: readonly string[];
   capDrop?: readonly string[];
   privileged?: boolean;
+  /**
+   * The capabilities that `privileged` and `--cap-add ALL` grant. Podman's rule: the engine's own
+   * bounding set (see {@link boundingCapabilities}), so a privileged container starts where the
+   * engine itself lacks some capability (a sandbox without CAP_SYS_RESOURCE). Default: every
+   * capability this code knows, which is docker's rule.
+   */
+  availableCapabilities?: readonly string[];
   readOnly?: boolean;
   /** `--tmpfs /path[:opts]`, as path to option string. */
   tmpfs?: Readonly<Record<string, string>>;
@@ -152,10 +159,12 @@ const ALL_CAPS = Object.entries(CAPABILITY_BITS)
 
 /** docker's TweakCapabilities: defaults, then drops and adds; ALL in either side wins. */
 function capabilities(o: BuildSpecOptions): string[] {
-  if (o.privileged) return [...ALL_CAPS];
+  const available = o.availableCapabilities;
+  const all = available ? ALL_CAPS.filter((c) => available.includes(c)) : ALL_CAPS;
+  if (o.privileged) return [...all];
   const add = (o.capAdd ?? []).map((c) => capName(c, 'capAdd'));
   const drop = (o.capDrop ?? []).map((c) => capName(c, 'capDrop'));
-  if (add.includes('ALL')) return ALL_CAPS.filter((c) => !drop.includes(c));
+  if (add.includes('ALL')) return all.filter((c) => !drop.includes(c));
   const base = drop.includes('ALL') ? [] : DEFAULT_CAPABILITIES.filter((c) => !drop.includes(c));
   for (const c of add) if (!base.includes(c)) base.push(c);
   return base;
@@ -410,4 +419,17 @@ export function buildSpec(image: ContainerConfig | undefined, o: BuildSpecOption
     if (seccomp && spec.linux) spec.linux.seccomp = seccomp;
   }
   return spec;
+}
+
+/**
+ * The capability names in the `CapBnd:` line of a /proc/PID/status text: the bounding set an
+ * engine passes as {@link BuildSpecOptions.availableCapabilities}. Unknown bits are ignored.
+ * Throws `INVALID_OPTION` when the text has no CapBnd line.
+ */
+export function boundingCapabilities(status: string): string[] {
+  const hex = /^CapBnd:\s*([0-9a-f]+)$/im.exec(status)?.[1];
+  if (!hex)
+    throw new BerthError('INVALID_OPTION', 'proc status: no CapBnd line', { input: { field: 'CapBnd' } });
+  const mask = BigInt(`0x${hex}`);
+  return ALL_CAPS.filter((c) => (mask >> BigInt(CAPABILITY_BITS[c]!)) & 1n);
 }

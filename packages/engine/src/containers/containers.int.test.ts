@@ -167,6 +167,25 @@ describe('containers (real shim, overlay, cgroups)', () => {
     expect(await mounted(join(e.root, 'containers', Id, 'rootfs'))).toBe(false);
   });
 
+  it('--privileged grants the engine bounding set and lifts the mount denial', async () => {
+    const e = await engine();
+    const bounding = /^CapBnd:\s*(\S+)$/m.exec(await readFile('/proc/self/status', 'utf8'))![1];
+    const { Id } = await e.containers.create({
+      image: 'busybox',
+      cmd: [
+        'sh',
+        '-c',
+        'grep CapEff /proc/self/status; mkdir -p /tmp/m && mount -t tmpfs none /tmp/m && echo mounted',
+      ],
+      privileged: true,
+    });
+    await e.containers.start(Id);
+    expect((await e.containers.wait(Id)).StatusCode).toBe(0);
+    expect((await collect(await e.containers.logs(Id))).map((l) => l.log).join('')).toBe(
+      `CapEff:\t${bounding}\nmounted\n`,
+    );
+  });
+
   it('applies flags: env, workdir, user, hostname, read-only, network none with lo up, host network', async () => {
     const e = await engine();
     const { Id } = await e.containers.create({

@@ -23,6 +23,7 @@ import {
 } from '@berth/oci';
 import { mountAll, type Snapshotter, unmount } from '@berth/overlay';
 import {
+  boundingCapabilities,
   buildSpec,
   type CgroupDriver,
   createCgroupDriver,
@@ -602,6 +603,9 @@ class Containers implements ContainerService {
       ...(h.CapAdd ? { capAdd: h.CapAdd } : {}),
       ...(h.CapDrop ? { capDrop: h.CapDrop } : {}),
       privileged: h.Privileged,
+      ...(h.Privileged || h.CapAdd?.some((c) => c.toUpperCase() === 'ALL')
+        ? { availableCapabilities: await engineCapabilities() }
+        : {}),
       readOnly: h.ReadonlyRootfs,
       ...(h.Tmpfs ? { tmpfs: h.Tmpfs } : {}),
       ...(Object.keys(rec.Spec.ulimits).length ? { ulimits: rec.Spec.ulimits } : {}),
@@ -1120,6 +1124,16 @@ function quoteArg(a: string): string {
 }
 
 /** Creates the container service over an engine's context. */
+let boundingSet: Promise<string[]> | undefined;
+/**
+ * The engine's own bounding set, which --privileged and --cap-add ALL grant (podman's rule):
+ * asking for a capability the engine cannot hold would fail the container's capset.
+ */
+function engineCapabilities(): Promise<string[]> {
+  boundingSet ??= readFile('/proc/self/status', 'utf8').then(boundingCapabilities);
+  return boundingSet;
+}
+
 export function createContainerService(ctx: EngineContext, opts: ContainerServiceOptions): ContainerService {
   return new Containers(ctx, opts);
 }
