@@ -12,7 +12,9 @@ import {
   type FixtureSet,
   pushFixture,
   type RegistryHandle,
+  readTree,
   startRegistry,
+  withoutTimes,
 } from '@berth/fixtures';
 import { isBerthError } from '@berth/oci';
 import { mountAll, unmount } from '@berth/overlay';
@@ -20,7 +22,6 @@ import tar from 'tar-stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from './engine.js';
 import type { ImageProgressEvent } from './progress.js';
-import { readTree, withoutTimes } from './test/tree.js';
 
 const run = promisify(execFile);
 let fixtures: FixtureSet;

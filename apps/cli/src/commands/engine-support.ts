@@ -85,3 +85,27 @@ export async function readStdin(): Promise<string> {
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/**
+ * docker's prune prompt: prints the warning and `Are you sure you want to continue? [y/N] `, then
+ * reads one line of standard input; only `y` or `yes` continues.
+ */
+export async function confirm(ctx: CommandContext, message: string): Promise<boolean> {
+  ctx.io.stdout.write(`${message}\nAre you sure you want to continue? [y/N] `);
+  const line = await new Promise<string>((resolve) => {
+    let buf = '';
+    const onData = (c: Buffer) => {
+      buf += c.toString('utf8');
+      if (buf.includes('\n')) done();
+    };
+    const done = () => {
+      process.stdin.off('data', onData);
+      process.stdin.off('end', done);
+      process.stdin.pause();
+      resolve(buf.split('\n')[0] ?? '');
+    };
+    process.stdin.on('data', onData);
+    process.stdin.on('end', done);
+  });
+  return /^y(es)?$/i.test(line.trim());
+}
