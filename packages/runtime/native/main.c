@@ -2,6 +2,7 @@
  *
  *   berth-shim --check FILE   validate a launch description without cloning (exit 0 or 125)
  *   berth-shim --version
+ *   berth-shim --device-filter DIR HEX   attach a cgroup v2 device program (devfilter.h)
  *   berth-shim FILE           launch and supervise the container FILE describes
  *
  * The launch: parse, optionally daemonise, set up stdio, the control socket and the signalfd,
@@ -17,6 +18,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "devfilter.h"
 #include "launch.h"
 #include "log.h"
 #include "ns.h"
@@ -283,7 +285,8 @@ int main(int argc, char **argv) {
     berth_launch_free(&l);
     return 0;
   }
+  if (argc == 4 && strcmp(argv[1], "--device-filter") == 0) return berth_devfilter_main(argv[2], argv[3]);
   if (argc == 2 && argv[1][0] != '-') return run(argv[1]);
-  fprintf(stderr, "usage: berth-shim FILE | --check FILE | --version\n");
+  fprintf(stderr, "usage: berth-shim FILE | --check FILE | --device-filter DIR HEX | --version\n");
   return BERTH_EXIT_FAILURE;
 }

@@ -33,11 +33,22 @@ export {
   type CgroupWaitOptions,
   type CgroupWarning,
   type CgroupWarningCode,
+  type DeviceProgramLoader,
   type FreezerState,
   type OomEvents,
 } from './cgroups/types.js';
 export { type CgroupV1DriverOptions, createCgroupV1Driver } from './cgroups/v1/driver.js';
 export { cpuMax, sharesToWeight } from './cgroups/v2/cpu.js';
+export {
+  type BpfInsn,
+  compileDeviceFilter,
+  type DeviceException,
+  type DeviceList,
+  deviceProgram,
+  emulateDeviceRules,
+  encodeProgram,
+} from './cgroups/v2/device-filter.js';
+export { shimDeviceProgramLoader } from './cgroups/v2/device-loader.js';
 export { type CgroupV2DriverOptions, createCgroupV2Driver } from './cgroups/v2/driver.js';
 export { swapOnly } from './cgroups/v2/memory.js';
 export {

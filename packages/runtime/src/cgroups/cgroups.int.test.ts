@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Spec } from '@berth/oci';
+import { isBerthError, type Spec } from '@berth/oci';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { dockerLikeSpec, writeBundle } from '../testing/busybox-bundle.js';
@@ -15,6 +15,7 @@ import { createCgroupDriver } from './driver.js';
 import { detectCgroupHost } from './mountinfo.js';
 import { removeCgroupDir } from './remove.js';
 import type { CgroupDriver } from './types.js';
+import { shimDeviceProgramLoader } from './v2/device-loader.js';
 import { createCgroupV2Driver } from './v2/driver.js';
 
 const MiB = 1024 * 1024;
@@ -58,6 +59,63 @@ if (host.version === 1)
     }),
     { kernel: true, controllers: [] },
   );
+
+// cgroup v2 device control is an eBPF program, and a BPF program attaches to any v2 cgroup
+// whatever controllers it has: proven here on the private cgroup2 mount (hybrid host) or the
+// host's (pure v2), while the process stays in its v1 devices cgroup (allow-all).
+describe('cgroup v2 device program (eBPF, real kernel)', () => {
+  it('denies what the rules do not allow; a new rule set replaces the old one', async () => {
+    const drv = createCgroupV2Driver({
+      root: v2Root(),
+      loadDeviceProgram: shimDeviceProgramLoader({ shim: buildShim() }),
+    });
+    const path = `/berth/berth-t${process.pid}-devices`;
+    const dir = join(v2Root(), path);
+    const probe = () =>
+      spawnSync(
+        'sh',
+        [
+          '-c',
+          `echo $$ > ${dir}/cgroup.procs && cat /dev/null && echo null-ok; [ "$(head -c1 /dev/zero | wc -c)" = 1 ] && echo zero-ok`,
+        ],
+        { encoding: 'utf8' },
+      );
+    try {
+      const report = await drv.create(path, {
+        devices: [
+          { allow: false, access: 'rwm' },
+          { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+        ],
+      });
+      expect(report.warnings).toEqual([]);
+      let r = probe();
+      expect(r.stdout).toBe('null-ok\n');
+      expect(r.stderr).toMatch(/\/dev\/zero.*Operation not permitted/);
+      // allow-all: were the old program left attached, both would have to allow /dev/zero
+      await drv.update(path, { devices: [{ allow: true, access: 'rwm' }] });
+      r = probe();
+      expect(r.stdout).toBe('null-ok\nzero-ok\n');
+      await drv.update(path, {
+        devices: [
+          { allow: false, access: 'rwm' },
+          { allow: true, type: 'c', major: 1, minor: 5, access: 'r' },
+        ],
+      });
+      r = probe();
+      expect(r.stdout).toBe('zero-ok\n');
+      expect(r.stderr).toMatch(/\/dev\/null.*Operation not permitted/);
+    } finally {
+      await drv.destroy(path, { force: true });
+    }
+  });
+
+  it('a cgroup path that is not a cgroup fails naming it', async () => {
+    const load = shimDeviceProgramLoader({ shim: buildShim() });
+    const err = await load('/tmp', new Uint8Array(16)).catch((e: unknown) => e);
+    expect(isBerthError(err, 'CGROUP_WRITE_FAILED')).toBe(true);
+    expect((err as Error).message).toMatch(/^cgroup \/tmp: device program: devices: /);
+  });
+});
 
 /** The directory of a cgroup path in one v1 hierarchy of this host. */
 function v1Dir(controller: string, path: string): string {

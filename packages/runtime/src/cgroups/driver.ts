@@ -2,10 +2,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '@berth/oci';
 import { BerthError } from '@berth/oci';
+import type { LocateShimOptions } from '../locate-shim.js';
 import { hasControl } from './files.js';
 import { detectCgroupHost } from './mountinfo.js';
 import type { CgroupDriver } from './types.js';
 import { createCgroupV1Driver } from './v1/driver.js';
+import { shimDeviceProgramLoader } from './v2/device-loader.js';
 import { createCgroupV2Driver } from './v2/driver.js';
 
 /** Options of {@link createCgroupDriver}. */
@@ -14,6 +16,8 @@ export interface CreateCgroupDriverOptions {
   mountinfo?: string;
   logger?: Logger;
   signal?: AbortSignal;
+  /** Where the v2 driver finds berth-shim to attach device programs (see {@link locateShim}). */
+  shim?: LocateShimOptions;
 }
 
 /**
@@ -46,5 +50,9 @@ export async function createCgroupDriver(opts: CreateCgroupDriverOptions = {}): 
     throw new BerthError('CGROUPS_UNAVAILABLE', `cgroup2 mount ${host.root}: has no cgroup.controllers`, {
       input: { field: 'mountinfo' },
     });
-  return createCgroupV2Driver({ root: host.root, ...logger });
+  return createCgroupV2Driver({
+    root: host.root,
+    loadDeviceProgram: shimDeviceProgramLoader(opts.shim),
+    ...logger,
+  });
 }

@@ -37,7 +37,7 @@ export type CgroupWarningCode =
   | 'SWAP_LIMIT_UNSUPPORTED'
   /** No blkio.weight, blkio.bfq.weight, io.bfq.weight or io.weight file: the weight was discarded. */
   | 'BLKIO_WEIGHT_UNSUPPORTED'
-  /** cgroup v2 device rules need an eBPF program the shim does not attach yet. */
+  /** cgroup v2 device rules were not enforced: the driver has no device program loader. */
   | 'DEVICES_NOT_ENFORCED'
   /** A setting this cgroup version does not have (e.g. oom_kill_disable on v2) was ignored. */
   | 'SETTING_IGNORED';
@@ -169,4 +169,13 @@ export interface CgroupDriver {
 /** Passed to each controller's `apply`: collects the warnings of one apply (internal). */
 export interface ApplyContext {
   warn(w: CgroupWarning): void;
+  /** v2: attaches a device program to the cgroup directory (see {@link DeviceProgramLoader}). */
+  loadDeviceProgram?: DeviceProgramLoader;
 }
+
+/**
+ * Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[], host byte order) and attaches
+ * it to a cgroup v2 directory, replacing the programs attached there before. The default runs
+ * `berth-shim --device-filter` (Node cannot call bpf(2)).
+ */
+export type DeviceProgramLoader = (dir: string, program: Uint8Array) => Promise<void>;

@@ -1,24 +1,25 @@
 /**
- * cgroup v2 device rules. v2 has no devices.allow: the rules are enforced by a
- * BPF_PROG_TYPE_CGROUP_DEVICE program attached to the cgroup (crun and runc generate one per
- * container). Node cannot call bpf(2), so that attach has to be done by berth-shim.
- *
- * TODO(#5): compile the rules to an eBPF device program here and have the shim load and attach
- * it (BPF_PROG_LOAD + BPF_PROG_ATTACH with BPF_CGROUP_DEVICE on the cgroup's directory fd).
- * Until then the rules are checked for validity and reported as not enforced.
+ * cgroup v2 device rules. v2 has no devices.allow: the rules are compiled to a
+ * BPF_PROG_TYPE_CGROUP_DEVICE program (device-filter.ts) that is attached to the cgroup, as runc
+ * and crun do. The driver's loader attaches it (berth-shim `--device-filter`); a driver without
+ * one (a fixture tree) validates the rules and reports them as not enforced.
  */
 import type { LinuxResources } from '@berth/oci';
 import type { ApplyContext } from '../types.js';
-import { deviceRuleLine } from '../v1/devices.js';
+import { compileDeviceFilter } from './device-filter.js';
 
-/** Validates `resources.devices` and reports them as not enforced on v2. */
-export async function apply(resources: LinuxResources, _dir: string, ctx: ApplyContext): Promise<void> {
+/** Compiles `resources.devices` and attaches the program to `dir`. */
+export async function apply(resources: LinuxResources, dir: string, ctx: ApplyContext): Promise<void> {
   const rules = resources.devices ?? [];
-  for (const [i, r] of rules.entries()) deviceRuleLine(r, i);
-  if (rules.length > 0)
-    ctx.warn({
-      code: 'DEVICES_NOT_ENFORCED',
-      field: 'linux.resources.devices',
-      message: `cgroup v2: ${rules.length} device rules not enforced (needs an eBPF device program; not implemented yet)`,
-    });
+  const program = compileDeviceFilter(rules);
+  if (!program) return;
+  if (ctx.loadDeviceProgram) {
+    await ctx.loadDeviceProgram(dir, program);
+    return;
+  }
+  ctx.warn({
+    code: 'DEVICES_NOT_ENFORCED',
+    field: 'linux.resources.devices',
+    message: `cgroup v2: ${rules.length} device rules not enforced (the driver has no device program loader)`,
+  });
 }

@@ -143,7 +143,7 @@ describe('v2 driver: what it writes', () => {
     expect(fx.read(P, 'io.max')).toBe('8:0 wbps=4096');
   });
 
-  it('devices: valid rules are reported as not enforced (TODO #5 eBPF)', async () => {
+  it('devices: without a device program loader (a fixture tree) the rules are reported as not enforced', async () => {
     const { cg } = setup();
     const { warnings } = await cg.create(P, { devices: [{ allow: false, access: 'rwm' }] });
     expect(warnings.map((w) => w.code)).toEqual(['DEVICES_NOT_ENFORCED']);

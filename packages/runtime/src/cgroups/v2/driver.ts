@@ -17,6 +17,7 @@ import type {
   CgroupStats,
   CgroupWaitOptions,
   CgroupWarning,
+  DeviceProgramLoader,
   FreezerState,
   OomEvents,
 } from '../types.js';
@@ -33,6 +34,12 @@ export interface CgroupV2DriverOptions {
   /** The cgroup2 mount (/sys/fs/cgroup), or a fixture tree. */
   root: string;
   logger?: Logger;
+  /**
+   * Attaches the device program of `linux.resources.devices` to each cgroup
+   * ({@link shimDeviceProgramLoader} on a real host). Without one the rules are validated and
+   * reported as DEVICES_NOT_ENFORCED (fixture trees).
+   */
+  loadDeviceProgram?: DeviceProgramLoader;
 }
 
 type Apply = (r: LinuxResources, dir: string, ctx: ApplyContext) => Promise<void>;
@@ -112,6 +119,7 @@ class V2Driver implements CgroupDriver {
         warnings.push(w);
         this.opts.logger?.warn(w.message, { path, field: w.field, code: w.code });
       },
+      ...(this.opts.loadDeviceProgram ? { loadDeviceProgram: this.opts.loadDeviceProgram } : {}),
     };
     const enabled = await this.controllers(dir);
     for (const c of CONTROLLERS) {

@@ -1,0 +1,33 @@
+/** The default {@link DeviceProgramLoader}: berth-shim `--device-filter DIR HEX` (devfilter.h). */
+import { execFile } from 'node:child_process';
+import { BerthError } from '@berth/oci';
+import { type LocateShimOptions, locateShim } from '../../locate-shim.js';
+import type { DeviceProgramLoader } from '../types.js';
+
+/**
+ * A loader that runs berth-shim to load and attach the program (one short process per cgroup;
+ * the attachment outlives it).
+ *
+ * @throws (from the loader) BerthError SHIM_NOT_FOUND, CGROUP_WRITE_FAILED with the shim's
+ *   message (the verifier's verdict, or the errno of the attach)
+ */
+export function shimDeviceProgramLoader(opts: LocateShimOptions = {}): DeviceProgramLoader {
+  let shim: Promise<string> | undefined;
+  return async (dir, program) => {
+    shim ??= locateShim(opts);
+    const path = await shim;
+    const hex = Buffer.from(program).toString('hex');
+    await new Promise<void>((resolve, reject) => {
+      execFile(path, ['--device-filter', dir, hex], (err, _stdout, stderr) => {
+        if (!err) return resolve();
+        const why = stderr.trim().replace(/^berth-shim: /, '') || err.message;
+        reject(
+          new BerthError('CGROUP_WRITE_FAILED', `cgroup ${dir}: device program: ${why}`, {
+            input: { field: 'linux.resources.devices' },
+            cause: err,
+          }),
+        );
+      });
+    });
+  };
+}
