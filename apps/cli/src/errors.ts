@@ -51,6 +51,11 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   CONTAINER_RUNNING: 125,
   CONTAINER_NOT_RUNNING: 125,
   CONTAINER_REMOVING: 125,
+  CONTAINER_PAUSED: 125,
+  CONTAINER_NOT_PAUSED: 125,
+  PS_FAILED: 125,
+  /** `port CONTAINER 80`: nothing published there (docker's client exits 1). */
+  PORT_NOT_PUBLISHED: 1,
   CONTAINER_LOCK_FAILED: 125,
   CONTAINER_RECORD_INVALID: 125,
   NO_COMMAND: 125,

@@ -3,6 +3,7 @@ export { ContainerErrorCode } from './containers/errors.js';
 export { ADJECTIVES, NAME_RE, randomName, SURNAMES } from './containers/names.js';
 export type { ContainerService, ContainerServiceOptions } from './containers/service.js';
 export { statusText, ZERO_TIME } from './containers/status.js';
+export { type ContainerTop, parsePs } from './containers/top.js';
 export type {
   ContainerConfig,
   ContainerInspect,
@@ -19,7 +20,6 @@ export type {
   WaitResult,
 } from './containers/types.js';
 export {
-  humanDuration,
   parseGoDuration,
   parseRamBytes,
   parseRestartPolicy,

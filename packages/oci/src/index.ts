@@ -22,6 +22,7 @@ export {
   type VerifierOptions,
   verifyingStream,
 } from './digest.js';
+export { humanDuration } from './duration.js';
 export {
   BerthError,
   type BerthErrorOptions,

@@ -89,8 +89,10 @@ export {
   locateShim,
   SHIM_NAME,
 } from './locate-shim.js';
+export { type NetworkStats, networkStats, parseNetDev, pidNamespaceMembers } from './net-stats.js';
 export {
   type ContainerState,
+  type ContainerStats,
   type ContainerStatus,
   type CreateOptions,
   createRuntime,

@@ -29,6 +29,7 @@ import {
 import { writeFileAtomic, writeFileReplace } from './fs-util.js';
 import { encodeLaunch, type LaunchDescription, launchFromSpec } from './launch-spec.js';
 import { locateShim } from './locate-shim.js';
+import { type NetworkStats, networkStats, pidNamespaceMembers } from './net-stats.js';
 import { compileSeccomp } from './seccomp/compile.js';
 import {
   type ControlReply,
@@ -89,6 +90,12 @@ export interface ContainerState {
   cgroupPath?: string;
 }
 
+/** What {@link Runtime.stats} reports: the cgroup's usage plus the network namespace's counters. */
+export interface ContainerStats extends CgroupStats {
+  /** Per interface, `lo` left out; absent when the container shares the host's network namespace. */
+  networks?: Record<string, NetworkStats>;
+}
+
 /** Options of {@link createRuntime}. */
 export interface RuntimeOptions {
   /** State directory; one subdirectory per container. */
@@ -107,8 +114,9 @@ export interface RuntimeOptions {
   /**
    * docker's `--runtime`: another OCI runtime (runc, crun) creates each container from its
    * bundle, unchanged, and berth-shim supervises it (logs, attach, exit record), as
-   * containerd-shim does. That runtime places the container in its cgroups itself, so pause
-   * and stats are unavailable (CGROUP_UNSUPPORTED); exec works as with the shim.
+   * containerd-shim does. That runtime places the container in its cgroups itself; when the
+   * spec names `linux.cgroupsPath`, pause and stats use that cgroup, otherwise they are
+   * unavailable (CGROUP_UNSUPPORTED). exec works as with the shim.
    */
   ociRuntime?: {
     /** Absolute path of the runtime binary. */
@@ -185,10 +193,17 @@ export interface Runtime {
    */
   resume(id: string, opts?: { signal?: AbortSignal }): Promise<void>;
   /**
-   * Resource usage from the container's cgroup (docker stats).
+   * Resource usage from the container's cgroup (docker stats), with its network namespace's
+   * byte and packet counters when it is running in a namespace of its own.
    * @throws BerthError CONTAINER_NOT_FOUND, CGROUP_UNSUPPORTED, CGROUP_NOT_FOUND
    */
-  stats(id: string): Promise<CgroupStats>;
+  stats(id: string): Promise<ContainerStats>;
+  /**
+   * The host pids of the container's processes (docker top): its cgroup's tasks, or, with no
+   * cgroup of the runtime's, the processes in its pid namespace. Empty once it has stopped.
+   * @throws BerthError CONTAINER_NOT_FOUND
+   */
+  processes(id: string): Promise<number[]>;
   /** @throws BerthError CONTAINER_NOT_FOUND */
   state(id: string): Promise<ContainerState>;
   /**
@@ -457,8 +472,11 @@ class ShimRuntime implements Runtime {
         input: { field: 'process' },
       });
     const oci = this.opts.ociRuntime;
-    // with another OCI runtime, it creates (and deletes) the cgroup itself
-    const cgroupPath = this.opts.cgroups && !oci ? containerCgroupPath(id, spec) : undefined;
+    // with another OCI runtime, it creates (and deletes) the cgroup itself; when the spec names
+    // its path, berth still reads and freezes that cgroup (stats, pause), as docker does beside runc
+    const cgroupPath =
+      this.opts.cgroups && (!oci || spec.linux?.cgroupsPath) ? containerCgroupPath(id, spec) : undefined;
+    const ownCgroup = !oci && cgroupPath !== undefined;
     const stdio = opts.stdio ?? 'log';
     const logPath = stdio === 'log' ? join(dir, `${id}-json.log`) : undefined;
     const common = {
@@ -506,7 +524,7 @@ class ShimRuntime implements Runtime {
       throw err;
     }
     const cg = this.opts.cgroups;
-    const launchOpts: CreateOptions = !(cg && cgroupPath)
+    const launchOpts: CreateOptions = !(cg && cgroupPath && ownCgroup)
       ? opts
       : {
           ...opts,
@@ -520,7 +538,7 @@ class ShimRuntime implements Runtime {
     try {
       return await this.launch(id, dir, bundle, text, shim, stdio, logPath, launchOpts, cgroupPath);
     } catch (err) {
-      if (cg && cgroupPath) await cg.destroy(cgroupPath, { force: true }).catch(() => {});
+      if (cg && cgroupPath && ownCgroup) await cg.destroy(cgroupPath, { force: true }).catch(() => {});
       await rm(dir, { recursive: true, force: true, maxRetries: 5 });
       throw err;
     }
@@ -663,9 +681,24 @@ class ShimRuntime implements Runtime {
     await cg.thaw(path, opts);
   }
 
-  async stats(id: string): Promise<CgroupStats> {
-    const { cg, path } = this.cgroupOf(await this.record(id));
-    return cg.stats(path);
+  async stats(id: string): Promise<ContainerStats> {
+    const rec = await this.record(id);
+    const { cg, path } = this.cgroupOf(rec);
+    const [s, networks] = await Promise.all([
+      cg.stats(path),
+      rec.started && alive(rec.shimPid) ? networkStats(rec.pid) : undefined,
+    ]);
+    return networks ? { ...s, networks } : s;
+  }
+
+  async processes(id: string): Promise<number[]> {
+    const st = await this.state(id);
+    if (st.status === 'stopped') return [];
+    if (st.cgroupPath && this.opts.cgroups) {
+      const pids = await this.opts.cgroups.pids(st.cgroupPath).catch(() => [] as number[]);
+      if (pids.length > 0) return pids.sort((a, b) => a - b);
+    }
+    return pidNamespaceMembers(st.pid);
   }
 
   async start(id: string, opts: { signal?: AbortSignal } = {}): Promise<ContainerState> {

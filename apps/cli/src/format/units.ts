@@ -1,3 +1,4 @@
+import { humanDuration } from '@berth/oci';
 import { formatGoFloatG } from './template/fmt.js';
 
 /**
@@ -33,23 +34,8 @@ export function bytesSize(size: number): string {
   return customSize(size, 4, 1024, BINARY_UNITS);
 }
 
-/** go-units `HumanDuration` of a duration in milliseconds: `Less than a second`, `About a minute`, `3 weeks`. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60_000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3_600_000);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
-}
+/** go-units `HumanDuration` (one home, in @berth/oci, shared with the engine's `Status` text). */
+export { humanDuration };
 
 /** docker's "N ago" form of a timestamp, relative to `now`: `2 hours ago`. */
 export function humanTimeAgo(then: Date, now: Date = new Date()): string {

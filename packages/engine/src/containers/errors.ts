@@ -17,6 +17,12 @@ export const ContainerErrorCode = {
   CONTAINER_RUNNING: 'CONTAINER_RUNNING',
   /** The operation needs a running container (kill, pause). */
   CONTAINER_NOT_RUNNING: 'CONTAINER_NOT_RUNNING',
+  /** pause of a paused container (docker: `Container … is already paused`). */
+  CONTAINER_PAUSED: 'CONTAINER_PAUSED',
+  /** unpause of a container that is not paused (docker: `Container … is not paused`). */
+  CONTAINER_NOT_PAUSED: 'CONTAINER_NOT_PAUSED',
+  /** `top`: ps failed or printed no PID column (docker: `Error running ps: …`). */
+  PS_FAILED: 'PS_FAILED',
   /** Another operation is removing the container. */
   CONTAINER_REMOVING: 'CONTAINER_REMOVING',
   /** A container option is invalid (name, restart policy, network, log option, size). */

@@ -26,6 +26,9 @@ export function lazyContainerService(ctx: EngineContext, opts: ContainerServiceO
     logs: async (ref, o) => (await load()).logs(ref, o),
     rename: async (ref, n) => (await load()).rename(ref, n),
     prune: async (o) => (await load()).prune(o),
+    pause: async (ref, o) => (await load()).pause(ref, o),
+    unpause: async (ref, o) => (await load()).unpause(ref, o),
+    top: async (ref, o) => (await load()).top(ref, o),
     resolve: async (ref) => (await load()).resolve(ref),
     usesImage: async (id) => (await load()).usesImage(id),
   };

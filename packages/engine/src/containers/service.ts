@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, copyFile, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -36,10 +36,13 @@ import type { EngineContext } from '../context.js';
 import { getImage } from '../images.js';
 import { pullImage } from '../pull.js';
 import { ContainerErrorCode, invalidOption, noSuchContainer } from './errors.js';
+import type { ServiceInternals } from './internals.js';
 import { type HeldLock, lockFile } from './lock.js';
 import { readLog } from './logs.js';
+import { pauseContainer, unpauseContainer } from './pause.js';
 import { RECORD_VERSION, RecordStore, writeFileAtomic } from './record.js';
 import { statusText, ZERO_TIME } from './status.js';
+import { type ContainerTop, topContainer } from './top.js';
 import type {
   ContainerConfig,
   ContainerInspect,
@@ -102,6 +105,12 @@ export interface ContainerService {
   rename(ref: string, newName: string): Promise<void>;
   /** Removes every stopped container. */
   prune(options?: { signal?: AbortSignal }): Promise<ContainerPruneReport>;
+  /** `docker pause`: freezes every process. @throws CONTAINER_NOT_RUNNING, CONTAINER_PAUSED */
+  pause(ref: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /** `docker unpause`. @throws CONTAINER_NOT_PAUSED */
+  unpause(ref: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /** `docker top`: the host's `ps psArgs` (default `-ef`) rows of the container's processes. @throws CONTAINER_NOT_RUNNING, PS_FAILED */
+  top(ref: string, options?: { psArgs?: string; signal?: AbortSignal }): Promise<ContainerTop>;
   /** The full ID of a reference. @throws CONTAINER_NOT_FOUND, CONTAINER_AMBIGUOUS */
   resolve(ref: string): Promise<string>;
   /** Whether any container uses the image (rmi, prune). */
@@ -257,6 +266,37 @@ class Containers implements ContainerService {
 
   resolve(ref: string): Promise<string> {
     return this.runtime().then(() => this.records.resolve(ref));
+  }
+
+  /** What the command modules (pause.ts, top.ts, stats.ts, …) use. */
+  private internals(): ServiceInternals {
+    return {
+      ctx: this.ctx,
+      records: this.records,
+      runtime: () => this.runtime(),
+      liveState: (rt, rec) => this.liveState(rt, rec),
+      locked: (ref, fn, signal) => this.locked(ref, fn, signal),
+      read: async (ref) => {
+        await this.runtime();
+        const rec = await this.records.read(await this.records.resolve(ref));
+        if (!rec) throw noSuchContainer(ref);
+        return rec;
+      },
+      snapshotter: () => this.sn(),
+      dir: (id) => this.dir(id),
+    };
+  }
+
+  pause(ref: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    return pauseContainer(this.internals(), ref, options.signal);
+  }
+
+  unpause(ref: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    return unpauseContainer(this.internals(), ref, options.signal);
+  }
+
+  top(ref: string, options: { psArgs?: string; signal?: AbortSignal } = {}): Promise<ContainerTop> {
+    return topContainer(this.internals(), ref, options);
   }
 
   async usesImage(imageId: string): Promise<boolean> {
@@ -714,6 +754,11 @@ class Containers implements ContainerService {
     if (!live.Running) throw notRunning(id);
     try {
       await rt.kill(id, sig);
+      // moby's kill: SIGKILL or the stop signal reaches a paused container once it is thawed;
+      // any other signal stays pending while it is paused
+      const n = signalNumber(sig);
+      if (live.Paused && (n === 9 || n === signalNumber(parseSignal(rec.Config.StopSignal ?? 'SIGTERM'))))
+        await rt.resume(id).catch(() => {});
     } catch (err) {
       if (isBerthError(err, 'CONTAINER_NOT_RUNNING') || isBerthError(err, 'CONTAINER_NOT_FOUND'))
         throw notRunning(id);
@@ -1116,6 +1161,10 @@ async function waitFor(p: Promise<unknown>, seconds: number): Promise<boolean> {
 /** Brings up `lo` in the container's new network namespace (docker's `--network none`). */
 async function loopbackUp(pid: number): Promise<void> {
   await run('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ip', 'link', 'set', 'lo', 'up']);
+}
+
+function signalNumber(sig: NodeJS.Signals | number): number {
+  return typeof sig === 'number' ? sig : ((osConstants.signals as Record<string, number>)[sig] ?? 0);
 }
 
 /** moby's daemon/list.go: an argument with a space is shown in single quotes. */

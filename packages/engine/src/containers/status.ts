@@ -1,5 +1,5 @@
+import { humanDuration } from '@berth/oci';
 import type { ContainerStateInfo } from './types.js';
-import { humanDuration } from './units.js';
 
 /** Go's zero time, docker's "never". */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
