@@ -207,7 +207,7 @@ enum key_id {
   K_ID, K_ROOTFS, K_ROOTFS_RO, K_ROOTFS_PROP, K_HOSTNAME, K_CAP_B, K_CAP_E, K_CAP_P, K_CAP_I, K_CAP_A,
   K_NNP, K_SECCOMP, K_USER, K_UMASK, K_CWD, K_ARGS, K_OOM, K_STDIO, K_LOG_PATH, K_LOG_SIZE, K_LOG_FILE,
   K_EXIT_FILE, K_PID_FILE, K_CONTROL, K_START, K_SYNC_FD, K_DAEMONIZE, K_SHIM_LOG, K_STDIN, K_TERMINAL,
-  K_TERM_SIZE, K_OCI_RUNTIME, K_OCI_ROOT, K_OCI_BUNDLE, K_OCI_LOG, K_OCI_HIDE, K_SINGLE_COUNT,
+  K_TERM_SIZE, K_OCI_RUNTIME, K_OCI_ROOT, K_OCI_BUNDLE, K_OCI_LOG, K_OCI_HIDE, K_NET_LO, K_SINGLE_COUNT,
   K_NAMESPACE = 100, K_MOUNT, K_DEVICE, K_MASKED, K_READONLY, K_SYSCTL, K_RLIMIT, K_ENV,
 };
 
@@ -252,6 +252,7 @@ static const struct {
     {"oci.bundle", K_OCI_BUNDLE, 1, 1},
     {"oci.log", K_OCI_LOG, 1, 1},
     {"oci.hide_cgroup2", K_OCI_HIDE, 1, 1},
+    {"net.loopback", K_NET_LO, 1, 1},
     {"namespace", K_NAMESPACE, 1, 2},
     {"mount", K_MOUNT, 3, 64},
     {"device", K_DEVICE, 7, 7},
@@ -287,7 +288,7 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
   case K_ROOTFS: case K_ROOTFS_RO: case K_ROOTFS_PROP: case K_HOSTNAME: case K_CAP_B: case K_CAP_E:
   case K_CAP_P: case K_CAP_I: case K_CAP_A: case K_NNP: case K_SECCOMP: case K_USER: case K_UMASK:
   case K_CWD: case K_OOM: case K_NAMESPACE: case K_MOUNT: case K_DEVICE: case K_MASKED:
-  case K_READONLY: case K_SYSCTL: case K_RLIMIT: case K_ENV:
+  case K_READONLY: case K_SYSCTL: case K_RLIMIT: case K_ENV: case K_NET_LO:
     l->has_setup = 1;
     break;
   default:
@@ -418,6 +419,8 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
   }
   case K_OCI_HIDE:
     return parse_bool(c, key, f[0], &l->oci_hide_cgroup2);
+  case K_NET_LO:
+    return parse_bool(c, key, f[0], &l->net_loopback);
   case K_STDIN:
     return parse_bool(c, key, f[0], &l->open_stdin);
   case K_TERMINAL:
@@ -572,6 +575,7 @@ int berth_launch_parse(const char *path, struct berth_launch *l, struct berth_er
   if (l->ns[BERTH_NS_MOUNT].mode == BERTH_NS_NEW && !l->rootfs) return perr(&c, "rootfs is required with a new mount namespace");
   if (l->rootfs && l->ns[BERTH_NS_MOUNT].mode != BERTH_NS_NEW) return perr(&c, "rootfs needs namespace=mount");
   if (l->hostname && l->ns[BERTH_NS_UTS].mode != BERTH_NS_NEW) return perr(&c, "hostname needs namespace=uts");
+  if (l->net_loopback && l->ns[BERTH_NS_NET].mode != BERTH_NS_NEW) return perr(&c, "net.loopback needs a new namespace=net");
   if ((l->n_mounts || l->n_devices || l->n_masked || l->n_readonly || l->rootfs_readonly) && !l->rootfs)
     return perr(&c, "mounts, devices, masked and readonly paths need a rootfs");
   if (l->stdio == BERTH_STDIO_LOG && !l->log_path) return perr(&c, "stdio=log needs log.path");

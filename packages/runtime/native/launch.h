@@ -22,6 +22,8 @@
  *                                  path the namespace is new, with one it is joined (setns).
  *                                  Types not listed are shared with the shim (docker's "host")
  *   hostname=<name>                needs a new uts namespace
+ *   net.loopback=0|1               1: bring `lo` up in the new network namespace (docker's
+ *                                  `--network none`); needs namespace=net without a path
  *   mount=<dest> <type> <source> [option...]
  *                                  repeated, in order; options are the OCI runtime-spec mount
  *                                  options (ro nosuid nodev noexec bind rbind rprivate ...);
@@ -202,6 +204,7 @@ struct berth_launch {
   unsigned long rootfs_propagation;
   struct berth_namespace ns[BERTH_NS_COUNT];
   const char *hostname;
+  int net_loopback;
   struct berth_mount *mounts;
   size_t n_mounts;
   struct berth_device *devices;

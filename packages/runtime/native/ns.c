@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <grp.h>
+#include <net/if.h>
+#include <unistd.h>
 #include <termios.h>
 
 #include "caps.h"
@@ -200,6 +202,25 @@ static int setup_terminal(const struct berth_launch *l, int msgfd, struct berth_
   return 0;
 }
 
+/* `ip link set lo up` in the new network namespace: SIOCSIFFLAGS on any socket of the
+ * namespace (netdevice(7)), without spawning ip(8) */
+static int loopback_up(struct berth_err *err) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return berth_error(err, errno, "network", "socket for the loopback device");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, "lo", 3);
+  int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+  if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags |= IFF_UP;
+    r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+  }
+  int saved = errno;
+  close(fd);
+  if (r < 0) return berth_error(err, saved, "network", "bring `lo` up");
+  return 0;
+}
+
 void berth_container_init(const struct berth_launch *l, const struct berth_child_fds *fds) {
   struct berth_err err = {0};
   char exe[PATH_MAX];
@@ -223,6 +244,7 @@ void berth_container_init(const struct berth_launch *l, const struct berth_child
     berth_error(&err, errno, "hostname", "sethostname `%s`", l->hostname);
     fail(&err, code);
   }
+  if (l->net_loopback && loopback_up(&err) < 0) fail(&err, code);
   if (l->rootfs && berth_mounts_prepare(l, &err) < 0) fail(&err, code);
   if (l->terminal && setup_terminal(l, fds->msg, &err) < 0) fail(&err, code);
   if (apply_sysctls(l, &err) < 0) fail(&err, code);

@@ -96,6 +96,7 @@ describe('encodeLaunch validation', () => {
     ['empty args', { ...base, args: [] }, 'args'],
     ['relative cwd', { ...base, cwd: 'tmp' }, 'cwd'],
     ['hostname without uts', { ...base, hostname: 'h' }, 'hostname'],
+    ['loopback without a new net namespace', { ...base, loopback: true }, 'loopback'],
     ['rootfs without mount namespace', { ...base, rootfs: '/r' }, 'rootfs'],
     [
       'unknown capability',

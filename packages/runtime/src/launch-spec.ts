@@ -78,6 +78,8 @@ export interface LaunchDescription {
   /** New namespaces (no path) or joined ones (a path such as /proc/123/ns/net). */
   namespaces?: readonly { type: NamespaceType; path?: string }[];
   hostname?: string;
+  /** Bring `lo` up in the new network namespace (docker's `--network none`); needs a new `net`. */
+  loopback?: boolean;
   mounts?: readonly LaunchMount[];
   devices?: readonly LaunchDevice[];
   maskedPaths?: readonly string[];
@@ -310,6 +312,11 @@ export function encodeLaunch(d: LaunchDescription): string {
     if (Buffer.byteLength(d.hostname) > 64) throw invalid('hostname', 'longer than 64 bytes');
     put('hostname', d.hostname);
   }
+  if (d.loopback) {
+    if (!(d.namespaces ?? []).some((n) => n.type === 'net' && n.path === undefined))
+      throw invalid('loopback', 'needs a new net namespace');
+    put('net.loopback', '1');
+  }
   for (const [i, m] of (d.mounts ?? []).entries()) {
     absPath(m.destination, `mounts[${i}].destination`);
     if (!m.type) throw invalid(`mounts[${i}].type`, 'empty');
@@ -382,6 +389,7 @@ export function encodeLaunch(d: LaunchDescription): string {
         'rootfs',
         'namespaces',
         'hostname',
+        'loopback',
         'mounts',
         'devices',
         'capabilities',

@@ -230,6 +230,17 @@ describe('berth-shim through createRuntime (busybox rootfs, real namespaces)', (
     expect(JSON.parse(last).log).toBe('line-299\n');
   });
 
+  it('brings lo up in a new network namespace with loopback, and leaves it down without', async () => {
+    const show = ['sh', '-c', 'ip -o link show lo | grep -c LOWER_UP; exit 0'];
+    await rt.create('c', bundle(show), { loopback: true });
+    await rt.start('c');
+    await rt.wait('c');
+    const up = readFileSync((await rt.state('c')).logPath!, 'utf8');
+    await rt.delete('c');
+    expect(JSON.parse(up.split('\n')[0]!).log).toBe('1\n');
+    expect((await run(show)).out).toBe('0\n');
+  });
+
   it('runs onCreated with the pid before the process starts, and aborts when it throws', async () => {
     let seen = 0;
     const st = await rt.create('c', bundle(['true']), {

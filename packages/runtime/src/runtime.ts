@@ -30,7 +30,7 @@ import { writeFileAtomic, writeFileReplace } from './fs-util.js';
 import { encodeLaunch, type LaunchDescription, launchFromSpec } from './launch-spec.js';
 import { locateShim } from './locate-shim.js';
 import { type NetworkStats, networkStats, pidNamespaceMembers } from './net-stats.js';
-import { compileSeccomp } from './seccomp/compile.js';
+import { cachedSeccomp } from './seccomp/cache.js';
 import {
   type ControlReply,
   type ExitRecord,
@@ -148,8 +148,16 @@ export interface CreateOptions {
    */
   onCreated?: (info: { id: string; pid: number }) => Promise<void> | void;
   /**
+   * Bring `lo` up in the container's new network namespace before its process runs (docker's
+   * `--network none`). berth-shim does it itself (an ioctl, no `ip` process); with
+   * `ociRuntime` it runs `nsenter … ip link set lo up` once the container exists. Ignored when
+   * the spec joins or shares a network namespace.
+   */
+  loopback?: boolean;
+  /**
    * A compiled seccomp program for the spec's `linux.seccomp`; by default the runtime compiles
-   * the section itself ({@link compileSeccomp}, cached per distinct section).
+   * the section itself (`compileSeccomp`), cached per distinct section in memory and, across
+   * processes, under `<root>/.seccomp`.
    */
   seccomp?: Uint8Array;
   signal?: AbortSignal;
@@ -368,6 +376,32 @@ async function resizeAt(path: string, id: string, size: { rows: number; cols: nu
 }
 
 /** Hybrid cgroups: v1 controllers plus a v2 mount at /sys/fs/cgroup/unified. */
+/** Whether the spec asks for a new network namespace (not joined, not the host's). */
+function newNetNamespace(spec: Spec): boolean {
+  return (spec.linux?.namespaces ?? []).some((n) => n.type === 'network' && !n.path);
+}
+
+/** `ip link set lo up` in a process's network namespace (another OCI runtime created it). */
+function loopbackUp(pid: number): Promise<void> {
+  return new Promise((resolveUp, reject) => {
+    const child = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ip', 'link', 'set', 'lo', 'up'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.once('error', reject);
+    child.once('close', (code) =>
+      code === 0
+        ? resolveUp()
+        : reject(
+            new BerthError('LAUNCH_FAILED', `bring lo up in pid ${pid}: ${stderr.trim() || `exit ${code}`}`),
+          ),
+    );
+  });
+}
+
 function hybridCgroups(): boolean {
   return existsSync('/sys/fs/cgroup/unified/cgroup.controllers');
 }
@@ -399,11 +433,12 @@ class ShimRuntime implements Runtime {
   private readonly seccompCache = new Map<string, Uint8Array>();
   constructor(private readonly opts: RuntimeOptions) {}
 
-  private seccompProgram(s: LinuxSeccomp): Uint8Array {
+  /** In memory, then from the cache beside the containers (`<root>/.seccomp`), else compiled. */
+  private async seccompProgram(s: LinuxSeccomp): Promise<Uint8Array> {
     const key = JSON.stringify(s);
     let bytes = this.seccompCache.get(key);
     if (!bytes) {
-      bytes = compileSeccomp(s).bytes;
+      bytes = await cachedSeccomp(join(resolve(this.opts.root), '.seccomp'), s);
       const oldest = this.seccompCache.keys().next();
       if (this.seccompCache.size >= 16 && !oldest.done) this.seccompCache.delete(oldest.value);
       this.seccompCache.set(key, bytes);
@@ -507,8 +542,9 @@ class ShimRuntime implements Runtime {
       };
     } else {
       const seccomp =
-        opts.seccomp ?? (spec.linux?.seccomp ? this.seccompProgram(spec.linux.seccomp) : undefined);
+        opts.seccomp ?? (spec.linux?.seccomp ? await this.seccompProgram(spec.linux.seccomp) : undefined);
       desc = launchFromSpec(spec, { ...common, bundleDir: bundle, ...(seccomp ? { seccomp } : {}) });
+      if (opts.loopback && newNetNamespace(spec)) desc = { ...desc, loopback: true };
     }
     const text = encodeLaunch(desc);
     const shim = await this.shim();
@@ -524,6 +560,16 @@ class ShimRuntime implements Runtime {
       throw err;
     }
     const cg = this.opts.cgroups;
+    if (oci && opts.loopback && newNetNamespace(spec)) {
+      const then = opts.onCreated;
+      opts = {
+        ...opts,
+        onCreated: async (info) => {
+          await loopbackUp(info.pid);
+          await then?.(info);
+        },
+      };
+    }
     const launchOpts: CreateOptions = !(cg && cgroupPath && ownCgroup)
       ? opts
       : {
@@ -807,7 +853,7 @@ class ShimRuntime implements Runtime {
     const execId = `${id}.exec-${execSuffix()}`;
     const files = opts.user && !/^\d+(:\d+)?$/.test(opts.user) ? await readUserFiles(st.pid) : {};
     const seccomp =
-      spec.linux?.seccomp && !opts.privileged ? this.seccompProgram(spec.linux.seccomp) : undefined;
+      spec.linux?.seccomp && !opts.privileged ? await this.seccompProgram(spec.linux.seccomp) : undefined;
     const desc = execLaunch(spec, opts, {
       id: execId,
       pid: st.pid,

@@ -25,6 +25,7 @@ export type LaunchStep =
   | 'clone'
   | 'namespace'
   | 'hostname'
+  | 'network'
   | 'mount'
   | 'device'
   | 'pivot_root'

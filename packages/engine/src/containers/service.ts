@@ -7,12 +7,10 @@
  * exited with its code; the next command that changes it persists that and cleans up (unmounts
  * its root, removes its cgroup, archives its log).
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, copyFile, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   BerthError,
   chainIds,
@@ -58,8 +56,6 @@ import type {
   WaitResult,
 } from './types.js';
 import { parseRamBytes, parseRestartPolicy, parseSignal, parseTimestamp, parseUlimit } from './units.js';
-
-const run = promisify(execFile);
 
 /** Container operations, docker's semantics. References are full IDs, names or unique ID prefixes. */
 export interface ContainerService {
@@ -704,7 +700,7 @@ class Containers implements ContainerService {
           ...(maxSize !== undefined ? { maxSize: parseRamBytes(maxSize) } : {}),
           ...(maxFile !== undefined ? { maxFile: Number(maxFile) } : {}),
         },
-        ...(h.NetworkMode === 'none' ? { onCreated: ({ pid }) => loopbackUp(pid) } : {}),
+        ...(h.NetworkMode === 'none' ? { loopback: true } : {}),
         ...(signal ? { signal } : {}),
       });
       const st = await rt.start(id, signal ? { signal } : {});
@@ -1156,11 +1152,6 @@ async function waitFor(p: Promise<unknown>, seconds: number): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Brings up `lo` in the container's new network namespace (docker's `--network none`). */
-async function loopbackUp(pid: number): Promise<void> {
-  await run('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ip', 'link', 'set', 'lo', 'up']);
 }
 
 function signalNumber(sig: NodeJS.Signals | number): number {

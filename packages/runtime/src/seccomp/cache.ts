@@ -1,0 +1,54 @@
+/**
+ * A cross-process cache of compiled seccomp programs: compiling docker's default profile costs
+ * 15-40 ms of CPU per container start, and nearly every container asks for the same program.
+ * Files are `<dir>/<sha256(revision, arch, section)>.bpf` holding the program followed by the
+ * sha256 of the program, written temp-then-rename (no fsync: a file torn by a crash fails its
+ * checksum and is compiled again). The state root is trusted as a whole (whoever can write it
+ * can start any container), so the cache adds no way in; the checksum only guards against torn
+ * or truncated files.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LinuxSeccomp } from '@berth/oci';
+import { compileSeccomp } from './compile.js';
+import { hostSeccompArch } from './profile.js';
+
+/**
+ * Bump when {@link compileSeccomp} emits different code for the same section: old cache
+ * entries then stop matching. compile.test.ts pins the default profile's program, so a change
+ * of output fails there first.
+ */
+export const SECCOMP_CACHE_REVISION = 1;
+
+const SUM = 32;
+
+function sha256(data: string | Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/**
+ * The compiled program of a runtime-spec seccomp section, from `dir` when an earlier process
+ * compiled it, else compiled now and stored there. A cache that cannot be read or written is
+ * skipped silently: the result is always what {@link compileSeccomp} returns.
+ * @throws BerthError as compileSeccomp (an invalid section is never cached)
+ */
+export async function cachedSeccomp(dir: string, section: LinuxSeccomp): Promise<Uint8Array> {
+  const key = sha256(`${SECCOMP_CACHE_REVISION}\n${hostSeccompArch()}\n${JSON.stringify(section)}`);
+  const file = join(dir, `${key.toString('hex')}.bpf`);
+  const hit = await readFile(file).catch(() => undefined);
+  if (hit && hit.length > SUM && (hit.length - SUM) % 8 === 0) {
+    const prog = hit.subarray(0, hit.length - SUM);
+    if (sha256(prog).equals(hit.subarray(hit.length - SUM))) return new Uint8Array(prog);
+  }
+  const bytes = compileSeccomp(section).bytes;
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(tmp, Buffer.concat([bytes, sha256(bytes)]), { mode: 0o600 });
+    await rename(tmp, file);
+  } catch {
+    await rm(tmp, { force: true }).catch(() => {});
+  }
+  return bytes;
+}
