@@ -41,7 +41,7 @@ function resolve(
 
 function subcommandsOf(commands: readonly CommandSpec[], spec: CommandSpec): CommandSpec[] {
   return commands.filter(
-    (c) => c.path.length === spec.path.length + 1 && spec.path.every((w, i) => c.path[i] === w),
+    (c) => !c.hidden && c.path.length === spec.path.length + 1 && spec.path.every((w, i) => c.path[i] === w),
   );
 }
 

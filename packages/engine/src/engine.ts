@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Logger, silentLogger } from '@berth/oci';
+import { BerthError, type Logger, silentLogger } from '@berth/oci';
 import type { Snapshotter, SnapshotterDriver } from '@berth/overlay';
 import type { RegistryClient } from '@berth/registry';
 import { createStore } from '@berth/store';
@@ -15,8 +15,17 @@ import {
   type SaveImageOptions,
   saveImages,
 } from './archive.js';
+import {
+  appendEvent,
+  type EngineEvent,
+  EVENT_FILTER_KEYS,
+  type EventInput,
+  eventMatches,
+  readEvents,
+} from './containers/events.js';
 import { lazyContainerService } from './containers/lazy.js';
-import type { ContainerService } from './containers/service.js';
+import type { ContainerHooks, ContainerService } from './containers/service.js';
+import { parseTimestamp } from './containers/units.js';
 import { type EngineContext, snapshotCollector } from './context.js';
 import {
   type ImageDeleteItem,
@@ -81,6 +90,23 @@ export interface EngineOptions {
   platform?: string;
   /** berth-shim: an explicit path (the CLI passes `$BERTH_SHIM`) and a PATH-style search list. */
   shim?: { path?: string; searchPath?: string };
+  /**
+   * How berth-shim calls back into berth when a container exits or is due a health probe, with
+   * no daemon (the CLI passes itself). Without hooks, restart policies, detached `--rm` and
+   * health checks do not run.
+   */
+  hooks?: ContainerHooks;
+}
+
+/** Options of {@link Engine.events}. */
+export interface EventsOptions {
+  /** docker's `--since`: a timestamp or a duration before now; without it only new events. */
+  since?: string;
+  /** docker's `--until`: stop there (and without it, follow until the signal). */
+  until?: string;
+  /** `container=`, `event=`, `image=`, `label=`, `type=`, `scope=`. */
+  filters?: Record<string, string[]>;
+  signal?: AbortSignal;
 }
 
 /** Image operations, docker's semantics. References are docker's (`busybox`, `localhost:5000/a:1`, IDs and ID prefixes). */
@@ -130,6 +156,12 @@ export interface Engine {
   readonly images: ImageService;
   /** The container service. */
   readonly containers: ContainerService;
+  /**
+   * docker's event stream: the stored events from `since`, then new ones as any berth process
+   * (or shim hook) records them, until `until` or the signal.
+   * @throws BerthError INVALID_FILTER, INVALID_OPTION (a bad since/until)
+   */
+  events(options?: EventsOptions): AsyncIterable<EngineEvent>;
   /** Closes pooled registry connections. */
   close(): Promise<void>;
 }
@@ -200,18 +232,33 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     collector: snapshotCollector(snapshotter),
   };
   const s = (o?: { signal?: AbortSignal }) => o?.signal;
+  const imageEvent = (Action: string, id: string, name: string) =>
+    appendEvent(root, { Type: 'image', Action, id, attributes: { name } } satisfies EventInput);
   const images: ImageService = {
-    pull: (ref, o = {}) =>
-      pullImage(ctx, ref, {
+    pull: async (ref, o = {}) => {
+      const res = await pullImage(ctx, ref, {
         ...(options.platform && !o.platform ? { platform: options.platform } : {}),
         ...o,
-      }),
+      });
+      for (const r of res) await imageEvent('pull', r.familiar, r.familiar.replace(/:[^:/]*$/, ''));
+      return res;
+    },
     push: (ref, o = {}) => pushImage(ctx, ref, o),
     list: (o = {}) => listImages(ctx, o),
     inspect: (ref, o) => inspectImage(ctx, ref, s(o)),
     history: (ref, o) => imageHistory(ctx, ref, s(o)),
-    tag: (source, target, o) => tagImage(ctx, source, target, s(o)),
-    remove: (ref, o = {}) => removeImage(ctx, ref, o),
+    tag: async (source, target, o) => {
+      await tagImage(ctx, source, target, s(o));
+      const img = await inspectImage(ctx, target, s(o)).catch(() => undefined);
+      if (img) await imageEvent('tag', img.Id, target.includes(':') ? target : `${target}:latest`);
+    },
+    remove: async (ref, o = {}) => {
+      const items = await removeImage(ctx, ref, o);
+      for (const it of items)
+        if ('Untagged' in it) await imageEvent('untag', ref, it.Untagged);
+        else await imageEvent('delete', it.Deleted, ref);
+      return items;
+    },
     prune: (o = {}) => pruneImages(ctx, o),
     diskUsage: (o) => imageDiskUsage(ctx, s(o)),
     save: (refs, o) => saveImages(ctx, refs, o),
@@ -224,7 +271,27 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const containers = lazyContainerService(ctx, {
     shimRoot,
     ...(options.shim ? { shim: options.shim } : {}),
+    ...(options.hooks ? { hooks: options.hooks } : {}),
   });
   ctx.imageInUse = (id) => containers.usesImage(id);
-  return { root, runRoot, images, containers, close: async () => client?.close() };
+  const events = (o: EventsOptions = {}): AsyncIterable<EngineEvent> => {
+    const filters = o.filters ?? {};
+    for (const k of Object.keys(filters))
+      if (!(EVENT_FILTER_KEYS as readonly string[]).includes(k))
+        throw new BerthError('INVALID_FILTER', `invalid filter '${k}'`, { input: { field: 'filter' } });
+    const now = Date.now();
+    const since = o.since ? parseTimestamp(o.since, 'since', now) : undefined;
+    const until = o.until ? parseTimestamp(o.until, 'until', now) : undefined;
+    if (since !== undefined && until !== undefined && until < since)
+      throw new BerthError('INVALID_OPTION', '"since" must be before "until"', { input: { field: 'until' } });
+    const stream = readEvents(root, {
+      ...(since !== undefined ? { since } : {}),
+      ...(until !== undefined ? { until } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    return (async function* () {
+      for await (const e of stream) if (eventMatches(e, filters)) yield e;
+    })();
+  };
+  return { root, runRoot, images, containers, events, close: async () => client?.close() };
 }

@@ -1,7 +1,40 @@
 export type { LoadImageOptions, LoadImageResult, SaveImageOptions } from './archive.js';
 export { ContainerErrorCode } from './containers/errors.js';
+export {
+  appendEvent,
+  type EngineEvent,
+  EVENT_FILTER_KEYS,
+  EVENTS_FILE,
+  EVENTS_MAX_BYTES,
+  type EventInput,
+  type EventType,
+  eventMatches,
+  makeEvent,
+  type ReadEventsOptions,
+  readEvents,
+} from './containers/events.js';
+export {
+  applyProbe,
+  HEALTH_DEFAULTS,
+  mergeHealthcheck,
+  probeArgs,
+} from './containers/health.js';
 export { ADJECTIVES, NAME_RE, randomName, SURNAMES } from './containers/names.js';
-export type { ContainerService, ContainerServiceOptions } from './containers/service.js';
+export {
+  type ExitFacts,
+  RESTART_DELAY_MAX_MS,
+  RESTART_DELAY_MIN_MS,
+  type RestartDecision,
+  restartDecision,
+  startsAtBoot,
+} from './containers/restart.js';
+export type {
+  BootReport,
+  ContainerHooks,
+  ContainerService,
+  ContainerServiceOptions,
+  StartOptions,
+} from './containers/service.js';
 export { statusText, ZERO_TIME } from './containers/status.js';
 export { type ContainerTop, parsePs } from './containers/top.js';
 export type {
@@ -12,6 +45,10 @@ export type {
   ContainerStatus,
   ContainerSummary,
   CreateContainerOptions,
+  HealthLogEntry,
+  HealthOptions,
+  HealthState,
+  HealthStatus,
   HostConfig,
   ListContainersOptions,
   LogEntry,
@@ -32,6 +69,7 @@ export {
   type Engine,
   type EngineOptions,
   type EngineRegistryOptions,
+  type EventsOptions,
   type ImageService,
 } from './engine.js';
 export { EngineErrorCode } from './errors.js';

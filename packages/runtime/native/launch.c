@@ -207,8 +207,9 @@ enum key_id {
   K_ID, K_ROOTFS, K_ROOTFS_RO, K_ROOTFS_PROP, K_HOSTNAME, K_CAP_B, K_CAP_E, K_CAP_P, K_CAP_I, K_CAP_A,
   K_NNP, K_SECCOMP, K_USER, K_UMASK, K_CWD, K_ARGS, K_OOM, K_STDIO, K_LOG_PATH, K_LOG_SIZE, K_LOG_FILE,
   K_EXIT_FILE, K_PID_FILE, K_CONTROL, K_START, K_SYNC_FD, K_DAEMONIZE, K_SHIM_LOG, K_STDIN, K_TERMINAL,
-  K_TERM_SIZE, K_OCI_RUNTIME, K_OCI_ROOT, K_OCI_BUNDLE, K_OCI_LOG, K_OCI_HIDE, K_NET_LO, K_SINGLE_COUNT,
-  K_NAMESPACE = 100, K_MOUNT, K_DEVICE, K_MASKED, K_READONLY, K_SYSCTL, K_RLIMIT, K_ENV,
+  K_TERM_SIZE, K_OCI_RUNTIME, K_OCI_ROOT, K_OCI_BUNDLE, K_OCI_LOG, K_OCI_HIDE, K_NET_LO, K_HOOK_EXIT, K_HOOK_HEALTH,
+  K_HOOK_INTERVAL, K_HOOK_CWD, K_SINGLE_COUNT,
+  K_NAMESPACE = 100, K_MOUNT, K_DEVICE, K_MASKED, K_READONLY, K_SYSCTL, K_RLIMIT, K_ENV, K_HOOK_ENV,
 };
 
 static const struct {
@@ -253,6 +254,11 @@ static const struct {
     {"oci.log", K_OCI_LOG, 1, 1},
     {"oci.hide_cgroup2", K_OCI_HIDE, 1, 1},
     {"net.loopback", K_NET_LO, 1, 1},
+    {"hook.exit", K_HOOK_EXIT, 1, MAX_FIELDS},
+    {"hook.health", K_HOOK_HEALTH, 1, MAX_FIELDS},
+    {"hook.health_interval", K_HOOK_INTERVAL, 1, 1},
+    {"hook.cwd", K_HOOK_CWD, 1, 1},
+    {"hook.env", K_HOOK_ENV, 1, 1},
     {"namespace", K_NAMESPACE, 1, 2},
     {"mount", K_MOUNT, 3, 64},
     {"device", K_DEVICE, 7, 7},
@@ -356,6 +362,32 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
     if (!l->args) return berth_error(c->err, ENOMEM, "parse", "out of memory");
     for (size_t i = 0; i < n; i++) l->args[i] = f[i];
     l->n_args = n;
+    return 0;
+  case K_HOOK_EXIT:
+  case K_HOOK_HEALTH: {
+    if (f[0][0] != '/') return perr(c, "%s: `%s` is not an absolute path", key, f[0]);
+    char **argv = calloc(n + 1, sizeof(char *));
+    if (!argv) return berth_error(c->err, ENOMEM, "parse", "out of memory");
+    for (size_t i = 0; i < n; i++) argv[i] = f[i];
+    if (id == K_HOOK_EXIT) l->hook_exit = argv;
+    else l->hook_health = argv;
+    return 0;
+  }
+  case K_HOOK_INTERVAL:
+    if (parse_u64(c, key, f[0], 10, 86400000ull * 365, &v) < 0) return -1;
+    if (v < 100) return perr(c, "hook.health_interval: %s ms is below 100", f[0]);
+    l->hook_health_interval_ms = v;
+    return 0;
+  case K_HOOK_CWD:
+    l->hook_cwd = f[0];
+    return check_abs(c, key, f[0]);
+  case K_HOOK_ENV:
+    if (!strchr(f[0], '=') || f[0][0] == '=') return perr(c, "hook.env: `%.64s` is not NAME=value", f[0]);
+    if (grow(c, (void **)&l->hook_env, &l->n_hook_env, sizeof(char *)) < 0) return -1;
+    if (grow(c, (void **)&l->hook_env, &l->n_hook_env, sizeof(char *)) < 0) return -1;
+    l->n_hook_env--; /* keep the NULL terminator */
+    l->hook_env[l->n_hook_env - 1] = f[0];
+    l->hook_env[l->n_hook_env] = NULL;
     return 0;
   case K_OOM: {
     char *end;
@@ -583,6 +615,8 @@ int berth_launch_parse(const char *path, struct berth_launch *l, struct berth_er
   if ((l->rows || l->cols) && !l->terminal) return perr(&c, "terminal.size needs terminal=1");
   if (l->open_stdin && (l->stdio == BERTH_STDIO_INHERIT || l->terminal))
     return perr(&c, "stdin=1 needs stdio=log or stdio=null and no terminal (inherit passes the shim's own stdin)");
+  if (l->hook_health && !l->hook_health_interval_ms) return perr(&c, "hook.health needs hook.health_interval");
+  if (l->hook_health_interval_ms && !l->hook_health) return perr(&c, "hook.health_interval needs hook.health");
   if (!l->env) {
     l->env = calloc(1, sizeof(char *));
     if (!l->env) return berth_error(err, ENOMEM, "parse", "out of memory");
@@ -607,6 +641,9 @@ void berth_launch_free(struct berth_launch *l) {
   free(l->groups);
   free(l->args);
   free(l->env);
+  free(l->hook_exit);
+  free(l->hook_health);
+  free(l->hook_env);
   free(l->buf_);
   memset(l, 0, sizeof *l);
 }

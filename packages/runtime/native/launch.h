@@ -87,6 +87,19 @@
  *                                  sets the container up (the runtime reads config.json);
  *                                  args are optional. Failures are step `runtime` with the
  *                                  runtime's own last log message
+ *   hook.exit=<abs path> [arg...]  run once the exit is recorded (exit file written, waiters
+ *                                  told), detached in its own session: the engine's cleanup
+ *                                  (restart policy, --rm, events) with no daemon, as conmon's
+ *                                  `podman container cleanup`. Not run after a failed launch
+ *   hook.health=<abs path> [arg...]
+ *                                  run every hook.health_interval ms while the container runs
+ *                                  (the first one interval after the start); never two at a
+ *                                  time: a run still going when the next is due is skipped
+ *   hook.health_interval=<ms>      100 or more; needed with hook.health and only with it
+ *   hook.cwd=<abs path>            the hooks' working directory (default /)
+ *   hook.env=<NAME=value>          repeated; the hooks' environment (default the shim's own)
+ *                                  Hooks get stdin /dev/null, stdout and stderr appended to
+ *                                  shim.log (else /dev/null), no other fds, no blocked signals
  *   oci.root=<abs path>  oci.bundle=<abs path>  oci.log=<abs path>
  *   oci.hide_cgroup2=0|1           run the runtime in a private mount namespace without
  *                                  /sys/fs/cgroup/unified (crun 1.8 refuses hybrid hosts)
@@ -110,6 +123,8 @@
  *   kill <signo> -> ok | error kill <errno> 125 <message>
  *   wait         -> exited <exit-code> <signal>, sent when the container exits (after the exit
  *                   file is written); at most 16 connections at a time
+ *   hooks off    -> ok: no further hook runs (neither the exit hook nor the health hook); the
+ *                   engine sends it before it kills a container it is removing
  *   resize <rows> <cols>
  *                -> ok | error resize <errno> 125 <message>   (TIOCSWINSZ on the master; the
  *                   kernel sends SIGWINCH to the terminal's foreground process group)
@@ -250,6 +265,12 @@ struct berth_launch {
   const char *shim_log;
   const char *oci_runtime, *oci_root, *oci_bundle, *oci_log;
   int oci_hide_cgroup2;
+  char **hook_exit;   /* NULL-terminated, or NULL */
+  char **hook_health; /* NULL-terminated, or NULL */
+  uint64_t hook_health_interval_ms;
+  const char *hook_cwd;
+  char **hook_env; /* NULL-terminated, or NULL: the shim's environment */
+  size_t n_hook_env;
   int has_setup; /* a key that sets the container up was given (refused with oci.runtime) */
 
   char *buf_; /* owns the decoded strings */

@@ -22,6 +22,7 @@
 #include "launch.h"
 #include "log.h"
 #include "ns.h"
+#include "hooks.h"
 #include "oci.h"
 #include "supervise.h"
 
@@ -77,6 +78,13 @@ static void close_child_fds(struct berth_child_fds *cfd) {
   if (cfd->errfd >= 0 && cfd->errfd != cfd->in && cfd->errfd != cfd->out) close(cfd->errfd);
 }
 
+/* After the exit is recorded and every waiter told: the engine's cleanup (launch.h hook.exit). */
+static void exit_hook(const struct berth_supervisor *s) {
+  struct berth_err err;
+  if (!s->l->hook_exit || !s->started || s->hooks_off) return;
+  if (berth_hook_spawn(s->l, s->l->hook_exit, 1, &err) < 0) berth_shim_log("error", "exit hook: %s", err.msg);
+}
+
 /* The OCI runtime mode (oci.h): the runtime creates the container, the shim supervises it. */
 static int run_oci(struct berth_supervisor *s, struct berth_child_fds *cfd) {
   const struct berth_launch *l = s->l;
@@ -108,12 +116,14 @@ static int run_oci(struct berth_supervisor *s, struct berth_child_fds *cfd) {
     (void)berth_oci_command(l, "delete", &e);
     launch_failed(s, runtime_exit_code(s->launch_err.msg));
   } else {
+    s->started = 1;
     berth_sync_send(s, "started %d", (int)pid);
     berth_shim_log("info", "container %s started by %s, pid %d", l->id, l->oci_runtime, (int)pid);
   }
   int status = berth_supervise(s);
   if (l->control_socket) unlink(l->control_socket);
   if (s->log) berth_jsonlog_close(s->log);
+  exit_hook(s);
   return status;
 }
 
@@ -261,12 +271,14 @@ static int run(const char *path) {
   } else {
     close(s.go);
     s.go = -1;
+    s.started = 1;
     berth_sync_send(&s, "started %d", (int)pid);
     berth_shim_log("info", "container %s started, pid %d", l.id, (int)pid);
   }
   int status = berth_supervise(&s);
   if (l.control_socket) unlink(l.control_socket);
   if (s.log) berth_jsonlog_close(s.log);
+  exit_hook(&s);
   return status;
 }
 

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "supervise.h"
 
+#include "hooks.h"
 #include "oci.h"
 
 #include <fcntl.h>
@@ -262,6 +263,7 @@ static enum client_mode handle_request(struct berth_supervisor *s, struct client
       }
       snprintf(line, sizeof line, "started %d\n", (int)s->pid);
       reply(fd, line);
+      s->started = 1;
       berth_sync_send(s, "started %d", (int)s->pid);
       return CLIENT_REQUEST;
     }
@@ -281,11 +283,17 @@ static enum client_mode handle_request(struct berth_supervisor *s, struct client
     }
     snprintf(line, sizeof line, "started %d\n", (int)s->pid);
     reply(fd, line);
-    berth_sync_send(s, "started %d", (int)s->pid);
+    s->started = 1;
+      berth_sync_send(s, "started %d", (int)s->pid);
     berth_shim_log("info", "container %s started, pid %d", s->l->id, (int)s->pid);
     return CLIENT_REQUEST;
   }
   if (strcmp(req, "wait") == 0) return CLIENT_WAITING;
+  if (strcmp(req, "hooks off") == 0) {
+    s->hooks_off = 1;
+    reply(fd, "ok\n");
+    return CLIENT_REQUEST;
+  }
   if (sscanf(req, "kill %d", &sig) == 1 && sig > 0 && sig < 65) {
     if (exited) {
       berth_error(&e, ESRCH, "kill", "container %s has exited", s->l->id);
@@ -370,6 +378,32 @@ static void client_input(struct berth_supervisor *s, struct client *cl, int exit
   if (nl || r <= 0 || cl->len >= sizeof cl->buf - 1) drop_client(cl);
 }
 
+static long long monotonic_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The health hook (launch.h hook.health): due every interval once the container runs, never
+ * two at a time. Returns the poll timeout until the next one (-1: none). */
+static int health_tick(struct berth_supervisor *s) {
+  const struct berth_launch *l = s->l;
+  if (!l->hook_health || !s->started || s->hooks_off) return -1;
+  long long now = monotonic_ms(), iv = (long long)l->hook_health_interval_ms;
+  if (s->next_health_ms == 0) s->next_health_ms = now + iv;
+  if (now >= s->next_health_ms) {
+    if (s->health_pid <= 0) {
+      struct berth_err err;
+      pid_t p = berth_hook_spawn(l, l->hook_health, 0, &err);
+      if (p < 0) berth_shim_log("warn", "%s", err.msg);
+      else s->health_pid = p;
+    }
+    s->next_health_ms = now + iv;
+  }
+  long long left = s->next_health_ms - now;
+  return left > 0x7fffffff ? 0x7fffffff : (int)left;
+}
+
 int berth_supervise(struct berth_supervisor *s) {
   for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
   int exited = 0, status = 0, sig = 0;
@@ -392,7 +426,7 @@ int berth_supervise(struct berth_supervisor *s) {
       int want = cl->mode == CLIENT_WAITING || (cl->mode == CLIENT_ATTACHED && cl->in_eof) ? 0 : POLLIN;
       if (cl->fd >= 0) p[i_cl[c] = np++] = (struct pollfd){cl->fd, (short)want, 0};
     }
-    if (poll(p, (nfds_t)np, -1) < 0) {
+    if (poll(p, (nfds_t)np, health_tick(s)) < 0) {
       if (errno == EINTR) continue;
       berth_shim_log("error", "poll: %s", strerror(errno));
       break;
@@ -408,6 +442,7 @@ int berth_supervise(struct berth_supervisor *s) {
         int st;
         pid_t r;
         while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
+          if (r == s->health_pid) s->health_pid = 0;
           if (r != s->pid) continue;
           exited = 1;
           if (WIFEXITED(st)) status = WEXITSTATUS(st);

@@ -20,6 +20,10 @@ struct berth_supervisor {
   int sync;           /* the parent's sync fd, or -1 once it has gone */
   int go, msg;        /* the child's go pipe (write end) and message pipe (read end) */
   int waiting_start;  /* setup done, execve waits for `start` */
+  int started;        /* the container's process runs (or ran): the exit hook applies */
+  int hooks_off;      /* `hooks off` on the control socket: no more hooks (the container is being removed) */
+  pid_t health_pid;   /* the health hook running now, or 0 */
+  long long next_health_ms; /* CLOCK_MONOTONIC time of the next health hook, 0: not armed */
   struct berth_jsonlog *log;
   /* a failed launch: recorded in the exit file */
   int failed;

@@ -81,6 +81,7 @@ export {
   launchFromSpec,
   type NamespaceType,
   type Propagation,
+  type ShimHooks,
 } from './launch-spec.js';
 export {
   BUNDLED_SHIM_PATH,

@@ -57,6 +57,21 @@ export interface LaunchDevice {
   gid: number;
 }
 
+/**
+ * The shim's hooks (launch.h `hook.*`): the engine's work that must happen when no berth process
+ * is around. Paths are absolute; argv[0] is executed as is (no PATH search).
+ */
+export interface ShimHooks {
+  /** Run once, detached, after the exit is recorded (restart policy, --rm, events). */
+  exit?: readonly string[];
+  /** Run every `intervalMs` (at least 100) while the container runs, never two at a time. */
+  health?: { argv: readonly string[]; intervalMs: number };
+  /** The hooks' working directory (default /). */
+  cwd?: string;
+  /** The hooks' environment, `NAME=value` (default the shim's own). */
+  env?: readonly string[];
+}
+
 /** A mount, with OCI runtime-spec options (`ro`, `nosuid`, `rbind`, `size=65536k`...). */
 export interface LaunchMount {
   destination: string;
@@ -113,6 +128,8 @@ export interface LaunchDescription {
   syncFd?: number;
   daemonize?: boolean;
   shimLog?: string;
+  /** Programs the shim runs on the container's behalf (launch.h `hook.*`). */
+  hooks?: ShimHooks;
   /**
    * Another OCI runtime (runc, crun) creates the container from `bundle`; the shim supervises
    * it (launch.h `oci.runtime`). Excludes every field that sets the container up.
@@ -461,6 +478,26 @@ export function encodeLaunch(d: LaunchDescription): string {
   }
   if (d.daemonize) put('daemonize', '1');
   if (d.shimLog !== undefined) put('shim.log', absPath(d.shimLog, 'shimLog'));
+  if (d.hooks) {
+    const h = d.hooks;
+    const argv = (a: readonly string[], field: string) => {
+      if (a.length === 0) throw invalid(field, 'empty');
+      absPath(a[0] as string, field);
+      return a.map(String);
+    };
+    if (h.exit) put('hook.exit', ...argv(h.exit, 'hooks.exit'));
+    if (h.health) {
+      put('hook.health', ...argv(h.health.argv, 'hooks.health.argv'));
+      const iv = h.health.intervalMs;
+      if (!Number.isInteger(iv) || iv < 100) throw invalid('hooks.health.intervalMs', `${iv} is below 100`);
+      put('hook.health_interval', String(iv));
+    }
+    if (h.cwd !== undefined) put('hook.cwd', absPath(h.cwd, 'hooks.cwd'));
+    for (const e of h.env ?? []) {
+      if (e.indexOf('=') <= 0) throw invalid('hooks.env', `"${e}" is not NAME=value`);
+      put('hook.env', e);
+    }
+  }
   if (d.ociRuntime) {
     const o = d.ociRuntime;
     put('oci.runtime', absPath(o.path, 'ociRuntime.path'));
@@ -488,6 +525,7 @@ export interface LaunchExtras {
   syncFd?: number;
   daemonize?: boolean;
   shimLog?: string;
+  hooks?: ShimHooks;
   /** The compiled filter for `linux.seccomp`. Required when the spec has one. */
   seccomp?: Uint8Array;
 }
@@ -593,6 +631,7 @@ export function launchFromSpec(spec: Spec, x: LaunchExtras): LaunchDescription {
     'syncFd',
     'daemonize',
     'shimLog',
+    'hooks',
   ] as const;
   for (const k of extras) if (x[k] !== undefined) (d as unknown as Record<string, unknown>)[k] = x[k];
   return d;

@@ -7,7 +7,7 @@
  * from any process that points at the same root.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
@@ -27,7 +27,7 @@ import {
   runExec,
 } from './exec.js';
 import { writeFileAtomic, writeFileReplace } from './fs-util.js';
-import { encodeLaunch, type LaunchDescription, launchFromSpec } from './launch-spec.js';
+import { encodeLaunch, type LaunchDescription, launchFromSpec, type ShimHooks } from './launch-spec.js';
 import { locateShim } from './locate-shim.js';
 import { type NetworkStats, networkStats, pidNamespaceMembers } from './net-stats.js';
 import { cachedSeccomp } from './seccomp/cache.js';
@@ -155,6 +155,11 @@ export interface CreateOptions {
    */
   loopback?: boolean;
   /**
+   * Programs berth-shim runs for this container (launch.h `hook.*`): the exit hook once its exit
+   * is recorded, the health hook on an interval while it runs.
+   */
+  hooks?: ShimHooks;
+  /**
    * A compiled seccomp program for the spec's `linux.seccomp`; by default the runtime compiles
    * the section itself (`compileSeccomp`), cached per distinct section in memory and, across
    * processes, under `<root>/.seccomp`.
@@ -252,6 +257,27 @@ interface StateRecord {
   createdAt: string;
   logPath?: string;
   cgroupPath?: string;
+  /** The kernel's boot id at the launch: after a reboot the shim's pid means nothing. */
+  bootId?: string;
+}
+
+let bootIdText: string | undefined;
+/** /proc/sys/kernel/random/boot_id, read once ('' where it is missing). */
+function bootId(): string {
+  if (bootIdText === undefined) {
+    try {
+      bootIdText = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      bootIdText = '';
+    }
+  }
+  return bootIdText;
+}
+
+/** Whether the shim of a record is still running: its pid is alive, in the same boot. */
+function shimAlive(rec: StateRecord): boolean {
+  if (rec.bootId && bootId() && rec.bootId !== bootId()) return false;
+  return alive(rec.shimPid);
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -526,6 +552,7 @@ class ShimRuntime implements Runtime {
       syncFd: 3,
       daemonize: true,
       shimLog: join(dir, 'shim.log'),
+      ...(opts.hooks ? { hooks: opts.hooks } : {}),
     } as const;
     let desc: LaunchDescription;
     if (oci) {
@@ -662,6 +689,7 @@ class ShimRuntime implements Runtime {
         createdAt: new Date().toISOString(),
         ...(logPath ? { logPath } : {}),
         ...(cgroupPath ? { cgroupPath } : {}),
+        ...(bootId() ? { bootId: bootId() } : {}),
       };
       await writeFileAtomic(join(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
       this.opts.logger?.debug('container created', { id, pid, shimPid });
@@ -802,7 +830,7 @@ class ShimRuntime implements Runtime {
       if (reply?.type === 'exited') continue;
       const after = await this.exitRecord(id);
       if (after) return this.exitResult(rec, after);
-      if (!alive(rec.shimPid))
+      if (!shimAlive(rec))
         throw new BerthError(
           'SHIM_DIED',
           `container ${id}: berth-shim ${rec.shimPid} is gone and recorded no exit`,
@@ -817,7 +845,7 @@ class ShimRuntime implements Runtime {
     const dir = this.dir(id);
     const exit = await this.exitRecord(id);
     if (exit) return this.toState(rec, dir, await this.exitResult(rec, exit), 'stopped');
-    const live = alive(rec.shimPid);
+    const live = shimAlive(rec);
     if (!live) return this.toState(rec, dir, undefined, 'stopped');
     if (rec.started && rec.cgroupPath && this.opts.cgroups) {
       const fz = await this.opts.cgroups.freezerState(rec.cgroupPath).catch(() => 'thawed');
@@ -888,6 +916,8 @@ class ShimRuntime implements Runtime {
         throw new BerthError('CONTAINER_RUNNING', `container ${id}: is ${st.status}; stop it or force`);
       // a frozen process cannot die: thaw it first
       if (st.status === 'paused' && st.cgroupPath) await this.opts.cgroups?.thaw(st.cgroupPath, opts);
+      // the container goes with its supervision: no exit hook (restart policy, --rm) for it
+      await control(join(st.dir, 'control.sock'), 'hooks off').catch(() => undefined);
       await this.kill(id, 'SIGKILL').catch((err) => {
         if (!isBerthError(err, 'CONTAINER_NOT_RUNNING')) throw err;
       });

@@ -109,6 +109,15 @@ export async function createOptions(ctx: CommandContext): Promise<CreateContaine
       throw bad('--attach', `valid streams are STDIN, STDOUT and STDERR`);
   o.attach = (attach.length ? attach : ['stdout', 'stderr']) as ('stdin' | 'stdout' | 'stderr')[];
   if (f.bool('rm')) o.autoRemove = true;
+  // docker's durations are nanoseconds in the API; the flags parse to milliseconds
+  const health: NonNullable<CreateContainerOptions['health']> = {};
+  if (f.changed('health-cmd')) health.cmd = f.string('health-cmd');
+  if (f.changed('health-interval')) health.interval = f.duration('health-interval') * 1e6;
+  if (f.changed('health-timeout')) health.timeout = f.duration('health-timeout') * 1e6;
+  if (f.changed('health-start-period')) health.startPeriod = f.duration('health-start-period') * 1e6;
+  if (f.changed('health-retries')) health.retries = f.number('health-retries');
+  if (f.bool('no-healthcheck')) health.none = true;
+  if (Object.keys(health).length) o.health = health;
   // a missing image: docker's client says so on stderr, then shows the pull there
   const err = ctx.io.stderr;
   const renderer = createProgressRenderer({

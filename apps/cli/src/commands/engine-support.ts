@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEngine, type Engine, type ImageProgressEvent } from '@berth/engine';
+import { type ContainerHooks, createEngine, type Engine, type ImageProgressEvent } from '@berth/engine';
 import { createProgressRenderer } from '../format/progress.js';
 import type { CommandContext } from './spec.js';
 
@@ -35,7 +35,29 @@ export async function openEngine(ctx: CommandContext): Promise<Engine> {
     root: stateRoot(env),
     registry: { dockerConfigDir, insecure },
     shim: shimSearch(env),
+    hooks: selfHooks(env),
   });
+}
+
+/** What the shim's hooks keep of this process's environment (besides BERTH_ROOT). */
+const HOOK_ENV = ['PATH', 'HOME', 'BERTH_SHIM', 'DOCKER_CONFIG', 'BERTH_INSECURE_REGISTRIES', 'TZ', 'LANG'];
+
+/**
+ * berth-shim's hooks call this same CLI (the same node, flags and entry script, so a checkout
+ * run through tsx calls itself the same way) with the same state root: `container cleanup ID`
+ * when a container exits, `container healthcheck ID` on the health interval.
+ */
+export function selfHooks(env: CommandContext['io']['env']): ContainerHooks {
+  const self = [process.execPath, ...process.execArgv, resolve(process.argv[1] ?? '')];
+  return {
+    exit: [...self, 'container', 'cleanup'],
+    health: [...self, 'container', 'healthcheck'],
+    env: [
+      `BERTH_ROOT=${resolve(stateRoot(env))}`,
+      ...HOOK_ENV.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => `${k}=${env[k]}`),
+    ],
+    cwd: process.cwd(),
+  };
 }
 
 /**

@@ -25,7 +25,8 @@ export async function run(ctx: CommandContext): Promise<number> {
         });
     };
     try {
-      await engine.containers.start(Id);
+      // attached: this process settles the exit, so the shim's exit hook is only for a policy
+      await engine.containers.start(Id, detach ? {} : { attached: true });
     } catch (err) {
       await removeAfter();
       throw err;

@@ -55,6 +55,8 @@ export interface CommandSpec {
   usage: string;
   /** One-line description for listings and help. */
   description: string;
+  /** Runs, but is listed nowhere (the shim's hooks). */
+  hidden?: boolean;
   /** Top-level help section (top-level commands only); default `other`. */
   group?: CommandGroup;
   /** The command's flags. */

@@ -28,4 +28,6 @@ export interface ServiceInternals {
   snapshotter(): Promise<Snapshotter>;
   /** `<root>/containers/<id>`. */
   dir(id: string): string;
+  /** Appends a container event (docker's attributes: labels, image, name, then `extra`). */
+  event(rec: ContainerRecord, action: string, extra?: Record<string, string>): Promise<void>;
 }

@@ -31,5 +31,8 @@ export function lazyContainerService(ctx: EngineContext, opts: ContainerServiceO
     top: async (ref, o) => (await load()).top(ref, o),
     resolve: async (ref) => (await load()).resolve(ref),
     usesImage: async (id) => (await load()).usesImage(id),
+    handleExit: async (ref, o) => (await load()).handleExit(ref, o),
+    healthcheck: async (ref, o) => (await load()).healthcheck(ref, o),
+    boot: async (o) => (await load()).boot(o),
   };
 }

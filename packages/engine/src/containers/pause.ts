@@ -22,6 +22,7 @@ export async function pauseContainer(s: ServiceInternals, ref: string, signal?: 
           input: { ref },
         });
       await rt.pause(rec.Id, signal ? { signal } : {});
+      await s.event(rec, 'pause');
     },
     signal,
   );
@@ -42,6 +43,7 @@ export async function unpauseContainer(
           input: { ref },
         });
       await rt.resume(rec.Id, signal ? { signal } : {});
+      await s.event(rec, 'unpause');
     },
     signal,
   );

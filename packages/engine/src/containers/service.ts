@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, copyFile, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, constants as osConstants } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import {
   BerthError,
   chainIds,
@@ -29,16 +30,29 @@ import {
   dockerResources,
   type Runtime,
   type ContainerState as RuntimeState,
+  type ShimHooks,
 } from '@berth/runtime';
 import type { EngineContext } from '../context.js';
 import { getImage } from '../images.js';
 import { pullImage } from '../pull.js';
 import { ContainerErrorCode, invalidOption, noSuchContainer } from './errors.js';
+import { appendEvent } from './events.js';
+import {
+  applyProbe,
+  clearHealth,
+  healthTimings,
+  initialHealth,
+  mergeHealthcheck,
+  probeArgs,
+  readHealth,
+  writeHealth,
+} from './health.js';
 import type { ServiceInternals } from './internals.js';
 import { type HeldLock, lockFile } from './lock.js';
 import { readLog } from './logs.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
 import { RECORD_VERSION, RecordStore, writeFileAtomic } from './record.js';
+import { restartDecision, startsAtBoot } from './restart.js';
 import { statusText, ZERO_TIME } from './status.js';
 import { type ContainerTop, topContainer } from './top.js';
 import type {
@@ -49,6 +63,7 @@ import type {
   ContainerStateInfo,
   ContainerSummary,
   CreateContainerOptions,
+  HealthLogEntry,
   HostConfig,
   ListContainersOptions,
   LogEntry,
@@ -70,7 +85,7 @@ export interface ContainerService {
    * the OCI spec, launches berth-shim and returns once the process runs.
    * @throws BerthError CONTAINER_NOT_FOUND, EXEC_NOT_FOUND (127), EXEC_PERMISSION_DENIED (126), LAUNCH_FAILED
    */
-  start(ref: string, options?: { signal?: AbortSignal }): Promise<void>;
+  start(ref: string, options?: StartOptions): Promise<void>;
   /** Stop signal, then SIGKILL after `timeout` seconds (default the container's, else 10; -1 waits forever). */
   stop(ref: string, options?: { timeout?: number; signal?: AbortSignal }): Promise<void>;
   /**
@@ -111,6 +126,58 @@ export interface ContainerService {
   resolve(ref: string): Promise<string>;
   /** Whether any container uses the image (rmi, prune). */
   usesImage(imageId: string): Promise<boolean>;
+  /**
+   * The exit hook's work (berth-shim runs `berth container cleanup ID` once it has recorded an
+   * exit): persists the exit (the `die` event), applies `--rm`, and applies the restart policy
+   * with docker's backoff, state `restarting` meanwhile. A container someone else already
+   * restarted or removed is left alone.
+   */
+  handleExit(ref: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * The health hook's work (berth-shim runs `berth container healthcheck ID` on the interval):
+   * one probe as an exec, folded into `State.Health`; a status change is a `health_status`
+   * event. Returns the state after the probe (undefined: no check, or not running).
+   */
+  healthcheck(ref: string, options?: { signal?: AbortSignal }): Promise<ContainerStateInfo['Health']>;
+  /**
+   * After a reboot (`berth system boot`, run by the systemd unit): settles containers whose
+   * shim is gone, removes `--rm` ones, and starts those whose restart policy asks for it
+   * (docker's daemon start). One container failing to start does not stop the others.
+   */
+  boot(options?: { signal?: AbortSignal }): Promise<BootReport>;
+}
+
+/** What {@link ContainerService.boot} did. */
+export interface BootReport {
+  /** IDs started. */
+  started: string[];
+  /** Those whose start failed, with the error's message. */
+  failed: { id: string; error: string }[];
+}
+
+/** Options of {@link ContainerService.start}. */
+export interface StartOptions {
+  /**
+   * The caller stays attached and settles the exit itself (a foreground `run`): the exit hook
+   * is then only armed when a restart policy or `--rm` needs it.
+   */
+  attached?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * How berth-shim reaches the engine when no berth process is around: argv prefixes to which the
+ * container's ID is appended (the CLI passes itself: `node cli.js container cleanup`).
+ */
+export interface ContainerHooks {
+  /** Run once a container's exit is recorded: must end up calling {@link ContainerService.handleExit}. */
+  exit: readonly string[];
+  /** Run on the health interval: must end up calling {@link ContainerService.healthcheck}. */
+  health: readonly string[];
+  /** The hooks' environment (`NAME=value`); default the shim's. */
+  env?: readonly string[];
+  /** Their working directory; default /. */
+  cwd?: string;
 }
 
 /** What the container service needs besides the image side's context. */
@@ -119,6 +186,8 @@ export interface ContainerServiceOptions {
   shimRoot: string;
   /** berth-shim location: an explicit path and a PATH-style search list. */
   shim?: { path?: string; searchPath?: string };
+  /** The shim's hooks; without them restart policies, detached `--rm` and health checks do not run. */
+  hooks?: ContainerHooks;
 }
 
 const HOSTS_NONE = [
@@ -171,6 +240,36 @@ function exitedState(
     FinishedAt: finishedAt,
   };
 }
+
+/** A run that is (or, unpersisted, was) in progress: its end has not been recorded yet. */
+function isActive(s: ContainerStateInfo): boolean {
+  return s.Status === 'running' || s.Status === 'paused';
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Go's time.Duration String for whole milliseconds: `1s`, `500ms`, `1m30s`. */
+function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const m = Math.floor(ms / 60_000);
+  const sec = (ms % 60_000) / 1000;
+  return m ? `${m}m${sec}s` : `${sec}s`;
+}
+
+const ignoreNotFound = (err: unknown): undefined => {
+  if (isBerthError(err, 'CONTAINER_NOT_FOUND')) return undefined;
+  throw err;
+};
 
 /** Reads a regular file inside the container root without following a symlink out of it. */
 async function readRootFile(rootfs: string, rel: string[]): Promise<string> {
@@ -280,6 +379,7 @@ class Containers implements ContainerService {
       },
       snapshotter: () => this.sn(),
       dir: (id) => this.dir(id),
+      event: (rec, action, extra) => this.event(rec, action, extra),
     };
   }
 
@@ -311,10 +411,34 @@ class Containers implements ContainerService {
     }
   }
 
-  /** The record's state merged with the runtime's truth (no writes). */
+  /** Appends a container event (docker's attributes: labels, image, name, and `extra`). */
+  private event(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): Promise<void> {
+    return appendEvent(this.ctx.root, {
+      Type: 'container',
+      Action: action,
+      id: rec.Id,
+      attributes: { ...rec.Config.Labels, image: rec.Config.Image, name: rec.Name.slice(1), ...extra },
+    });
+  }
+
+  /** The events of a run's end: `oom` when the OOM killer struck, then `die` with the code. */
+  private async exitEvents(rec: ContainerRecord): Promise<void> {
+    if (rec.State.OOMKilled) await this.event(rec, 'oom');
+    await this.event(rec, 'die', { exitCode: String(rec.State.ExitCode) });
+  }
+
+  /** The record's state merged with the runtime's truth and the health hook's (no writes). */
   private async liveState(rt: Runtime, rec: ContainerRecord): Promise<ContainerStateInfo> {
+    const s = await this.runState(rt, rec);
+    if (!s.Running || !probeArgs(rec.Config.Healthcheck)) return s;
+    return { ...s, Health: (await readHealth(this.dir(rec.Id))) ?? initialHealth() };
+  }
+
+  /** The record's state merged with the runtime's truth. */
+  private async runState(rt: Runtime, rec: ContainerRecord): Promise<ContainerStateInfo> {
     const s = rec.State;
-    if (s.Status !== 'running' && s.Status !== 'paused' && s.Status !== 'restarting') return s;
+    // `restarting`: the exit hook waits out the backoff; no shim runs meanwhile
+    if (s.Status !== 'running' && s.Status !== 'paused') return s;
     const st = await this.runtimeState(rt, rec.Id);
     if (!st)
       return exitedState(
@@ -341,17 +465,31 @@ class Containers implements ContainerService {
    */
   private async settle(rt: Runtime, rec: ContainerRecord): Promise<ContainerRecord> {
     const live = await this.liveState(rt, rec);
-    if (live.Running || live.Status === 'created') {
+    if (live.Running || live.Status === 'created' || live.Status === 'restarting') {
       if (live !== rec.State && live.Status !== rec.State.Status) {
         rec.State = live;
       }
       return rec;
     }
-    const changed = live !== rec.State;
-    rec.State = live;
-    if (changed) await this.records.write(rec);
+    await this.persistExit(rec, live);
     await this.teardownRun(rt, rec);
     return rec;
+  }
+
+  /**
+   * Records the end of a run in the record, once: the first process to see it writes it and
+   * appends its `die` event (the caller holds the lock). The last health state stays.
+   */
+  private async persistExit(rec: ContainerRecord, live: ContainerStateInfo): Promise<void> {
+    const ended = isActive(rec.State) && !live.Running;
+    if (live === rec.State) return;
+    rec.State = live;
+    if (ended && probeArgs(rec.Config.Healthcheck)) {
+      const h = await readHealth(this.dir(rec.Id));
+      if (h) rec.State = { ...live, Health: h };
+    }
+    await this.records.write(rec);
+    if (ended) await this.exitEvents(rec);
   }
 
   /** Archives the run's log, deletes the shim state and cgroup, unmounts the root. */
@@ -453,6 +591,7 @@ class Containers implements ContainerService {
     if (noNewPrivs && !securityOpt.includes('no-new-privileges')) securityOpt.push('no-new-privileges');
     const stopSignal = o.stopSignal;
     if (stopSignal !== undefined) parseSignal(stopSignal, 'stop-signal');
+    mergeHealthcheck(undefined, o.health);
     // validated now, applied at each start
     dockerResources({
       ...(o.memory !== undefined ? { memory: o.memory } : {}),
@@ -482,6 +621,7 @@ class Containers implements ContainerService {
       await this.ctx.store.content.readBlob(img.config.digest, signal ? { signal } : {}),
     );
     const icfg: ImageContainerConfig = config.config ?? {};
+    const healthcheck = mergeHealthcheck(icfg.Healthcheck, o.health);
     const chain = chainIds(config.rootfs.diff_ids);
     const parent = chain.at(-1) ?? null;
 
@@ -551,6 +691,7 @@ class Containers implements ContainerService {
         Labels: { ...(icfg.Labels ?? {}), ...(o.labels ?? {}) },
         ...(stopSignal !== undefined || icfg.StopSignal ? { StopSignal: stopSignal ?? icfg.StopSignal } : {}),
         ...(stopTimeout !== undefined ? { StopTimeout: stopTimeout } : {}),
+        ...(healthcheck ? { Healthcheck: healthcheck } : {}),
       };
       // HOME comes from passwd at start; PATH stays as docker records it
       const host: HostConfig = {
@@ -608,6 +749,7 @@ class Containers implements ContainerService {
         await readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
       );
       await this.records.write(rec);
+      await this.event(rec, 'create');
       return { Id: id, Name: name, Warnings: [] };
     } catch (err) {
       if (prepared) await (await this.sn()).remove(id).catch(() => {});
@@ -619,8 +761,32 @@ class Containers implements ContainerService {
 
   // ---- start ---------------------------------------------------------------------------------
 
-  async start(ref: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.locked(ref, (rec, rt) => this.startLocked(rt, rec, options.signal), options.signal);
+  async start(ref: string, options: StartOptions = {}): Promise<void> {
+    await this.locked(
+      ref,
+      (rec, rt) => this.startLocked(rt, rec, options.signal, options.attached ? { attached: true } : {}),
+      options.signal,
+    );
+  }
+
+  /** berth-shim's hooks for a run: exit (policy, --rm, die) unless an attached caller settles it, health when checked. */
+  private shimHooks(rec: ContainerRecord, o: { attached?: boolean }): ShimHooks | undefined {
+    const hooks = this.opts.hooks;
+    if (!hooks) return undefined;
+    const id = rec.Id;
+    const exit = !o.attached || rec.HostConfig.RestartPolicy.Name !== 'no';
+    const hc = rec.Config.Healthcheck;
+    const probe = hc && probeArgs(hc) ? healthTimings(hc) : undefined;
+    if (!exit && !probe) return undefined;
+    return {
+      ...(exit ? { exit: [...hooks.exit, id] } : {}),
+      // the shim's floor is 100 ms; each probe is a process, so docker's 1 ms minimum is moot
+      ...(probe
+        ? { health: { argv: [...hooks.health, id], intervalMs: Math.max(100, Math.round(probe.intervalMs)) } }
+        : {}),
+      ...(hooks.env ? { env: hooks.env } : {}),
+      ...(hooks.cwd ? { cwd: hooks.cwd } : {}),
+    };
   }
 
   private async buildSpecFor(rec: ContainerRecord, rootfs: string): Promise<Spec> {
@@ -671,7 +837,12 @@ class Containers implements ContainerService {
     return spec;
   }
 
-  private async startLocked(rt: Runtime, rec: ContainerRecord, signal?: AbortSignal): Promise<void> {
+  private async startLocked(
+    rt: Runtime,
+    rec: ContainerRecord,
+    signal?: AbortSignal,
+    o: { attached?: boolean; policy?: boolean } = {},
+  ): Promise<void> {
     if (rec.State.Status === 'removing' || rec.State.Status === 'dead')
       throw new BerthError(
         ContainerErrorCode.CONTAINER_REMOVING,
@@ -679,9 +850,11 @@ class Containers implements ContainerService {
       );
     const live = await this.liveState(rt, rec);
     if (live.Running) return;
-    // a previous run (exited, or a launch that never started): archive and free it
-    rec.State = live;
+    // a previous run (exited, or a launch that never started): record its end, archive and free it
+    await this.persistExit(rec, live);
     await this.teardownRun(rt, rec);
+    await clearHealth(this.dir(rec.Id));
+    const hooks = this.shimHooks(rec, o);
     const id = rec.Id;
     const dir = this.dir(id);
     const rootfs = join(dir, 'rootfs');
@@ -701,6 +874,7 @@ class Containers implements ContainerService {
           ...(maxFile !== undefined ? { maxFile: Number(maxFile) } : {}),
         },
         ...(h.NetworkMode === 'none' ? { loopback: true } : {}),
+        ...(hooks ? { hooks } : {}),
         ...(signal ? { signal } : {}),
       });
       const st = await rt.start(id, signal ? { signal } : {});
@@ -713,7 +887,13 @@ class Containers implements ContainerService {
         StartedAt: nowNano(),
       };
       rec.ManuallyStopped = false;
+      if (!o.policy) {
+        // docker's ResetRestartManager: a start by a user begins a new count
+        rec.RestartCount = 0;
+        rec.RestartDelayMs = 0;
+      }
       await this.records.write(rec);
+      await this.event(rec, 'start');
     } catch (err) {
       if (!started) {
         await rt.delete(id, { force: true }).catch(() => {});
@@ -748,6 +928,20 @@ class Containers implements ContainerService {
     if (!rec) throw noSuchContainer(ref);
     const live = await this.liveState(rt, rec);
     if (!live.Running) throw notRunning(id);
+    const signo = typeof sig === 'number' ? sig : (osConstants.signals[sig] ?? 0);
+    const stopSigno =
+      osConstants.signals[parseSignal(rec.Config.StopSignal ?? 'SIGTERM') as NodeJS.Signals] ?? 15;
+    // docker: a kill with SIGKILL or the stop signal is a user's stop, which cancels the restart
+    // policy (HasBeenManuallyStopped); only a policy needs it recorded
+    if (
+      rec.HostConfig.RestartPolicy.Name !== 'no' &&
+      (signo === 9 || signo === stopSigno) &&
+      !rec.ManuallyStopped
+    )
+      await this.locked(id, async (r) => {
+        r.ManuallyStopped = true;
+        await this.records.write(r);
+      });
     try {
       await rt.kill(id, sig);
       // moby's kill: SIGKILL or the stop signal reaches a paused container once it is thawed;
@@ -760,6 +954,7 @@ class Containers implements ContainerService {
         throw notRunning(id);
       throw err;
     }
+    await this.event(rec, 'kill', { signal: String(signo) });
   }
 
   async stop(ref: string, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
@@ -769,7 +964,12 @@ class Containers implements ContainerService {
     // and kill can act meanwhile
     const rec = await this.locked(id, async (r) => {
       const live = await this.liveState(rt, r);
-      if (live.Running && !r.ManuallyStopped) {
+      if (live.Status === 'restarting') {
+        // docker: stop cancels a pending restart; the container stays exited
+        r.State = { ...live, Status: 'exited', Restarting: false };
+        r.ManuallyStopped = true;
+        await this.records.write(r);
+      } else if (live.Running && !r.ManuallyStopped) {
         r.ManuallyStopped = true;
         await this.records.write(r);
       }
@@ -780,15 +980,19 @@ class Containers implements ContainerService {
       const timeout = options.timeout ?? rec.Config.StopTimeout ?? 10;
       if (rec.State.Paused) await rt.resume(id).catch(() => {});
       await rt.kill(id, sig).catch(() => {});
+      await this.event(rec, 'kill', {
+        signal: String(typeof sig === 'number' ? sig : (osConstants.signals[sig] ?? 15)),
+      });
       const exited = await waitFor(rt.wait(id, options.signal ? { signal: options.signal } : {}), timeout);
       if (!exited) {
         await rt.kill(id, 'SIGKILL').catch(() => {});
         await rt.wait(id, options.signal ? { signal: options.signal } : {}).catch(() => {});
       }
     }
-    await this.locked(id, (r, rt2) => this.settle(rt2, r)).catch((err: unknown) => {
-      if (!isBerthError(err, 'CONTAINER_NOT_FOUND')) throw err;
-    });
+    const after = await this.locked(id, (r, rt2) => this.settle(rt2, r)).catch(ignoreNotFound);
+    if (rec.State.Running && after) await this.event(after, 'stop');
+    // docker removes a --rm container when it exits, a stop included
+    if (after?.HostConfig.AutoRemove) await this.remove(id, { force: true }).catch(ignoreNotFound);
   }
 
   async restart(ref: string, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
@@ -797,6 +1001,7 @@ class Containers implements ContainerService {
     await this.locked(id, async (rec, rt) => {
       rec.RestartCount = 0;
       await this.startLocked(rt, rec, options.signal);
+      await this.event(rec, 'restart');
     });
   }
 
@@ -839,8 +1044,10 @@ class Containers implements ContainerService {
             `You cannot remove a ${live.Paused ? 'paused' : 'running'} container ${rec.Id}. ${live.Paused ? 'Unpause and then stop' : 'Stop'} the container before attempting removal or force remove`,
             { input: { ref } },
           );
+        const ended = isActive(rec.State);
         rec.State = { ...live, Status: 'removing' };
         await this.records.write(rec);
+        if (live.Running) await this.event(rec, 'kill', { signal: '9' });
         try {
           if (await stat(this.shimDir(rec.Id)).catch(() => undefined))
             await rt
@@ -855,6 +1062,8 @@ class Containers implements ContainerService {
           });
           await this.records.removeDir(rec.Id);
           await this.records.releaseName(rec.Id, rec.Name);
+          if (ended) await this.event(rec, 'die', { exitCode: String(live.Running ? 137 : live.ExitCode) });
+          await this.event(rec, 'destroy');
         } catch (err) {
           rec.State = {
             ...rec.State,
@@ -870,17 +1079,202 @@ class Containers implements ContainerService {
     );
   }
 
+  // ---- hooks: exit, health, boot -------------------------------------------------------------
+
+  async handleExit(ref: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const signal = options.signal;
+    const id = await this.resolve(ref).catch(ignoreNotFound);
+    if (id === undefined) return;
+    for (;;) {
+      let delay: number | undefined;
+      let autoRemove = false;
+      const found = await this.locked(
+        id,
+        async (rec, rt) => {
+          if (rec.State.Status === 'removing' || rec.State.Status === 'dead') return true;
+          if (rec.State.Status === 'restarting') return true; // another hook waits it out
+          const live = await this.liveState(rt, rec);
+          if (live.Running || live.Status === 'created') return true; // restarted by someone else
+          await this.settle(rt, rec);
+          if (rec.HostConfig.AutoRemove) {
+            autoRemove = true;
+            return true;
+          }
+          const s = rec.State;
+          const ran = Date.parse(s.FinishedAt) - Date.parse(s.StartedAt);
+          const d = restartDecision(rec.HostConfig.RestartPolicy, {
+            exitCode: s.ExitCode,
+            manuallyStopped: rec.ManuallyStopped,
+            restartCount: rec.RestartCount,
+            ranMs: Number.isFinite(ran) && ran > 0 ? ran : 0,
+            previousDelayMs: rec.RestartDelayMs ?? 0,
+          });
+          if (!d.restart) return true;
+          rec.RestartDelayMs = d.delayMs;
+          rec.RestartCount++;
+          rec.State = { ...s, Status: 'restarting', Restarting: true };
+          await this.records.write(rec);
+          delay = d.delayMs;
+          return true;
+        },
+        signal,
+      ).catch(ignoreNotFound);
+      if (!found) return;
+      if (autoRemove) {
+        await this.remove(id, { force: true, ...(signal ? { signal } : {}) }).catch(ignoreNotFound);
+        return;
+      }
+      if (delay === undefined) return;
+      await sleep(delay, signal);
+      signal?.throwIfAborted();
+      let failed = false;
+      await this.locked(
+        id,
+        async (rec, rt) => {
+          // a user's stop, start or rm meanwhile wins
+          if (rec.State.Status !== 'restarting' || rec.ManuallyStopped) return;
+          try {
+            await this.startLocked(rt, rec, signal, { policy: true });
+          } catch (err) {
+            // recorded as exited with the launch's error and code: the policy decides again
+            this.ctx.logger.warn('restart failed', { id, err: String(err) });
+            failed = true;
+          }
+        },
+        signal,
+      ).catch(ignoreNotFound);
+      if (!failed) return;
+    }
+  }
+
+  async healthcheck(
+    ref: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ContainerStateInfo['Health']> {
+    const rt = await this.runtime();
+    const id = await this.records.resolve(ref);
+    const rec = await this.records.read(id);
+    if (!rec) throw noSuchContainer(ref);
+    const hc = rec.Config.Healthcheck;
+    const args = probeArgs(hc);
+    if (!hc || !args) return undefined;
+    const live = await this.liveState(rt, rec);
+    // docker skips probes of a paused container: an exec into a frozen cgroup would hang
+    if (!live.Running || live.Paused) return live.Health;
+    const t = healthTimings(hc);
+    const Start = nowNano();
+    let output = '';
+    let exitCode: number;
+    let timedOut = false;
+    let pid = 0;
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      ac.abort();
+    }, t.timeoutMs);
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        if (output.length < 8192) output += chunk.toString('utf8');
+        cb();
+      },
+    });
+    try {
+      const r = await rt.exec(id, {
+        args,
+        stdout: sink,
+        stderr: sink,
+        signal: ac.signal,
+        onStarted: (i) => {
+          pid = i.pid;
+        },
+      });
+      exitCode = r.exitCode;
+    } catch (err) {
+      // docker: a probe that cannot run is a failure with exit code -1 and the error as output
+      exitCode = -1;
+      output = err instanceof Error ? err.message : String(err);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    if (timedOut) {
+      exitCode = -1;
+      output = `Health check exceeded timeout (${goDuration(Math.round(t.timeoutMs))})`;
+    }
+    const entry: HealthLogEntry = { Start, End: nowNano(), ExitCode: exitCode, Output: output };
+    const dir = this.dir(id);
+    const prev = (await readHealth(dir)) ?? initialHealth();
+    const next = applyProbe(prev, entry, {
+      retries: t.retries,
+      inStartPeriod: Date.now() - Date.parse(live.StartedAt) < t.startPeriodMs,
+    });
+    // the container may have stopped or been restarted meanwhile: a stale probe is dropped
+    const current = await this.records.read(id).catch(() => undefined);
+    if (!current || current.State.StartedAt !== live.StartedAt || !isActive(current.State)) return undefined;
+    await writeHealth(dir, next);
+    if (next.Status !== prev.Status) await this.event(rec, `health_status: ${next.Status}`);
+    return next;
+  }
+
+  async boot(options: { signal?: AbortSignal } = {}): Promise<BootReport> {
+    const signal = options.signal;
+    await this.runtime();
+    const started: string[] = [];
+    const failed: BootReport['failed'] = [];
+    for (const r of await this.records.list()) {
+      let start = false;
+      let autoRemove = false;
+      await this.locked(
+        r.Id,
+        async (rec, rt) => {
+          const wasRunning = isActive(rec.State) || rec.State.Status === 'restarting';
+          const live = await this.liveState(rt, rec);
+          if (live.Running || rec.State.Status === 'removing') return;
+          await this.settle(rt, rec);
+          if (rec.HostConfig.AutoRemove) autoRemove = true;
+          else if (startsAtBoot(rec, wasRunning)) {
+            try {
+              await this.startLocked(rt, rec, signal, { policy: true });
+              start = true;
+            } catch (err) {
+              failed.push({ id: rec.Id, error: err instanceof Error ? err.message : String(err) });
+            }
+          }
+        },
+        signal,
+      ).catch(ignoreNotFound);
+      if (autoRemove)
+        await this.remove(r.Id, { force: true, ...(signal ? { signal } : {}) }).catch(ignoreNotFound);
+      if (start) started.push(r.Id);
+    }
+    return { started, failed };
+  }
+
   // ---- list / inspect ------------------------------------------------------------------------
 
   async list(options: ListContainersOptions = {}): Promise<ContainerSummary[]> {
     const rt = await this.runtime();
     const f = options.filters ?? {};
     for (const k of Object.keys(f))
-      if (!['status', 'name', 'label', 'ancestor', 'exited', 'id'].includes(k))
+      if (!['status', 'name', 'label', 'ancestor', 'exited', 'id', 'health'].includes(k))
         throw new BerthError('INVALID_FILTER', `invalid filter '${k}'`, { input: { field: 'filter' } });
     for (const s of f.status ?? [])
       if (!['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'].includes(s))
         throw new BerthError('INVALID_FILTER', `invalid filter 'status=${s}'`, {
+          input: { field: 'filter' },
+        });
+    for (const h of f.health ?? [])
+      if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h))
+        throw new BerthError('INVALID_FILTER', `Unrecognised filter value for health: ${h}`, {
           input: { field: 'filter' },
         });
     let ancestors: Set<string> | undefined;
@@ -918,6 +1312,7 @@ class Containers implements ContainerService {
       )
         continue;
       if (ancestors && !ancestors.has(rec.Image) && !ancestors.has(rec.Config.Image)) continue;
+      if (f.health?.length && !f.health.includes(state.Health?.Status ?? 'none')) continue;
       out.push({ rec, state });
     }
     out.sort((a, b) => (a.rec.Created < b.rec.Created ? 1 : a.rec.Created > b.rec.Created ? -1 : 0));
@@ -1102,6 +1497,7 @@ class Containers implements ContainerService {
       try {
         rec.Name = `/${n}`;
         await this.records.write(rec);
+        await this.event(rec, 'rename', { oldName: old });
       } catch (err) {
         await this.records.releaseName(rec.Id, n);
         throw err;

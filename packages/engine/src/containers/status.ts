@@ -8,7 +8,13 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 export function statusText(s: ContainerStateInfo, now = Date.now()): string {
   const since = (t: string) => humanDuration(now - Date.parse(t));
   if (s.Status === 'running' || s.Status === 'paused') {
-    return `Up ${since(s.StartedAt)}${s.Paused ? ' (Paused)' : ''}`;
+    // docker's State.String: Paused wins over the health status
+    const health = s.Health
+      ? s.Health.Status === 'starting'
+        ? ' (health: starting)'
+        : ` (${s.Health.Status})`
+      : '';
+    return `Up ${since(s.StartedAt)}${s.Paused ? ' (Paused)' : health}`;
   }
   if (s.Status === 'restarting') return `Restarting (${s.ExitCode}) ${since(s.FinishedAt)} ago`;
   if (s.Status === 'removing') return 'Removal In Progress';

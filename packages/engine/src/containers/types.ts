@@ -2,8 +2,39 @@
  * Container types in the Docker Engine API's shapes (`ContainerInspect`, `ContainerSummary`),
  * so `berthd` can serve them unchanged, and the options of the container service.
  */
-import type { ContainerConfig as ImageContainerConfig } from '@berth/oci';
+import type { HealthConfig, ContainerConfig as ImageContainerConfig } from '@berth/oci';
 import type { ImageProgressHandler } from '../progress.js';
+
+/** docker's `State.Health.Status`. */
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** One probe, as docker's `HealthcheckResult`. */
+export interface HealthLogEntry {
+  /** RFC 3339 nano. */
+  Start: string;
+  End: string;
+  ExitCode: number;
+  Output: string;
+}
+
+/** docker's `State.Health`. */
+export interface HealthState {
+  Status: HealthStatus;
+  FailingStreak: number;
+  Log: HealthLogEntry[];
+}
+
+/** `--health-*` flags as data (durations in nanoseconds, as docker's API). */
+export interface HealthOptions {
+  /** `--health-cmd`: run with the shell (`CMD-SHELL`). */
+  cmd?: string;
+  interval?: number;
+  timeout?: number;
+  startPeriod?: number;
+  retries?: number;
+  /** `--no-healthcheck`. */
+  none?: boolean;
+}
 
 /** docker's container states. */
 export type ContainerStatus =
@@ -29,6 +60,8 @@ export interface ContainerStateInfo {
   /** RFC 3339 nano; `0001-01-01T00:00:00Z` when never. */
   StartedAt: string;
   FinishedAt: string;
+  /** Present when the container has a health check (docker's `State.Health`). */
+  Health?: HealthState;
 }
 
 /** docker's `Config` of a container. */
@@ -52,6 +85,8 @@ export interface ContainerConfig {
   Labels: Record<string, string>;
   StopSignal?: string;
   StopTimeout?: number;
+  /** The image's HEALTHCHECK merged with `--health-*` (durations in ns). */
+  Healthcheck?: HealthConfig;
 }
 
 /** docker's restart policy. */
@@ -101,6 +136,8 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   /** Set by stop/kill from a user, for `unless-stopped` and `always` (docker's HasBeenManuallyStopped). */
   ManuallyStopped: boolean;
+  /** The delay before the last policy restart, ms (docker's restart manager timeout). */
+  RestartDelayMs?: number;
   /** The image's config section, kept so the container starts even after `rmi -f`. */
   ImageConfig: ImageContainerConfig;
   /** Overlay snapshot: key (the container ID) and parent (the image's top chain ID). */
@@ -210,6 +247,8 @@ export interface CreateContainerOptions {
   /** `no`, `on-failure[:N]`, `always`, `unless-stopped`. */
   restart?: string;
   autoRemove?: boolean;
+  /** `--health-cmd`, `--health-interval`… and `--no-healthcheck`. */
+  health?: HealthOptions;
   /** Streams to attach (`-a`), recorded in Config. */
   attach?: ('stdin' | 'stdout' | 'stderr')[];
   /** Pull progress (docker's jsonmessage events). */
@@ -227,7 +266,10 @@ export interface ListContainersOptions {
   limit?: number;
   /** Disk usage of each container's writable layer (`-s`). */
   size?: boolean;
-  /** `status=`, `name=`, `label=`, `ancestor=`, `exited=`, `id=` (several values of one key: any). */
+  /**
+   * `status=`, `name=`, `label=`, `ancestor=`, `exited=`, `id=`, `health=` (starting, healthy,
+   * unhealthy, none) — several values of one key: any.
+   */
   filters?: Record<string, string[]>;
   signal?: AbortSignal;
 }
