@@ -19,7 +19,9 @@ const buildTime = epoch ? new Date(Number(epoch) * 1000) : new Date();
 
 export default defineConfig({
   ...baseConfig,
-  entry: { berth: 'src/main.ts' },
+  // @berth/overlay applies each layer on a worker thread, started from `apply-worker.js` beside
+  // the module that starts it: here, beside the chunks
+  entry: { berth: 'src/main.ts', 'apply-worker': '../../packages/overlay/src/apply-worker.ts' },
   dts: false,
   splitting: true,
   noExternal: [/^(?!@napi-rs\/xattr$)/],

@@ -1,8 +1,9 @@
 /**
  * `pull`: resolve with the registry client, download into the store under a lease, and unpack
- * each layer into a snapshot named by its chain ID while the later layers are still
- * downloading. Layers download in parallel; extraction is serial because a layer is applied on
- * top of its parent's committed snapshot. Progress is reported with docker's words.
+ * every layer into a snapshot named by its chain ID while it downloads: each layer's bytes are
+ * fed to its own unpack (a worker thread, `@berth/overlay`'s `unpackLayers`) as the store
+ * receives them. Layers download 3 at once and unpack all at once; snapshots are committed when
+ * every blob and diffID is verified. Progress is reported with docker's words.
  */
 import {
   BerthError,
@@ -23,8 +24,10 @@ import {
   selectManifest,
   withDefaultTag,
 } from '@berth/oci';
+import type { LayerToUnpack } from '@berth/overlay';
 import type { EngineContext } from './context.js';
 import { EngineErrorCode } from './errors.js';
+import { LayerFeed, teeWriter } from './layer-feed.js';
 import { type ImageProgressHandler, progress, shortId } from './progress.js';
 
 /** Options of {@link ImageService.pull}. */
@@ -114,7 +117,7 @@ export async function pullOne(
   opts: PullImageOptions,
 ): Promise<PullImageResult> {
   const { store } = ctx;
-  const [sn, registry, { unpackLayer }] = await Promise.all([
+  const [sn, registry, { unpackLayers }] = await Promise.all([
     ctx.snapshotter(),
     ctx.registry(),
     ctx.overlay(),
@@ -215,12 +218,44 @@ export async function pullOne(
     for (const c of chains)
       await store.leases.addResource(lease.id, { type: 'snapshot', key: c }, { signal });
 
+    // Each layer to unpack gets a feed: the bytes of its download as they arrive (so a worker
+    // thread decompresses and creates its files while the download runs), or, when the
+    // download did not start at byte 0 (an ingest an earlier process left) or the blob was here
+    // already, the stored blob once it is complete. The snapshot is committed only after the
+    // blob's digest is verified by the store and the diffID by the apply.
+    const feeds = new Map<string, LayerFeed[]>();
+    const live = new Map<number, LayerFeed>();
+    const opened: LayerFeed[] = [];
+    const stored = (digest: string) => () => store.content.createReadStream(digest as Digest, { signal });
+    layers.forEach((l, i) => {
+      // the first use of a blob that downloads, in a layer to unpack
+      if (hasSnap[i] || hasBlob[i] || [...live.keys()].some((j) => layers[j]?.digest === l.digest)) return;
+      const f = new LayerFeed(stored(l.digest));
+      live.set(i, f);
+      feeds.set(l.digest, [f]);
+    });
+    const fromStore = (digest: string): LayerFeed => {
+      const f = new LayerFeed(stored(digest));
+      f.useStore();
+      opened.push(f);
+      const d = downloaded.get(digest);
+      (d ? d.promise : Promise.resolve()).then(
+        () => f.downloaded(),
+        (err: unknown) => f.fail(err),
+      );
+      return f;
+    };
+    const feedSink = (digest: string): ContentSink => ({
+      info: (d, o) => sink.info(d, o),
+      writer: async (o) => teeWriter(await sink.writer(o), feeds.get(digest) ?? [], signal),
+    });
+
     const download = pool(toFetch, concurrency, async (l) => {
       const id = shortId(l.digest);
       const d = downloaded.get(l.digest) as Deferred;
       try {
         let last = -PROGRESS_STEP;
-        await registry.fetchBlob(ref, l, sink, {
+        await registry.fetchBlob(ref, l, feedSink(l.digest), {
           signal,
           onProgress: (done, total) => {
             if (done - last < PROGRESS_STEP && done < total) return;
@@ -230,40 +265,43 @@ export async function pullOne(
         });
         emit(progress('Verifying Checksum', id));
         emit(progress('Download complete', id));
+        for (const f of feeds.get(l.digest) ?? []) void f.downloaded();
         d.resolve();
       } catch (err) {
+        for (const f of feeds.get(l.digest) ?? []) f.fail(err);
         d.reject(err);
         throw err;
       }
     });
-    const extract = (async () => {
-      for (let i = 0; i < layers.length; i++) {
+    const toUnpack: LayerToUnpack[] = layers.map((l, i) => {
+      const id = shortId(l.digest);
+      let last = -PROGRESS_STEP;
+      return {
+        diffId: diffIds[i] as string,
+        mediaType: l.mediaType,
+        // called only for the layers whose snapshot is missing
+        open: async () => (live.get(i) ?? fromStore(l.digest)).stream,
+        onProgress: (p) => {
+          if (p.read - last < PROGRESS_STEP && p.read < l.size) return;
+          last = p.read;
+          emit(progress('Extracting', id, p.read, l.size));
+        },
+      };
+    });
+    const extract = unpackLayers({
+      snapshotter: sn,
+      layers: toUnpack,
+      // every layer at once: each waits for its own bytes, on a thread of its own
+      concurrency: layers.length,
+      logger: ctx.logger,
+      signal,
+      onCommitted: (i) => {
         const l = layers[i] as Descriptor;
-        if (hasBlob[i] && hasSnap[i]) continue;
-        await downloaded.get(l.digest)?.promise;
-        const id = shortId(l.digest);
-        if (!hasSnap[i]) {
-          let last = -PROGRESS_STEP;
-          const stream = await store.content.createReadStream(l.digest, { signal });
-          await unpackLayer({
-            snapshotter: sn,
-            ...(i > 0 ? { parent: chains[i - 1] as string } : {}),
-            diffId: diffIds[i] as string,
-            stream,
-            mediaType: l.mediaType,
-            digest: l.digest,
-            logger: ctx.logger,
-            signal,
-            onProgress: (p) => {
-              if (p.read - last < PROGRESS_STEP && p.read < l.size) return;
-              last = p.read;
-              emit(progress('Extracting', id, p.read, l.size));
-            },
-          }).finally(() => stream.destroy());
-        }
-        emit(progress('Pull complete', id));
-      }
-    })();
+        if (!(hasBlob[i] && hasSnap[i])) emit(progress('Pull complete', shortId(l.digest)));
+      },
+    }).finally(() => {
+      for (const f of [...live.values(), ...opened]) f.close();
+    });
     const failed = (err: unknown) => {
       ac.abort(err);
       throw err;

@@ -257,4 +257,27 @@ describe.each(['overlay', 'copy'] as const)('hostile layers (%s driver)', (drive
     expect(await readdir(`${root}/snap/snapshots`)).toEqual([]);
     expect(readTree(canary)).toEqual(before);
   });
+
+  it('stops every layer when one stream fails mid-way (a download error), and removes them all', async () => {
+    const sn = createSnapshotter({ root: `${root}/snap`, driver });
+    const good = await tarOf(Array.from({ length: 50 }, (_, i) => ({ name: `a/f${i}`, content: 'x' })));
+    const cut = await tarOf(Array.from({ length: 50 }, (_, i) => ({ name: `b/f${i}`, content: 'y' })));
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield cut.subarray(0, 4096);
+      throw new Error('download interrupted: digest mismatch');
+    }
+    const err = await unpackLayers({
+      snapshotter: sn,
+      layers: [
+        { diffId: sha256(good), open: async () => [good] },
+        { diffId: sha256(cut), open: async () => broken() },
+      ],
+    }).catch((e: unknown) => e);
+    expect(String(err)).toContain('download interrupted');
+    // the copy driver commits layer by layer; the overlay batch commits nothing
+    const committed = driver === 'copy' ? 1 : 0;
+    expect((await sn.walk()).map((s) => s.kind)).toEqual(Array(committed).fill('committed'));
+    expect(await readdir(`${root}/snap/snapshots`)).toHaveLength(committed);
+    expect(readTree(canary)).toEqual(before);
+  });
 });

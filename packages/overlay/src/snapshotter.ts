@@ -51,6 +51,11 @@ export interface CommitOptions extends SnapshotOptions {
    * ({@link unpackLayers}).
    */
   parent?: string;
+  /**
+   * The snapshot's usage, measured by whoever wrote it (an apply worker walks its own tree), so
+   * the commit does not walk it again on this thread.
+   */
+  usage?: Usage;
 }
 
 /**
@@ -327,7 +332,7 @@ class DirSnapshotter implements Snapshotter {
     }
     const dirs = this.dirOf(before.id);
     await rm(dirs.work, { recursive: true, force: true });
-    const usage = await treeUsage(dirs.fs, options.signal);
+    const usage = options.usage ?? (await treeUsage(dirs.fs, options.signal));
     await this.meta.update(async (m) => {
       const r = this.get(m, key);
       if (r.kind !== 'active' || r.id !== before.id)

@@ -5,11 +5,14 @@ import {
   type ApplyLayerOptions,
   type ApplyProgress,
   type ApplyResult,
+  type ApplyTarget,
   applyLayer,
   applyLayerInto,
   fixImplicitDirs,
   type ImplicitDir,
 } from './apply.js';
+import { applyLayerThreaded } from './apply-thread.js';
+import type { Usage } from './metadata.js';
 import type { SnapshotInfo, Snapshotter } from './snapshotter.js';
 import { syncfs } from './tools.js';
 
@@ -96,6 +99,11 @@ export interface UnpackLayersOptions {
   concurrency?: number;
   /** One syncfs(2) before the first commit (default true); see {@link ApplyLayerOptions.sync}. */
   sync?: boolean;
+  /**
+   * Apply each layer on a worker thread of its own (overlay driver; default true), so layers
+   * create their files on several cores at once; `false` applies them on this thread.
+   */
+  threads?: boolean;
   /** Called as each layer's snapshot is committed (or found), bottom first. */
   onCommitted?: (index: number, result: UnpackResult) => void;
   /** Structured logger. */
@@ -163,6 +171,7 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
     dir: string;
     applied?: ApplyResult;
     implicit: ImplicitDir[];
+    usage?: Usage;
   }
   const jobs: Job[] = [];
   try {
@@ -187,19 +196,27 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
         const bottom = job.index === 0 && options.parent === undefined;
         const stream = await l.open(ac.signal);
         try {
-          const { result, implicit } = await applyLayerInto(
-            { root: job.dir, lowers: [], whiteouts: bottom ? 'delete' : 'overlay' },
-            {
-              ...layerOptions(l, options),
-              stream,
-              diffId: diffIds[job.index] as string,
-              sync: false,
-              signal: ac.signal,
-            },
-            !bottom,
-          );
-          job.applied = result;
-          job.implicit = implicit;
+          const target: ApplyTarget = { root: job.dir, lowers: [], whiteouts: bottom ? 'delete' : 'overlay' };
+          const applyOptions = {
+            ...layerOptions(l, options),
+            stream,
+            diffId: diffIds[job.index] as string,
+            signal: ac.signal,
+          };
+          if (options.threads !== false) {
+            const done = await applyLayerThreaded(target, applyOptions, !bottom);
+            job.applied = done.result;
+            job.implicit = done.implicit;
+            job.usage = done.usage;
+          } else {
+            const { result, implicit } = await applyLayerInto(
+              target,
+              { ...applyOptions, sync: false },
+              !bottom,
+            );
+            job.applied = result;
+            job.implicit = implicit;
+          }
         } finally {
           destroy(stream);
         }
@@ -238,7 +255,11 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
       const below = job.index === 0 ? options.parent : chains[job.index - 1];
       let applied: ApplyResult | null = job.applied ?? null;
       try {
-        await sn.commit(chainId, job.key, { ...so, ...(below === undefined ? {} : { parent: below }) });
+        await sn.commit(chainId, job.key, {
+          ...so,
+          ...(below === undefined ? {} : { parent: below }),
+          ...(job.usage === undefined ? {} : { usage: job.usage }),
+        });
       } catch (err) {
         if (!isBerthError(err, 'SNAPSHOT_EXISTS')) throw err;
         await sn.remove(job.key); // a concurrent unpack of the same layer won

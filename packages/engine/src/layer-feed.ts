@@ -1,0 +1,109 @@
+/**
+ * The bytes of one layer on their way to its unpack, during a pull: docker downloads a layer
+ * whole, then extracts it; berth extracts while the bytes arrive. A feed is a stream the
+ * unpack reads. It is `live` (the download's writes are copied into it, as the store gets
+ * them) unless the download cannot give it every byte from the first: an ingest left by an
+ * earlier process resumes at its offset, or the blob was stored already. Then it reads the
+ * stored blob once the download is complete (`store`). Either way the unpack's snapshot is
+ * committed only after the store verified the blob's digest and the apply the diffID, so
+ * bytes that fail verification never become a snapshot.
+ */
+import { once } from 'node:events';
+import { PassThrough, type Readable } from 'node:stream';
+import type { ContentWriter } from '@berth/oci';
+
+/** Bytes a feed buffers before the download waits for the unpack to read them. */
+const FEED_BUFFER = 4 * 1024 * 1024;
+
+/** One layer's bytes for its unpack; see the module comment. */
+export class LayerFeed {
+  /** What the unpack reads. */
+  readonly stream = new PassThrough({ highWaterMark: FEED_BUFFER });
+  /** Bytes of the blob forwarded so far (a download that restarts skips them). */
+  sent = 0;
+  #live = true;
+  #piped = false;
+
+  /** @param stored - opens the stored blob, for a feed that cannot be live */
+  constructor(private readonly stored: () => Promise<Readable>) {}
+
+  get live(): boolean {
+    return this.#live;
+  }
+
+  /** From now on the feed reads the stored blob when the download is complete. */
+  useStore(): void {
+    this.#live = false;
+  }
+
+  /** Forwards bytes of a live feed; waits while the unpack is behind. */
+  async push(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
+    if (!this.#live || this.stream.destroyed) return;
+    if (!this.stream.write(chunk)) await once(this.stream, 'drain', signal ? { signal } : {});
+  }
+
+  /** The blob is complete and verified in the store. */
+  async downloaded(): Promise<void> {
+    if (this.#live) {
+      this.stream.end();
+      return;
+    }
+    if (this.#piped) return;
+    this.#piped = true;
+    try {
+      const source = await this.stored();
+      source.on('error', (err) => this.stream.destroy(err));
+      source.pipe(this.stream);
+      this.stream.on('close', () => source.destroy());
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** The download failed: the unpack fails with its error. */
+  fail(err: unknown): void {
+    this.stream.destroy(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  /** Lets go of the stream (after the unpack, whatever its outcome). */
+  close(): void {
+    this.stream.destroy();
+  }
+}
+
+/**
+ * A content writer that also forwards each byte it is given to the live `feeds` of the same
+ * blob, once each: a download that restarts from byte 0 (a registry that ignored `Range`)
+ * does not forward again what a feed has; a writer that starts past a feed's bytes (an ingest
+ * resumed from an earlier process) turns that feed to the stored blob.
+ */
+export function teeWriter(
+  w: ContentWriter,
+  feeds: readonly LayerFeed[],
+  signal?: AbortSignal,
+): ContentWriter {
+  for (const f of feeds) if (f.live && w.offset > f.sent) f.useStore();
+  let pos = w.offset;
+  const forward = (chunk: Uint8Array): Promise<unknown> => {
+    const start = pos;
+    pos += chunk.byteLength;
+    const pushes: Promise<void>[] = [];
+    for (const f of feeds) {
+      if (!f.live || f.sent >= pos) continue;
+      const from = f.sent - start;
+      f.sent = pos;
+      pushes.push(f.push(from > 0 ? chunk.subarray(from) : chunk, signal));
+    }
+    return Promise.all(pushes);
+  };
+  return {
+    get offset() {
+      return w.offset;
+    },
+    async write(chunk) {
+      await Promise.all([w.write(chunk), forward(chunk)]);
+    },
+    commit: (size, expected) => w.commit(size, expected),
+    abort: () => w.abort(),
+  };
+}
