@@ -21,7 +21,7 @@ struct parse_ctx {
   uint64_t seen; /* bit per single-valued key */
 };
 
-static const char *ns_names[BERTH_NS_COUNT] = {"pid", "mount", "uts", "ipc", "net", "cgroup"};
+static const char *ns_names[BERTH_NS_COUNT] = {"pid", "mount", "uts", "ipc", "net", "cgroup", "user"};
 
 const char *berth_ns_name(enum berth_ns_type t) { return t < BERTH_NS_COUNT ? ns_names[t] : "?"; }
 
@@ -209,7 +209,7 @@ enum key_id {
   K_EXIT_FILE, K_PID_FILE, K_CONTROL, K_START, K_SYNC_FD, K_DAEMONIZE, K_SHIM_LOG, K_STDIN, K_TERMINAL,
   K_TERM_SIZE, K_OCI_RUNTIME, K_OCI_ROOT, K_OCI_BUNDLE, K_OCI_LOG, K_OCI_HIDE, K_NET_LO, K_HOOK_EXIT, K_HOOK_HEALTH,
   K_HOOK_INTERVAL, K_HOOK_CWD, K_SINGLE_COUNT,
-  K_NAMESPACE = 100, K_MOUNT, K_DEVICE, K_MASKED, K_READONLY, K_SYSCTL, K_RLIMIT, K_ENV, K_HOOK_ENV,
+  K_NAMESPACE = 100, K_MOUNT, K_DEVICE, K_MASKED, K_READONLY, K_SYSCTL, K_RLIMIT, K_ENV, K_HOOK_ENV, K_UID_MAP, K_GID_MAP,
 };
 
 static const struct {
@@ -267,6 +267,8 @@ static const struct {
     {"sysctl", K_SYSCTL, 2, 2},
     {"rlimit", K_RLIMIT, 3, 3},
     {"env", K_ENV, 1, 1},
+    {"uid_map", K_UID_MAP, 3, 3},
+    {"gid_map", K_GID_MAP, 3, 3},
 };
 
 static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, char *value) {
@@ -294,7 +296,7 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
   case K_ROOTFS: case K_ROOTFS_RO: case K_ROOTFS_PROP: case K_HOSTNAME: case K_CAP_B: case K_CAP_E:
   case K_CAP_P: case K_CAP_I: case K_CAP_A: case K_NNP: case K_SECCOMP: case K_USER: case K_UMASK:
   case K_CWD: case K_OOM: case K_NAMESPACE: case K_MOUNT: case K_DEVICE: case K_MASKED:
-  case K_READONLY: case K_SYSCTL: case K_RLIMIT: case K_ENV: case K_NET_LO:
+  case K_READONLY: case K_SYSCTL: case K_RLIMIT: case K_ENV: case K_NET_LO: case K_UID_MAP: case K_GID_MAP:
     l->has_setup = 1;
     break;
   default:
@@ -515,6 +517,33 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
     if (grow(c, (void **)&l->sysctls, &l->n_sysctls, sizeof *l->sysctls) < 0) return -1;
     l->sysctls[l->n_sysctls - 1] = (struct berth_sysctl){f[0], f[1]};
     return 0;
+  case K_UID_MAP:
+  case K_GID_MAP: {
+    struct berth_idmap m;
+    uint64_t v;
+    if (parse_u64(c, key, f[0], 10, UINT32_MAX - 1, &v) < 0) return -1;
+    m.container = (uint32_t)v;
+    if (parse_u64(c, key, f[1], 10, UINT32_MAX - 1, &v) < 0) return -1;
+    m.host = (uint32_t)v;
+    if (parse_u64(c, key, f[2], 10, UINT32_MAX, &v) < 0) return -1;
+    m.size = (uint32_t)v;
+    if (m.size == 0) return perr(c, "%s: size 0", key);
+    if ((uint64_t)m.container + m.size > UINT32_MAX || (uint64_t)m.host + m.size > UINT32_MAX)
+      return perr(c, "%s: %s %s %s goes past 4294967295", key, f[0], f[1], f[2]);
+    struct berth_idmap **arr = id == K_UID_MAP ? &l->uid_maps : &l->gid_maps;
+    size_t *cnt = id == K_UID_MAP ? &l->n_uid_maps : &l->n_gid_maps;
+    if (*cnt >= BERTH_IDMAP_MAX) return perr(c, "%s: more than %d lines", key, BERTH_IDMAP_MAX);
+    /* the kernel refuses overlapping ranges on either side (map_write) */
+    for (size_t i = 0; i < *cnt; i++) {
+      const struct berth_idmap *o = &(*arr)[i];
+      if ((m.container < o->container + o->size && o->container < m.container + m.size) ||
+          (m.host < o->host + o->size && o->host < m.host + m.size))
+        return perr(c, "%s: %s %s %s overlaps %u %u %u", key, f[0], f[1], f[2], o->container, o->host, o->size);
+    }
+    if (grow(c, (void **)arr, cnt, sizeof **arr) < 0) return -1;
+    (*arr)[*cnt - 1] = m;
+    return 0;
+  }
   case K_RLIMIT: {
     int r = -1;
     const char *name = NULL;
@@ -610,6 +639,10 @@ int berth_launch_parse(const char *path, struct berth_launch *l, struct berth_er
   if (l->net_loopback && l->ns[BERTH_NS_NET].mode != BERTH_NS_NEW) return perr(&c, "net.loopback needs a new namespace=net");
   if ((l->n_mounts || l->n_devices || l->n_masked || l->n_readonly || l->rootfs_readonly) && !l->rootfs)
     return perr(&c, "mounts, devices, masked and readonly paths need a rootfs");
+  if (l->ns[BERTH_NS_USER].mode == BERTH_NS_NEW && (!l->n_uid_maps || !l->n_gid_maps))
+    return perr(&c, "a new user namespace needs uid_map and gid_map");
+  if (l->ns[BERTH_NS_USER].mode != BERTH_NS_NEW && (l->n_uid_maps || l->n_gid_maps))
+    return perr(&c, "uid_map and gid_map need namespace=user (new)");
   if (l->stdio == BERTH_STDIO_LOG && !l->log_path) return perr(&c, "stdio=log needs log.path");
   if (l->start_wait && !l->control_socket) return perr(&c, "start=wait needs control_socket");
   if ((l->rows || l->cols) && !l->terminal) return perr(&c, "terminal.size needs terminal=1");
@@ -637,6 +670,8 @@ void berth_launch_free(struct berth_launch *l) {
   free(l->readonly);
   free(l->sysctls);
   free(l->rlimits);
+  free(l->uid_maps);
+  free(l->gid_maps);
   free(l->seccomp);
   free(l->groups);
   free(l->args);

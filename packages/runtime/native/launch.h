@@ -18,9 +18,19 @@
  *   rootfs.propagation=<p>         private rprivate slave rslave shared rshared unbindable
  *                                  runbindable; the propagation of / before pivot_root
  *                                  (default rprivate)
- *   namespace=<type> [path]        repeated; type: pid mount uts ipc net cgroup. Without a
- *                                  path the namespace is new, with one it is joined (setns).
- *                                  Types not listed are shared with the shim (docker's "host")
+ *   namespace=<type> [path]        repeated; type: pid mount uts ipc net cgroup user. Without
+ *                                  a path the namespace is new, with one it is joined (setns).
+ *                                  Types not listed are shared with the shim (docker's "host").
+ *                                  A new user namespace is created in the same clone, so it
+ *                                  owns every other new namespace (sysfs, proc and mqueue can
+ *                                  be mounted in it); a joined one is entered first
+ *   uid_map=<container> <host> <size>
+ *   gid_map=<container> <host> <size>
+ *                                  repeated (1..340 each, the kernel's limit); required with,
+ *                                  and only with, a new user namespace. The shim writes them
+ *                                  to /proc/<pid>/{uid,gid}_map after the clone, before
+ *                                  `created` (as root; otherwise through newuidmap and
+ *                                  newgidmap, which check /etc/subuid and /etc/subgid)
  *   hostname=<name>                needs a new uts namespace
  *   net.loopback=0|1               1: bring `lo` up in the new network namespace (docker's
  *                                  `--network none`); needs namespace=net without a path
@@ -173,7 +183,7 @@
 #define BERTH_SYNC_ERROR "error"
 #define BERTH_SYNC_EXITED "exited"
 
-enum berth_ns_type { BERTH_NS_PID, BERTH_NS_MOUNT, BERTH_NS_UTS, BERTH_NS_IPC, BERTH_NS_NET, BERTH_NS_CGROUP, BERTH_NS_COUNT };
+enum berth_ns_type { BERTH_NS_PID, BERTH_NS_MOUNT, BERTH_NS_UTS, BERTH_NS_IPC, BERTH_NS_NET, BERTH_NS_CGROUP, BERTH_NS_USER, BERTH_NS_COUNT };
 enum berth_ns_mode { BERTH_NS_HOST = 0, BERTH_NS_NEW, BERTH_NS_JOIN };
 enum berth_stdio { BERTH_STDIO_INHERIT = 0, BERTH_STDIO_NULL, BERTH_STDIO_LOG };
 
@@ -200,6 +210,12 @@ struct berth_device {
   uid_t uid;
   gid_t gid;
 };
+
+/* One line of /proc/<pid>/uid_map or gid_map. */
+struct berth_idmap {
+  uint32_t container, host, size;
+};
+#define BERTH_IDMAP_MAX 340
 
 struct berth_rlimit {
   int resource;
@@ -232,6 +248,8 @@ struct berth_launch {
   size_t n_sysctls;
   struct berth_rlimit *rlimits;
   size_t n_rlimits;
+  struct berth_idmap *uid_maps, *gid_maps;
+  size_t n_uid_maps, n_gid_maps;
   int has_caps;
   uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
   int no_new_privs;

@@ -3,6 +3,7 @@
  *   berth-shim --check FILE   validate a launch description without cloning (exit 0 or 125)
  *   berth-shim --version
  *   berth-shim --device-filter DIR HEX   attach a cgroup v2 device program (devfilter.h)
+ *   berth-shim --idmap-mount SRC DST MAP...   an idmapped mount (userns.h)
  *   berth-shim FILE           launch and supervise the container FILE describes
  *
  * The launch: parse, optionally daemonise, set up stdio, the control socket and the signalfd,
@@ -25,6 +26,7 @@
 #include "hooks.h"
 #include "oci.h"
 #include "supervise.h"
+#include "userns.h"
 
 #ifndef BERTH_VERSION
 #define BERTH_VERSION "0.0.0"
@@ -234,6 +236,13 @@ static int run(const char *path) {
   close(msg[1]);
   close_child_fds(&cfd);
 
+  /* the child waits for its go byte: its maps are in place before anything runs in it */
+  if (l.ns[BERTH_NS_USER].mode == BERTH_NS_NEW &&
+      berth_userns_write_maps(pid, l.uid_maps, l.n_uid_maps, l.gid_maps, l.n_gid_maps, &s.launch_err) < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    launch_failed(&s, BERTH_EXIT_FAILURE);
+  }
   char pidbuf[32];
   int pl = snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)pid);
   if (l.pid_file && berth_write_atomic(l.pid_file, pidbuf, (size_t)pl, 0, &s.launch_err) < 0) {
@@ -298,7 +307,8 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (argc == 4 && strcmp(argv[1], "--device-filter") == 0) return berth_devfilter_main(argv[2], argv[3]);
+  if (argc >= 2 && strcmp(argv[1], "--idmap-mount") == 0) return berth_idmap_mount_main(argc - 2, argv + 2);
   if (argc == 2 && argv[1][0] != '-') return run(argv[1]);
-  fprintf(stderr, "usage: berth-shim FILE | --check FILE | --device-filter DIR HEX | --version\n");
+  fprintf(stderr, "usage: berth-shim FILE | --check FILE | --device-filter DIR HEX | --idmap-mount SRC DST MAP... | --version\n");
   return BERTH_EXIT_FAILURE;
 }

@@ -64,6 +64,30 @@ static int remount_target(int rootfd, const char *dest, unsigned long flags, con
   return 0;
 }
 
+/* In a user namespace that may not mount cgroupfs (the host's cgroup namespace), the
+ * container's own cgroup of hierarchy `dir` is bound from the host instead, as runc does. */
+static int bind_host_cgroup(const char *dir, const char *path, const char *target, struct berth_err *err) {
+  char src[PATH_MAX];
+  if (snprintf(src, sizeof src, "/sys/fs/cgroup/%s%s", dir, path) >= (int)sizeof src)
+    return berth_error(err, ENAMETOOLONG, "mount", "cgroup `%s`", dir);
+  if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0) return berth_error(err, errno, "mount", "bind cgroup `%s`", src);
+  return 0;
+}
+
+/* sysfs needs a network namespace owned by the caller's user namespace, mqueue an ipc one:
+ * with the host's, a user namespace binds the host's mount instead (runc's fallback). */
+static int bind_host_fs(int rootfd, const struct berth_mount *m, struct berth_err *err) {
+  const char *src = strcmp(m->type, "sysfs") == 0 ? "/sys" : "/dev/mqueue";
+  char p[64];
+  cleanup_close int fd = open_in_root(rootfd, m->destination, O_PATH);
+  if (fd < 0) return berth_error(err, errno, "mount", "resolve `%s` in rootfs", m->destination);
+  fd_path(fd, p, sizeof p);
+  if (mount(src, p, NULL, MS_BIND | MS_REC, NULL) < 0) return berth_error(err, errno, "mount", "bind `%s` on `%s`", src, m->destination);
+  unsigned long rf = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (rf && remount_target(rootfd, m->destination, MS_BIND | MS_REMOUNT | rf, NULL, err) < 0) return -1;
+  return 0;
+}
+
 static int mount_cgroup_v1(int rootfd, const struct berth_launch *l, const struct berth_mount *m, struct berth_err *err) {
   char p[64], sub[PATH_MAX], line[4096];
   cleanup_close int fd = open_in_root(rootfd, m->destination, O_PATH | O_DIRECTORY);
@@ -91,11 +115,18 @@ static int mount_cgroup_v1(int rootfd, const struct berth_launch *l, const struc
     if (sfd < 0) return fclose(f), berth_error(err, errno, "mount", "resolve `%s` in rootfs", sub);
     char sp[64];
     fd_path(sfd, sp, sizeof sp);
+    int bound = 0;
     if (mount("cgroup", sp, "cgroup", fl, data) < 0) {
-      rc = berth_error(err, errno, "mount", "cgroup `%s` on `%s`", ctrls, sub);
-      break;
+      int e = errno;
+      /* a user namespace that does not own the cgroup namespace may not mount cgroupfs */
+      if (e != EPERM || l->ns[BERTH_NS_USER].mode == BERTH_NS_HOST) {
+        rc = berth_error(err, e, "mount", "cgroup `%s` on `%s`", ctrls, sub);
+        break;
+      }
+      if ((rc = bind_host_cgroup(dir, path, sp, err)) < 0) break;
+      bound = 1;
     }
-    if (l->ns[BERTH_NS_CGROUP].mode == BERTH_NS_HOST && strcmp(path, "/") != 0) {
+    if (!bound && l->ns[BERTH_NS_CGROUP].mode == BERTH_NS_HOST && strcmp(path, "/") != 0) {
       /* host cgroup namespace: show only the container's own cgroup, as runc binds it */
       char inner[PATH_MAX];
       snprintf(inner, sizeof inner, "%s%s", sub, path);
@@ -161,8 +192,13 @@ static int do_mount(int rootfd, const struct berth_launch *l, const struct berth
     unsigned long rf = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME);
     if (rf && remount_target(rootfd, m->destination, MS_BIND | MS_REMOUNT | rf, NULL, err) < 0) return -1;
   } else {
-    if (mount(m->source, p, m->type, m->flags, m->data[0] ? m->data : NULL) < 0)
-      return berth_error(err, errno, "mount", "%s `%s` on `%s`", m->type, m->source, m->destination);
+    if (mount(m->source, p, m->type, m->flags, m->data[0] ? m->data : NULL) < 0) {
+      int e = errno;
+      if (!(e == EPERM && l->ns[BERTH_NS_USER].mode != BERTH_NS_HOST &&
+            (strcmp(m->type, "sysfs") == 0 || strcmp(m->type, "mqueue") == 0)))
+        return berth_error(err, e, "mount", "%s `%s` on `%s`", m->type, m->source, m->destination);
+      if (bind_host_fs(rootfd, m, err) < 0) return -1;
+    }
   }
   if (m->propagation && remount_target(rootfd, m->destination, m->propagation, NULL, err) < 0) return -1;
   return 0;

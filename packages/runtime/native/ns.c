@@ -25,8 +25,9 @@
 #include "caps.h"
 #include "mounts.h"
 #include "seccomp.h"
+#include "userns.h"
 
-static const int ns_flags[BERTH_NS_COUNT] = {CLONE_NEWPID, CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWCGROUP};
+static const int ns_flags[BERTH_NS_COUNT] = {CLONE_NEWPID, CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWUSER};
 
 int berth_ns_join_pid(const struct berth_launch *l, struct berth_err *err) {
   if (l->ns[BERTH_NS_PID].mode != BERTH_NS_JOIN) return 0;
@@ -70,8 +71,10 @@ static int wait_go(int fd) {
 }
 
 static int join_namespaces(const struct berth_launch *l, struct berth_err *err) {
-  /* mount last: once in another mount namespace the other paths may no longer resolve */
-  static const int order[] = {BERTH_NS_NET, BERTH_NS_IPC, BERTH_NS_UTS, BERTH_NS_CGROUP, BERTH_NS_MOUNT};
+  /* user first: it owns the others, and joining it gives the capabilities to join them (setns
+   * into a namespace needs CAP_SYS_ADMIN in its owner); mount last: once in another mount
+   * namespace the other paths may no longer resolve */
+  static const int order[] = {BERTH_NS_USER, BERTH_NS_NET, BERTH_NS_IPC, BERTH_NS_UTS, BERTH_NS_CGROUP, BERTH_NS_MOUNT};
   for (size_t i = 0; i < ARRAY_LEN(order); i++) {
     int t = order[i];
     if (l->ns[t].mode != BERTH_NS_JOIN) continue;
@@ -236,6 +239,7 @@ void berth_container_init(const struct berth_launch *l, const struct berth_child
       fail(&err, code);
     }
   if (join_namespaces(l, &err) < 0) fail(&err, code);
+  if (berth_userns_become_root(l, &err) < 0) fail(&err, code);
   if (l->ns[BERTH_NS_CGROUP].mode == BERTH_NS_NEW && unshare(CLONE_NEWCGROUP) < 0) {
     berth_error(&err, errno, "namespace", "unshare the cgroup namespace");
     fail(&err, code);

@@ -59,6 +59,7 @@ const NS_FILE: Readonly<Record<string, { type: NamespaceType; file: string }>> =
   ipc: { type: 'ipc', file: 'ipc' },
   uts: { type: 'uts', file: 'uts' },
   cgroup: { type: 'cgroup', file: 'cgroup' },
+  user: { type: 'user', file: 'user' },
 };
 
 /** What {@link execLaunch} needs besides the container's spec and the exec's options. */

@@ -58,6 +58,13 @@ export {
   execLaunch,
 } from './exec.js';
 export {
+  hostId,
+  IdMapErrorCode,
+  type IdmappedMountOptions,
+  idmappedMount,
+  parseIdMappings,
+} from './idmap.js';
+export {
   BUNDLED_INIT_PATH,
   INIT_NAME,
   INIT_PATH_IN_CONTAINER,
@@ -68,6 +75,7 @@ export {
 export {
   CAPABILITY_BITS,
   type CapabilitySets,
+  checkIdMappings,
   decodeField,
   encodeField,
   encodeLaunch,
@@ -79,6 +87,7 @@ export {
   type LaunchRlimit,
   LaunchSpecErrorCode,
   launchFromSpec,
+  MAX_ID_MAPPINGS,
   type NamespaceType,
   type Propagation,
   type ShimHooks,

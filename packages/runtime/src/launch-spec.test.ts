@@ -262,13 +262,50 @@ describe('launchFromSpec', () => {
       /ociRuntime.path/,
     );
   });
+  it('a user namespace carries its maps; one without maps is refused naming them', () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const d = launchFromSpec(
+      {
+        ...spec,
+        linux: {
+          namespaces: [{ type: 'user' }, { type: 'mount' }, { type: 'uts' }],
+          uidMappings: maps,
+          gidMappings: maps,
+        },
+      },
+      { id: 'c', bundleDir: '/b' },
+    );
+    expect(d.namespaces).toEqual([{ type: 'user' }, { type: 'mount' }, { type: 'uts' }]);
+    const text = encodeLaunch(d);
+    expect(text).toContain('namespace=user\n');
+    expect(text).toContain('uid_map=0 100000 65536\ngid_map=0 100000 65536\n');
+    const bare = launchFromSpec(
+      { ...spec, linux: { namespaces: [{ type: 'user' }, { type: 'mount' }, { type: 'uts' }] } },
+      { id: 'c', bundleDir: '/b' },
+    );
+    expect(() => encodeLaunch(bare)).toThrow(/uidMappings: required with a new user namespace/);
+    expect(() =>
+      encodeLaunch({
+        ...d,
+        uidMappings: [
+          { containerID: 0, hostID: 1, size: 10 },
+          { containerID: 20, hostID: 5, size: 1 },
+        ],
+      }),
+    ).toThrow(/uidMappings\[1\]: 20:5:1 overlaps 0:1:10/);
+  });
   it('refuses a console size without a terminal', () => {
     expect(() => encodeLaunch({ id: 'c', args: ['sh'], consoleSize: { rows: 1, cols: 1 } })).toThrow(
       /consoleSize: needs terminal/,
     );
   });
   const refused: [string, Spec, string][] = [
-    ['a user namespace', { ...spec, linux: { namespaces: [{ type: 'user' }] } }, 'linux.namespaces'],
+    ['a time namespace', { ...spec, linux: { namespaces: [{ type: 'time' }] } }, 'linux.namespaces'],
+    [
+      'uid mappings without a user namespace',
+      { ...spec, linux: { uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] } },
+      'linux.uidMappings',
+    ],
     ['hooks', { ...spec, hooks: { poststart: [{ path: '/bin/true' }] } }, 'hooks.poststart'],
     [
       'seccomp without a program',

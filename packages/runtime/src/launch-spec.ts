@@ -4,7 +4,7 @@
  * files are the whole contract between TypeScript and C; golden fixtures in testdata/launch/
  * are read by both sides' tests.
  */
-import { BerthError, type Spec } from '@berth/oci';
+import { BerthError, type LinuxIDMapping, type Spec } from '@berth/oci';
 
 /** The first line of every launch description. */
 export const LAUNCH_VERSION = 'berth.launch.v1';
@@ -15,7 +15,10 @@ export const LaunchSpecErrorCode = { LAUNCH_INVALID: 'LAUNCH_INVALID' } as const
 export type LaunchSpecErrorCode = (typeof LaunchSpecErrorCode)[keyof typeof LaunchSpecErrorCode];
 
 /** Namespace kinds the shim creates or joins. Kinds left out are shared with the shim ("host"). */
-export type NamespaceType = 'pid' | 'mount' | 'uts' | 'ipc' | 'net' | 'cgroup';
+export type NamespaceType = 'pid' | 'mount' | 'uts' | 'ipc' | 'net' | 'cgroup' | 'user';
+
+/** The kernel's limit on lines in /proc/PID/uid_map (Linux 4.15). */
+export const MAX_ID_MAPPINGS = 340;
 
 /** Mount propagation of `/` before pivot_root. */
 export type Propagation =
@@ -92,6 +95,12 @@ export interface LaunchDescription {
   rootfsPropagation?: Propagation;
   /** New namespaces (no path) or joined ones (a path such as /proc/123/ns/net). */
   namespaces?: readonly { type: NamespaceType; path?: string }[];
+  /**
+   * The maps of a new user namespace (OCI `linux.uidMappings`/`gidMappings`), required with
+   * one: the shim writes them right after the clone, before anything runs in it.
+   */
+  uidMappings?: readonly LinuxIDMapping[];
+  gidMappings?: readonly LinuxIDMapping[];
   hostname?: string;
   /** Bring `lo` up in the new network namespace (docker's `--network none`); needs a new `net`. */
   loopback?: boolean;
@@ -211,7 +220,7 @@ const RLIMITS = new Set([
   'RLIMIT_SIGPENDING',
   'RLIMIT_STACK',
 ]);
-const NAMESPACES = new Set<string>(['pid', 'mount', 'uts', 'ipc', 'net', 'cgroup']);
+const NAMESPACES = new Set<string>(['pid', 'mount', 'uts', 'ipc', 'net', 'cgroup', 'user']);
 const PROPAGATIONS = new Set<string>([
   'private',
   'rprivate',
@@ -225,6 +234,31 @@ const PROPAGATIONS = new Set<string>([
 
 function invalid(field: string, message: string): BerthError<'LAUNCH_INVALID'> {
   return new BerthError('LAUNCH_INVALID', `launch description: ${field}: ${message}`, { input: { field } });
+}
+
+/**
+ * Checks id mappings as the kernel will (map_write): 1..340 lines, sizes above 0, no range past
+ * 2^32 - 1, no overlap on either side.
+ *
+ * @throws BerthError LAUNCH_INVALID naming the field and the mapping
+ */
+export function checkIdMappings(maps: readonly LinuxIDMapping[], field: string): void {
+  if (maps.length > MAX_ID_MAPPINGS) throw invalid(field, `more than ${MAX_ID_MAPPINGS} mappings`);
+  for (const [i, m] of maps.entries()) {
+    const show = `${m.containerID}:${m.hostID}:${m.size}`;
+    for (const v of [m.containerID, m.hostID, m.size])
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+        throw invalid(`${field}[${i}]`, `${show}: not a valid id`);
+    if (m.size === 0) throw invalid(`${field}[${i}]`, `${show}: size 0`);
+    if (m.containerID + m.size > 0xffffffff || m.hostID + m.size > 0xffffffff)
+      throw invalid(`${field}[${i}]`, `${show}: goes past 4294967295`);
+    for (const o of maps.slice(0, i))
+      if (
+        (m.containerID < o.containerID + o.size && o.containerID < m.containerID + m.size) ||
+        (m.hostID < o.hostID + o.size && o.hostID < m.hostID + m.size)
+      )
+        throw invalid(`${field}[${i}]`, `${show} overlaps ${o.containerID}:${o.hostID}:${o.size}`);
+  }
 }
 
 /**
@@ -320,6 +354,16 @@ export function encodeLaunch(d: LaunchDescription): string {
     if (ns.path === undefined) put('namespace', ns.type);
     else put('namespace', ns.type, absPath(ns.path, `namespaces.${ns.type}`));
   }
+  const newUser = (d.namespaces ?? []).some((n) => n.type === 'user' && n.path === undefined);
+  for (const [key, field, maps] of [
+    ['uid_map', 'uidMappings', d.uidMappings ?? []],
+    ['gid_map', 'gidMappings', d.gidMappings ?? []],
+  ] as const) {
+    if (maps.length && !newUser) throw invalid(field, 'needs a new user namespace');
+    if (newUser && !maps.length) throw invalid(field, 'required with a new user namespace');
+    checkIdMappings(maps, field);
+    for (const m of maps) put(key, String(m.containerID), String(m.hostID), String(m.size));
+  }
   const newMount = (d.namespaces ?? []).some((n) => n.type === 'mount' && n.path === undefined);
   if (newMount && d.rootfs === undefined) throw invalid('rootfs', 'required with a new mount namespace');
   if (d.rootfs !== undefined && !newMount) throw invalid('rootfs', 'needs a new mount namespace');
@@ -405,6 +449,8 @@ export function encodeLaunch(d: LaunchDescription): string {
       [
         'rootfs',
         'namespaces',
+        'uidMappings',
+        'gidMappings',
         'hostname',
         'loopback',
         'mounts',
@@ -537,12 +583,13 @@ const NS_FROM_OCI: Readonly<Record<string, NamespaceType>> = {
   ipc: 'ipc',
   uts: 'uts',
   cgroup: 'cgroup',
+  user: 'user',
 };
 
 /**
  * Turns an OCI runtime spec (config.json) plus berth's extras into a launch description. What
- * the shim cannot do yet is refused, never dropped: user and time namespaces, hooks, and a
- * seccomp section without its compiled program.
+ * the shim cannot do yet is refused, never dropped: time namespaces, hooks, and a seccomp
+ * section without its compiled program.
  *
  * @throws BerthError LAUNCH_INVALID naming the spec field
  */
@@ -558,7 +605,7 @@ export function launchFromSpec(spec: Spec, x: LaunchExtras): LaunchDescription {
   const namespaces: { type: NamespaceType; path?: string }[] = [];
   for (const ns of linux.namespaces ?? []) {
     const t = NS_FROM_OCI[ns.type];
-    if (!t) throw invalid('linux.namespaces', `"${ns.type}" namespaces are not supported yet`); // TODO(#5): user, time
+    if (!t) throw invalid('linux.namespaces', `"${ns.type}" namespaces are not supported`);
     namespaces.push(ns.path ? { type: t, path: ns.path } : { type: t });
   }
   if (linux.seccomp && !x.seccomp) throw invalid('linux.seccomp', 'no compiled filter given');
@@ -602,6 +649,12 @@ export function launchFromSpec(spec: Spec, x: LaunchExtras): LaunchDescription {
     args: p.args,
     env: p.env ?? [],
   };
+  if (namespaces.some((n) => n.type === 'user' && n.path === undefined)) {
+    d.uidMappings = linux.uidMappings ?? [];
+    d.gidMappings = linux.gidMappings ?? [];
+  } else if (linux.uidMappings?.length || linux.gidMappings?.length) {
+    throw invalid('linux.uidMappings', 'needs a new user namespace in linux.namespaces');
+  }
   if (linux.rootfsPropagation) d.rootfsPropagation = linux.rootfsPropagation as Propagation;
   if (spec.hostname !== undefined && spec.hostname !== '') d.hostname = spec.hostname;
   if (caps) {

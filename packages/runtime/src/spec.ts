@@ -8,10 +8,11 @@ import {
   BerthError,
   type ContainerConfig,
   type LinuxDeviceCgroup,
+  type LinuxIDMapping,
   type Spec,
   type SpecMount,
 } from '@berth/oci';
-import { CAPABILITY_BITS } from './launch-spec.js';
+import { CAPABILITY_BITS, checkIdMappings } from './launch-spec.js';
 import {
   defaultSeccompProfile,
   resolveSeccompProfile,
@@ -126,6 +127,13 @@ export interface BuildSpecOptions {
   ipcHost?: boolean;
   /** `--uts host`. */
   utsHost?: boolean;
+  /**
+   * A user namespace with these maps (podman's `--uidmap`/`--gidmap`, docker's userns-remap):
+   * `linux.namespaces` gets `user` and `linux.uidMappings`/`gidMappings` the maps. The rootfs
+   * must look owned by the container's root: an idmapped mount ({@link idmappedMount}) or a
+   * chowned copy. Refused with `privileged`, as docker does. Default: none (`--userns=host`).
+   */
+  userns?: { uidMappings: readonly LinuxIDMapping[]; gidMappings: readonly LinuxIDMapping[] };
   /** `--cgroupns`; default private (docker's default on cgroup v2). */
   cgroupns?: 'private' | 'host';
   /** The rootfs path written in `root.path`; default "rootfs". */
@@ -350,7 +358,26 @@ export function buildSpec(image: ContainerConfig | undefined, o: BuildSpecOption
   )
     throw bad('oomScoreAdj', `${o.oomScoreAdj} is not in -1000..1000`);
 
+  if (o.userns) {
+    if (o.privileged)
+      throw bad(
+        'userns',
+        'privileged mode is incompatible with user namespaces; run the container with --userns=host',
+      );
+    for (const [f, maps] of [
+      ['uidMappings', o.userns.uidMappings],
+      ['gidMappings', o.userns.gidMappings],
+    ] as const) {
+      if (maps.length === 0) throw bad(`userns.${f}`, 'no mapping');
+      try {
+        checkIdMappings(maps, `userns.${f}`);
+      } catch (err) {
+        throw bad(`userns.${f}`, (err as Error).message.replace(/^launch description: [^:]+: /, ''));
+      }
+    }
+  }
   const namespaces: NonNullable<NonNullable<Spec['linux']>['namespaces']> = [{ type: 'mount' }];
+  if (o.userns) namespaces.unshift({ type: 'user' });
   if (!o.networkHost) namespaces.push({ type: 'network' });
   if (!o.utsHost) namespaces.push({ type: 'uts' });
   if (!o.pidHost) namespaces.push({ type: 'pid' });
@@ -401,6 +428,12 @@ export function buildSpec(image: ContainerConfig | undefined, o: BuildSpecOption
         gid: 0,
       })),
       resources: { devices: deviceCgroup },
+      ...(o.userns
+        ? {
+            uidMappings: o.userns.uidMappings.map((m) => ({ ...m })),
+            gidMappings: o.userns.gidMappings.map((m) => ({ ...m })),
+          }
+        : {}),
       sysctl,
       // --privileged: no masking (daemon/oci_linux.go WithMaskedPaths/WithReadonlyPaths)
       maskedPaths: o.privileged ? [] : [...DEFAULT_MASKED_PATHS],
