@@ -1,11 +1,13 @@
 // dependency-cruiser rules generated from DESIGN.md's arrows (STYLE.md, Module boundaries):
-// apps -> engine -> {compose, builder, network, volumes, runtime, overlay, store, registry} -> oci.
+// apps -> engine -> {compose, builder, network, volumes, runtime, overlay, store, registry} -> sys -> oci.
+// sys (flock, mount, umount2 through an N-API addon) sits under the leaves, beside oci.
 // Siblings never import each other. Run by `pnpm lint:deps` in CI.
 const leaves = ['registry', 'store', 'overlay', 'runtime', 'network', 'volumes', 'builder', 'compose'];
 const allowed = {
   oci: [],
-  engine: ['oci', ...leaves],
-  ...Object.fromEntries(leaves.map((p) => [p, ['oci']])),
+  sys: ['oci'],
+  engine: ['oci', 'sys', ...leaves],
+  ...Object.fromEntries(leaves.map((p) => [p, ['oci', 'sys']])),
 };
 const all = Object.keys(allowed);
 

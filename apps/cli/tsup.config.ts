@@ -24,9 +24,10 @@ export default defineConfig({
   entry: { berth: 'src/main.ts', 'apply-worker': '../../packages/overlay/src/apply-worker.ts' },
   dts: false,
   splitting: true,
-  noExternal: [/^(?!@napi-rs\/xattr$)/],
-  // a native addon (used by @berth/overlay) cannot be inlined; it is a dependency of the CLI
-  external: ['@napi-rs/xattr'],
+  noExternal: [/^(?!@napi-rs\/xattr$|@berth\/sys$)/],
+  // native addons cannot be inlined; they are dependencies of the CLI. @berth/sys (flock, mount)
+  // finds its .node file relative to its own module, so it stays a package import too
+  external: ['@napi-rs/xattr', '@berth/sys'],
   // bundled CommonJS dependencies (proper-lockfile, tar-stream…) call require() for built-ins
   banner: {
     js: "import { createRequire as __berthCreateRequire } from 'node:module';\nconst require = __berthCreateRequire(import.meta.url);",

@@ -57,6 +57,8 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   /** `port CONTAINER 80`: nothing published there (docker's client exits 1). */
   PORT_NOT_PUBLISHED: 1,
   CONTAINER_LOCK_FAILED: 125,
+  LOCK_FAILED: 125,
+  MOUNT_FAILED: 125,
   CONTAINER_RECORD_INVALID: 125,
   NO_COMMAND: 125,
   LAUNCH_FAILED: 125,

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { BerthError } from '@berth/oci';
-import lockfile from 'proper-lockfile';
+import { withLock } from '@berth/sys';
 
 /** Version tag of `metadata.json`. */
 export const METADATA_VERSION = 'berth.snapshots.v1';
@@ -57,8 +57,8 @@ const corrupt = (path: string, what: string, cause?: unknown): BerthError =>
 
 /**
  * The snapshotter's metadata file. Reads need no lock (writes replace the file atomically);
- * changes take an in-process queue plus a cross-process lock (proper-lockfile, a mkdir lock with
- * staleness), then write temp, fsync, rename, fsync the directory (DESIGN.md, state on disk).
+ * changes take an in-process queue plus a cross-process flock(2) (`@berth/sys`), then write temp,
+ * fsync, rename, fsync the directory (DESIGN.md, state on disk).
  */
 export class MetadataStore {
   private readonly file: string;
@@ -100,20 +100,14 @@ export class MetadataStore {
   update<T>(fn: (m: Metadata) => Promise<{ value: T; write: boolean }>): Promise<T> {
     const run = async (): Promise<T> => {
       await mkdir(this.root, { recursive: true });
-      const release = await lockfile.lock(this.file, {
-        realpath: false,
-        lockfilePath: `${this.root}/metadata.lock`,
-        stale: 30_000,
-        retries: { retries: 200, minTimeout: 5, maxTimeout: 200 },
-      });
-      try {
+      // flock(2) (`metadata.flock`): the kernel drops it when a holder dies, so a kill -9 leaves
+      // no stale lock to wait out (proper-lockfile's mkdir lock needed a 30 s staleness window)
+      return withLock(`${this.root}/metadata.flock`, async () => {
         const m = await this.read();
         const { value, write } = await fn(m);
         if (write) await this.write(m);
         return value;
-      } finally {
-        await release();
-      }
+      });
     };
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);

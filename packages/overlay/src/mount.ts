@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { BerthError, type Mount } from '@berth/oci';
+import { mount as sysMount, unmount as sysUnmount } from '@berth/sys';
 
 /** Linux's limit on mount(2) option data: one page. */
 export const MOUNT_DATA_LIMIT = 4096;
@@ -91,10 +92,12 @@ function run(args: string[], cwd: string | undefined, signal: AbortSignal | unde
 }
 
 /**
- * Performs mounts on `target` in order (the first on `target` itself), by spawning mount(8):
- * Node has no mount(2) binding and the maintained npm ones are unmaintained or need a compiler
- * at install time (README). Needs root (CAP_SYS_ADMIN).
- * @throws MOUNT_FAILED naming the target and mount(8)'s message
+ * Performs mounts on `target` in order (the first on `target` itself) with mount(2) through
+ * `@berth/sys` (one syscall each, no mount(8) process). Only an overlay whose option string
+ * needs relative lowerdirs to fit a page runs mount(8) in the lowers' directory: mount(2)
+ * resolves them against the process's working directory, which Node shares with every thread.
+ * Needs root (CAP_SYS_ADMIN).
+ * @throws MOUNT_FAILED naming the target and the errno (or mount(8)'s message)
  */
 export async function mountAll(
   mounts: readonly Mount[],
@@ -102,24 +105,22 @@ export async function mountAll(
   options: { signal?: AbortSignal } = {},
 ): Promise<void> {
   for (const m of mounts) {
+    options.signal?.throwIfAborted();
     const where = m.target === undefined ? target : `${target}/${m.target}`;
     const cmd = mountCommand(m, where);
-    await run(['mount', ...cmd.args], cmd.cwd, options.signal, `mount ${where}`);
+    if (cmd.cwd === undefined) sysMount(m.source, where, m.type, m.options);
+    else await run(['mount', ...cmd.args], cmd.cwd, options.signal, `mount ${where}`);
   }
 }
 
 /**
- * Unmounts `target` (umount(8)); `lazy` detaches a busy mount (MNT_DETACH).
+ * Unmounts `target` (umount2(2)); `lazy` detaches a busy mount (MNT_DETACH).
  * @throws MOUNT_FAILED
  */
 export async function unmount(
   target: string,
   options: { lazy?: boolean; signal?: AbortSignal } = {},
 ): Promise<void> {
-  await run(
-    ['umount', ...(options.lazy ? ['-l'] : []), '--', target],
-    undefined,
-    options.signal,
-    `umount ${target}`,
-  );
+  options.signal?.throwIfAborted();
+  sysUnmount(target, options.lazy ? { lazy: true } : {});
 }

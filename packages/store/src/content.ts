@@ -47,9 +47,9 @@ import {
   silentLogger,
   splitDigest,
 } from '@berth/oci';
+import { withLock } from '@berth/sys';
 import { StoreErrorCode } from './errors.js';
 import { isErrno, syncDir, TEMP_PREFIX, writeFileAtomic, writeFileExclusive } from './fs-util.js';
-import { withLock } from './lock.js';
 import { type Owner, ownerAlive, parseOwner, processStart, selfProcessStart } from './owner.js';
 
 /** What the store knows about a committed blob. */

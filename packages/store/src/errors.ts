@@ -17,7 +17,10 @@ export const StoreErrorCode = {
   IMAGE_CONFLICT: 'IMAGE_CONFLICT',
   /** A stored document (index.json, a manifest, a record) is unreadable or does not match its digest. */
   STORE_CORRUPT: 'STORE_CORRUPT',
-  /** The cross-process store lock could not be taken (flock(1) missing or failed). */
+  /**
+   * Kept for compatibility; no longer raised: the store's lock is `@berth/sys`'s `lockFile`,
+   * which fails with `LOCK_FAILED`.
+   */
   STORE_LOCK_FAILED: 'STORE_LOCK_FAILED',
   /** No lease with that ID. */
   LEASE_NOT_FOUND: 'LEASE_NOT_FOUND',

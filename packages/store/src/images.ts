@@ -42,11 +42,11 @@ import {
   silentLogger,
   withDefaultTag,
 } from '@berth/oci';
+import { withLock } from '@berth/sys';
 import type { ContentStore } from './content.js';
 import { StoreErrorCode } from './errors.js';
 import { isErrno, writeFileAtomic } from './fs-util.js';
 import { compileGlob } from './glob.js';
-import { withLock } from './lock.js';
 
 /** The annotation that names an index entry (image-spec `annotations.md`). */
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';

@@ -47,6 +47,28 @@ async function mounted(path: string): Promise<boolean> {
 }
 
 describe('containers (real shim, overlay, cgroups)', () => {
+  it('mounts an --rm container root volatile (no sync at unmount), a kept one not', async () => {
+    const e = await engine();
+    const superOptions = async (id: string): Promise<string[]> => {
+      const merged = (await e.containers.inspect(id)).GraphDriver.Data?.MergedDir;
+      const line = (await readFile('/proc/self/mountinfo', 'utf8'))
+        .split('\n')
+        .find((l) => l.split(' ')[4] === merged);
+      return line?.split(' - ')[1]?.split(' ')[2]?.split(',') ?? [];
+    };
+    const rm1 = await e.containers.create({ image: 'busybox', cmd: ['sleep', '30'], autoRemove: true });
+    const kept = await e.containers.create({ image: 'busybox', cmd: ['sleep', '30'] });
+    await e.containers.start(rm1.Id);
+    await e.containers.start(kept.Id);
+    // `volatile`, shown as `fsync=volatile` by Linux 6.x
+    const isVolatile = (o: string[]) => o.includes('volatile') || o.includes('fsync=volatile');
+    expect(isVolatile(await superOptions(rm1.Id))).toBe(true);
+    expect(await superOptions(kept.Id)).toContain(
+      `upperdir=${(await e.containers.inspect(kept.Id)).GraphDriver.Data?.UpperDir}`,
+    );
+    expect(isVolatile(await superOptions(kept.Id))).toBe(false);
+  });
+
   it('creates, starts, logs, waits, inspects and removes a container', async () => {
     const e = await engine();
     const { Id, Name } = await e.containers.create({

@@ -29,7 +29,7 @@ export const ContainerErrorCode = {
   INVALID_OPTION: 'INVALID_OPTION',
   /** A container record on disk cannot be read (bad JSON, unknown version). */
   CONTAINER_RECORD_INVALID: 'CONTAINER_RECORD_INVALID',
-  /** The per-container lock could not be taken (flock(1) missing or failing). */
+  /** Kept for compatibility; no longer raised (the lock is `@berth/sys`'s: `LOCK_FAILED`). */
   CONTAINER_LOCK_FAILED: 'CONTAINER_LOCK_FAILED',
 } as const;
 /** Union of {@link ContainerErrorCode} values. */

@@ -14,7 +14,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lockFile } from './lock.js';
+import { lockFile } from '@berth/sys';
 
 /** The file a state root keeps its events in. */
 export const EVENTS_FILE = 'events.log';

@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '@berth/oci';
+import { lockFile } from '@berth/sys';
 import { ContainerErrorCode, noSuchContainer } from './errors.js';
-import { lockFile } from './lock.js';
 import { NAME_RE, randomName } from './names.js';
 import type { ContainerRecord } from './types.js';
 

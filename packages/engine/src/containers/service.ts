@@ -32,6 +32,7 @@ import {
   type ContainerState as RuntimeState,
   type ShimHooks,
 } from '@berth/runtime';
+import { type FileLock, lockFile } from '@berth/sys';
 import type { EngineContext } from '../context.js';
 import { getImage } from '../images.js';
 import { pullImage } from '../pull.js';
@@ -48,7 +49,6 @@ import {
   writeHealth,
 } from './health.js';
 import type { ServiceInternals } from './internals.js';
-import { type HeldLock, lockFile } from './lock.js';
 import { readLog } from './logs.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
 import { RECORD_VERSION, RecordStore, writeFileAtomic } from './record.js';
@@ -71,6 +71,7 @@ import type {
   WaitResult,
 } from './types.js';
 import { parseRamBytes, parseRestartPolicy, parseSignal, parseTimestamp, parseUlimit } from './units.js';
+import { volatileMounts } from './volatile.js';
 
 /** Container operations, docker's semantics. References are full IDs, names or unique ID prefixes. */
 export interface ContainerService {
@@ -331,7 +332,7 @@ class Containers implements ContainerService {
     return join(this.opts.shimRoot, id);
   }
 
-  private async lock(id: string, signal?: AbortSignal): Promise<HeldLock> {
+  private async lock(id: string, signal?: AbortSignal): Promise<FileLock> {
     try {
       return await lockFile(join(this.dir(id), 'lock'), signal ? { signal } : {});
     } catch (err) {
@@ -864,7 +865,7 @@ class Containers implements ContainerService {
     let started = false;
     try {
       const mounts = await (await this.sn()).mounts(rec.Snapshot.key);
-      await mountAll(mounts, rootfs, signal ? { signal } : {});
+      await mountAll(h.AutoRemove ? await volatileMounts(mounts) : mounts, rootfs, signal ? { signal } : {});
       const spec = await this.buildSpecFor(rec, rootfs);
       // rebuilt at every start, so a torn file after a crash is simply rewritten
       await writeFile(join(dir, 'config.json'), JSON.stringify(spec));

@@ -1,0 +1,116 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { lockFile, withLock } from './lock.js';
+
+const run = promisify(execFile);
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), `berth-sys-t${process.pid}-`));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Whether another process can take the lock right now (flock(1) -n). */
+async function freeForOthers(path: string): Promise<boolean> {
+  return run('flock', ['-x', '-n', path, 'true']).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Another process holding the lock until killed; resolves once it holds it. */
+async function holder(path: string) {
+  const child = spawn('flock', ['-x', '-o', path, 'sleep', '30'], { stdio: 'ignore' });
+  for (let i = 0; i < 250 && (await freeForOthers(path)); i++) await new Promise((r) => setTimeout(r, 20));
+  return child;
+}
+
+describe('lockFile', () => {
+  it('holds flock(2) for this process until release', async () => {
+    const path = join(dir, 'lock');
+    const l = await lockFile(path);
+    expect(await freeForOthers(path)).toBe(false);
+    await l.release();
+    expect(await freeForOthers(path)).toBe(true);
+    await l.release(); // idempotent
+  });
+
+  it('queues contenders inside one process', async () => {
+    const path = join(dir, 'lock');
+    const order: string[] = [];
+    const a = await lockFile(path);
+    const b = lockFile(path).then((l) => {
+      order.push('b');
+      return l;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    order.push('a releases');
+    await a.release();
+    await (await b).release();
+    expect(order).toEqual(['a releases', 'b']);
+  });
+
+  it('waits for another process and gets the lock when it lets go', async () => {
+    const path = join(dir, 'lock');
+    const other = await holder(path);
+    let got = false;
+    const p = lockFile(path).then((l) => {
+      got = true;
+      return l;
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(got).toBe(false);
+    other.kill('SIGKILL');
+    const l = await p;
+    expect(await freeForOthers(path)).toBe(false);
+    await l.release();
+    expect(await freeForOthers(path)).toBe(true);
+  });
+
+  it('is dropped by the kernel when its holder is killed with SIGKILL (no stale lock)', async () => {
+    const path = join(dir, 'lock');
+    const script = `import { lockFile } from ${JSON.stringify(new URL('./lock.ts', import.meta.url).href)};
+      await lockFile(${JSON.stringify(path)}); process.stdout.write('held\\n'); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_OPTIONS: '--conditions=@berth/source' },
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
+    });
+    expect(await freeForOthers(path)).toBe(false);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await withLock(path, async () => {
+      expect(await freeForOthers(path)).toBe(false);
+    });
+  });
+
+  it('rejects with ENOENT when the directory is gone, and honours abort while waiting', async () => {
+    await expect(lockFile(join(dir, 'missing', 'lock'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const path = join(dir, 'lock');
+    const other = await holder(path);
+    try {
+      const ac = new AbortController();
+      const p = lockFile(path, { signal: ac.signal });
+      setTimeout(() => ac.abort(new Error('stop')), 100);
+      await expect(p).rejects.toThrow('stop');
+      // the abandoned wait takes nothing with it: once the holder goes, the lock is free
+      other.kill('SIGKILL');
+      await new Promise((r) => other.once('exit', r));
+      for (let i = 0; i < 100 && !(await freeForOthers(path)); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(await freeForOthers(path)).toBe(true);
+      await (await lockFile(path)).release();
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+});

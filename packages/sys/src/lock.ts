@@ -1,0 +1,115 @@
+/**
+ * Cross-process exclusive locks: flock(2) on an open file description this process keeps. The
+ * kernel drops the lock the instant the holder dies, so a `kill -9` never leaves a stale lock
+ * and nobody guesses from an mtime whether a holder is alive (why not a lock-file library such
+ * as proper-lockfile, whose staleness check waits seconds after a crash and can break the lock
+ * of a live holder that was paused). A free lock costs one non-blocking flock(2); a taken one
+ * waits in a blocking flock(2) on the libuv thread pool. Inside one process, contenders queue
+ * on a promise chain first, so at most one thread per lock file waits.
+ */
+import { type FileHandle, open } from 'node:fs/promises';
+import { BerthError } from '@berth/oci';
+import { errnoText, loadAddon } from './addon.js';
+import { SysErrorCode } from './errors.js';
+
+// <sys/file.h>
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const EWOULDBLOCK = 11;
+
+/** A held lock; `release()` drops it (idempotent). */
+export interface FileLock {
+  /** Drops the lock. */
+  release(): Promise<void>;
+}
+
+const queues = new Map<string, Promise<void>>();
+
+function failed(path: string, errno: number): BerthError {
+  return new BerthError(SysErrorCode.LOCK_FAILED, `lock ${path}: flock: ${errnoText(errno)}`, {
+    input: { field: path },
+  });
+}
+
+async function flockPath(path: string, signal?: AbortSignal): Promise<FileHandle> {
+  const sys = loadAddon();
+  const fh = await open(path, 'a', 0o600);
+  let e = sys.flock(fh.fd, LOCK_EX | LOCK_NB);
+  if (e === EWOULDBLOCK) {
+    // another process holds it: wait on a pool thread. On abort the handle is closed at once;
+    // the waiting flock(2) still holds the open file, which it drops (with any lock it got)
+    // when it returns
+    const aborted = new Promise<never>((_, reject) => {
+      if (!signal) return;
+      const onAbort = () => reject(signal.reason);
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      e = await Promise.race([sys.flockAsync(fh.fd, LOCK_EX), aborted]);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+  if (e !== 0) {
+    await fh.close();
+    throw failed(path, e);
+  }
+  return fh;
+}
+
+/**
+ * Takes an exclusive lock on `path` (created when missing, mode 0600; its directory must exist)
+ * across processes and within this one.
+ * @throws the open error (`ENOENT` when the directory is gone), BerthError LOCK_FAILED,
+ *   SYS_ADDON_NOT_FOUND, or the signal's reason when aborted while waiting
+ */
+export async function lockFile(path: string, opts: { signal?: AbortSignal } = {}): Promise<FileLock> {
+  opts.signal?.throwIfAborted();
+  const previous = queues.get(path) ?? Promise.resolve();
+  let releaseQueue!: () => void;
+  const mine = new Promise<void>((r) => {
+    releaseQueue = r;
+  });
+  const tail = previous.then(() => mine);
+  queues.set(path, tail);
+  const done = (): void => {
+    releaseQueue();
+    if (queues.get(path) === tail) queues.delete(path);
+  };
+  try {
+    await previous;
+    opts.signal?.throwIfAborted();
+    const fh = await flockPath(path, opts.signal);
+    let released = false;
+    return {
+      async release() {
+        if (released) return;
+        released = true;
+        try {
+          await fh.close();
+        } finally {
+          done();
+        }
+      },
+    };
+  } catch (err) {
+    done();
+    throw err;
+  }
+}
+
+/** Runs `fn` while holding the lock on `path`, and releases it however `fn` ends. */
+export async function withLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  opts: { signal?: AbortSignal } = {},
+): Promise<T> {
+  const lock = await lockFile(path, opts);
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
