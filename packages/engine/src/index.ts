@@ -1,4 +1,6 @@
 export type { LoadImageOptions, LoadImageResult, SaveImageOptions } from './archive.js';
+export type { ContainerChange } from './containers/changes.js';
+export { applyChanges, type CommitOptions } from './containers/commit.js';
 export { ContainerErrorCode } from './containers/errors.js';
 export {
   appendEvent,
@@ -13,6 +15,7 @@ export {
   type ReadEventsOptions,
   readEvents,
 } from './containers/events.js';
+export type { ExportOptions } from './containers/export.js';
 export {
   applyProbe,
   HEALTH_DEFAULTS,
@@ -35,6 +38,7 @@ export type {
   ContainerServiceOptions,
   StartOptions,
 } from './containers/service.js';
+export type { ContainerNetworkStats, ContainerStatsResponse } from './containers/stats.js';
 export { statusText, ZERO_TIME } from './containers/status.js';
 export { type ContainerTop, parsePs } from './containers/top.js';
 export type {

@@ -25,6 +25,12 @@ export interface DiffOptions {
   mtimeMax?: Date;
   /** Aborts the diff: the stream errors. */
   signal?: AbortSignal;
+  /**
+   * Leaves out entries whose path (relative, no leading slash, as in the tar) it returns true
+   * for; the caller matches a directory's descendants too. For a container's commit: the mount
+   * points the engine created (docker keeps them in its `-init` layer).
+   */
+  exclude?: (path: string) => boolean;
 }
 
 /** What a diff produced. */
@@ -150,6 +156,7 @@ async function* tarBlocks(entries: Generator<Entry>, options: DiffOptions): Asyn
   const max = options.mtimeMax ? Math.floor(options.mtimeMax.getTime() / 1000) : Number.POSITIVE_INFINITY;
   for (const e of entries) {
     options.signal?.throwIfAborted();
+    if (options.exclude?.(e.rel)) continue;
     const h: TarEntryHeader = { ...e.header, mtime: Math.min(e.header.mtime, max) };
     if (e.xattrs.size > 0) h.xattrs = [...e.xattrs].sort(([a], [b]) => byteOrder(a, b));
     if (e.file !== undefined) {

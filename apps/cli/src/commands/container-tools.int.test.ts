@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildFixtures } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { humanSizeWithPrecision } from '../format/units.js';
 
 const cliDir = fileURLToPath(new URL('../..', import.meta.url));
 let root: string;
@@ -148,5 +149,156 @@ describe('pause, unpause, top and port', () => {
     expect(stopped.code).toBe(125);
     expect(stopped.stderr).toMatch(/is not running/);
     expect((await berth('pause', name)).stderr).toMatch(/is not running/);
+  });
+});
+
+describe('stats', () => {
+  it('shows memory within the --memory limit, the pids count and network bytes without lo', async () => {
+    const name = `stats${process.pid}`;
+    const id = (
+      await ok(
+        'run',
+        '-d',
+        '--name',
+        name,
+        '-m',
+        '64m',
+        '--pids-limit',
+        '50',
+        'busybox',
+        'sh',
+        '-c',
+        'sleep 1000 & sleep 1000 & head -c 8000000 /dev/zero > /tmp/blob; wait',
+      )
+    ).trim();
+    const pid = (await ok('inspect', '-f', '{{.State.Pid}}', name)).trim();
+    // an interface besides lo in the container's namespace, with traffic (what a bridge will add)
+    const ns = ['nsenter', `--net=/proc/${pid}/ns/net`, '--'];
+    const sh = (cmd: string[]) =>
+      finish(spawn(cmd[0] as string, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect((await sh([...ns, 'ip', 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1'])).code).toBe(0);
+    await sh([...ns, 'ip', 'link', 'set', 'v0', 'up']);
+    await sh([...ns, 'ip', 'link', 'set', 'v1', 'up']);
+    await sh([...ns, 'ip', 'addr', 'add', '10.213.9.1/24', 'dev', 'v0']);
+    await sh([...ns, 'ping', '-c', '1', '-W', '1', '10.213.9.2']);
+    await until(async () => ((await ok('top', name)).includes('sleep 1000') ? true : undefined), 'sleeps');
+
+    const out = await ok('stats', '--no-stream');
+    const [header, row] = out.split('\n');
+    expect(header).toMatch(
+      /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/,
+    );
+    expect(row?.startsWith(`${id.slice(0, 12)}   ${name}   `)).toBe(true);
+    const fmt = (
+      await ok(
+        'stats',
+        '--no-stream',
+        name,
+        '--format',
+        '{{.Container}}|{{.MemUsage}}|{{.MemPerc}}|{{.NetIO}}|{{.PIDs}}',
+      )
+    )
+      .trim()
+      .split('|');
+    expect(fmt[0]).toBe(name);
+    const [used, limit] = (fmt[1] ?? '').split(' / ');
+    expect(limit).toBe('64MiB');
+    const units: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+    const m = /^([\d.]+)(B|KiB|MiB|GiB)$/.exec(used ?? '');
+    const bytes = Number(m?.[1]) * (units[m?.[2] ?? ''] ?? Number.NaN);
+    expect(bytes).toBeGreaterThan(0);
+    expect(bytes).toBeLessThanOrEqual(64 * 1024 ** 2);
+    expect(Number.parseFloat(fmt[2] ?? '')).toBeCloseTo((bytes / (64 * 1024 ** 2)) * 100, 0);
+    // the shell and its two sleeps
+    expect(fmt[4]).toBe('3');
+    // rx/tx of v0 and v1 as the kernel counts them in that namespace, lo left out
+    const dev = await readFile(`/proc/${pid}/net/dev`, 'utf8');
+    let rx = 0;
+    let tx = 0;
+    for (const l of dev.split('\n').slice(2)) {
+      const [ifname, rest] = l.split(':');
+      if (!rest || ifname?.trim() === 'lo') continue;
+      const n = rest.trim().split(/\s+/).map(Number);
+      rx += n[0] ?? 0;
+      tx += n[8] ?? 0;
+    }
+    expect(rx).toBeGreaterThan(0);
+    expect(fmt[3]).toBe(`${humanSizeWithPrecision(rx, 3)} / ${humanSizeWithPrecision(tx, 3)}`);
+    expect((await berth('stats', '--no-stream', 'nosuch')).stderr).toMatch(/No such container: nosuch/);
+  });
+});
+
+describe('diff, export and commit', () => {
+  it('lists A/C/D, exports the changed tree, and commits an image that runs with the change', async () => {
+    const name = `chg${process.pid}`;
+    await ok(
+      'run',
+      '--name',
+      name,
+      'busybox',
+      'sh',
+      '-c',
+      'touch /new && rm /etc/group && echo x >> /etc/passwd',
+    );
+    // berth's own mount points (/etc/hosts, /etc/hostname, /etc/resolv.conf) are not changes
+    expect(await ok('diff', name)).toBe('C /etc\nD /etc/group\nC /etc/passwd\nA /new\n');
+
+    const tarFile = join(root, 'export.tar');
+    expect(await ok('export', '-o', tarFile, name)).toBe('');
+    const list = (
+      await finish(spawn('tar', ['tf', tarFile], { stdio: ['ignore', 'pipe', 'pipe'] }))
+    ).stdout.split('\n');
+    expect(list).toContain('new');
+    expect(list).toContain('bin/busybox');
+    expect(list).not.toContain('etc/group');
+    const passwd = await finish(
+      spawn('tar', ['xOf', tarFile, 'etc/passwd'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
+    expect(passwd.stdout.endsWith('\nx\n')).toBe(true);
+
+    const bad = await berth('commit', '-c', 'RUN true', name, `bad${process.pid}:1`);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toMatch(/run is not a valid change command/);
+    const noImage = await berth('image', 'inspect', `bad${process.pid}:1`);
+    expect(noImage.code, noImage.stderr).toBe(1);
+
+    const image = `committed${process.pid}:v1`;
+    const id = (
+      await ok(
+        'commit',
+        '-a',
+        'Ann <ann@example.com>',
+        '-m',
+        'with /new',
+        '-c',
+        'CMD ["sh", "-c", "ls /new; cat /etc/group; echo $FOO; pwd; id -u"]',
+        '-c',
+        'ENV FOO=bar',
+        '-c',
+        'WORKDIR /tmp',
+        '-c',
+        'USER nobody',
+        '-c',
+        'LABEL stage=two',
+        '-c',
+        'EXPOSE 8080/udp',
+        name,
+        image,
+      )
+    ).trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(
+      await ok(
+        'image',
+        'inspect',
+        '-f',
+        '{{.Id}} {{.Author}} {{.Config.Labels.stage}} {{json .Config.ExposedPorts}}',
+        image,
+      ),
+    ).toBe(`${id} Ann <ann@example.com> two {"8080/udp":{}}\n`);
+    const r = await berth('run', '--rm', image);
+    expect(r.stdout).toBe('/new\nbar\n/tmp\n65534\n');
+    expect(r.stderr).toMatch(/can't open '\/etc\/group'/);
+    expect(await ok('history', '--format', '{{.Comment}}', image)).toMatch(/^with \/new\n/);
   });
 });

@@ -36,8 +36,11 @@ import { type FileLock, lockFile } from '@berth/sys';
 import type { EngineContext } from '../context.js';
 import { getImage } from '../images.js';
 import { pullImage } from '../pull.js';
+import { type ContainerChange, containerChanges } from './changes.js';
+import { type CommitOptions, commitContainer } from './commit.js';
 import { ContainerErrorCode, invalidOption, noSuchContainer } from './errors.js';
 import { appendEvent } from './events.js';
+import { type ExportOptions, exportContainer } from './export.js';
 import {
   applyProbe,
   clearHealth,
@@ -53,6 +56,7 @@ import { readLog } from './logs.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
 import { RECORD_VERSION, RecordStore, writeFileAtomic } from './record.js';
 import { restartDecision, startsAtBoot } from './restart.js';
+import { type ContainerStatsResponse, containerStats } from './stats.js';
 import { statusText, ZERO_TIME } from './status.js';
 import { type ContainerTop, topContainer } from './top.js';
 import type {
@@ -123,6 +127,20 @@ export interface ContainerService {
   unpause(ref: string, options?: { signal?: AbortSignal }): Promise<void>;
   /** `docker top`: the host's `ps psArgs` (default `-ef`) rows of the container's processes. @throws CONTAINER_NOT_RUNNING, PS_FAILED */
   top(ref: string, options?: { psArgs?: string; signal?: AbortSignal }): Promise<ContainerTop>;
+  /**
+   * One sample of a container's usage, the Engine API's stats shape (take two for rates);
+   * docker's empty sample when it is not running. @throws CONTAINER_NOT_FOUND
+   */
+  stats(ref: string): Promise<ContainerStatsResponse>;
+  /** `docker diff`: the filesystem changes against the image (Kind 0 changed, 1 added, 2 deleted). */
+  changes(ref: string): Promise<ContainerChange[]>;
+  /** `docker export`: a tar of the root filesystem written to `output`. */
+  export(ref: string, options: ExportOptions): Promise<void>;
+  /**
+   * `docker commit`: a new image of the image's layers plus the container's changes; its ID.
+   * @throws INVALID_OPTION (a bad `--change`), INVALID_REFERENCE
+   */
+  commit(ref: string, options?: CommitOptions): Promise<string>;
   /** The full ID of a reference. @throws CONTAINER_NOT_FOUND, CONTAINER_AMBIGUOUS */
   resolve(ref: string): Promise<string>;
   /** Whether any container uses the image (rmi, prune). */
@@ -394,6 +412,22 @@ class Containers implements ContainerService {
 
   top(ref: string, options: { psArgs?: string; signal?: AbortSignal } = {}): Promise<ContainerTop> {
     return topContainer(this.internals(), ref, options);
+  }
+
+  stats(ref: string): Promise<ContainerStatsResponse> {
+    return containerStats(this.internals(), ref);
+  }
+
+  changes(ref: string): Promise<ContainerChange[]> {
+    return containerChanges(this.internals(), ref);
+  }
+
+  export(ref: string, options: ExportOptions): Promise<void> {
+    return exportContainer(this.internals(), ref, options);
+  }
+
+  commit(ref: string, options: CommitOptions = {}): Promise<string> {
+    return commitContainer(this.internals(), ref, options);
   }
 
   async usesImage(imageId: string): Promise<boolean> {

@@ -75,5 +75,7 @@ export async function topContainer(
       { input: { field: 'ps_args' }, cause: err },
     );
   }
-  return parsePs(stdout, pids);
+  const top = parsePs(stdout, pids);
+  await s.event(rec, 'top');
+  return top;
 }
