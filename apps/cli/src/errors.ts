@@ -63,6 +63,8 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
   NO_COMMAND: 125,
   LAUNCH_FAILED: 125,
   SHIM_NOT_FOUND: 125,
+  /** `-it` from input that is not a terminal (docker's client error, exit 1). */
+  INPUT_NOT_A_TTY: 1,
   /** The runtime could not exec the container's command: not executable (docker: 126). */
   EXEC_PERMISSION_DENIED: 126,
   /** The runtime did not find the container's command (docker: 127). */
@@ -74,7 +76,7 @@ export const EXIT_CODES: Readonly<Record<string, number>> = {
 };
 
 /** Codes whose message is printed without the `Error: ` prefix, as docker prints them. */
-const RAW_CODES = new Set(['USAGE', 'FLAG_INVALID', 'TEMPLATE_SYNTAX', 'TEMPLATE_EXEC']);
+const RAW_CODES = new Set(['USAGE', 'FLAG_INVALID', 'TEMPLATE_SYNTAX', 'TEMPLATE_EXEC', 'INPUT_NOT_A_TTY']);
 
 /** The exit status for an error: the table's entry for its code, else 125. */
 export function exitCodeFor(err: unknown): number {

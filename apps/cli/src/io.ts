@@ -1,11 +1,23 @@
+import type { Readable } from 'node:stream';
+
+/** The CLI's standard input as the interactive commands use it. */
+export interface InStream extends Readable {
+  /** Whether it is a terminal. */
+  isTTY?: boolean;
+  /** Raw mode on a terminal (tty.ReadStream). */
+  setRawMode?(mode: boolean): unknown;
+}
+
 /** A writable stream as the CLI uses it. */
 export interface OutStream {
-  /** Writes text. */
-  write(chunk: string): unknown;
+  /** Writes text (or a container's raw bytes). */
+  write(chunk: string | Uint8Array): unknown;
   /** Whether it is a terminal. */
   isTTY?: boolean;
   /** Terminal width, when it is one. */
   columns?: number;
+  /** Terminal height, when it is one. */
+  rows?: number;
 }
 
 /** The CLI's standard streams and environment; tests pass captured ones to `runCli`. */
@@ -16,9 +28,19 @@ export interface CliIO {
   stderr: OutStream;
   /** Environment variables. */
   env: Readonly<Record<string, string | undefined>>;
+  /** Standard input, for the interactive commands (run -i, attach, exec -i); default none. */
+  stdin?: InStream;
 }
 
 /** The real process's streams and environment. */
 export function processIO(): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    // a getter: process.stdin is opened only by a command that reads it
+    get stdin() {
+      return process.stdin;
+    },
+  };
 }

@@ -1,4 +1,6 @@
+export type { AttachEnd } from '@berth/runtime';
 export type { LoadImageOptions, LoadImageResult, SaveImageOptions } from './archive.js';
+export type { ContainerAttachment, ContainerAttachOptions, TerminalSize } from './containers/attach.js';
 export type { ContainerChange } from './containers/changes.js';
 export { applyChanges, type CommitOptions } from './containers/commit.js';
 export { ContainerErrorCode } from './containers/errors.js';
@@ -15,6 +17,7 @@ export {
   type ReadEventsOptions,
   readEvents,
 } from './containers/events.js';
+export type { ContainerExecOptions, ContainerExecResult } from './containers/exec.js';
 export type { ExportOptions } from './containers/export.js';
 export {
   applyProbe,

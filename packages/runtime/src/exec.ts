@@ -41,6 +41,11 @@ export interface ExecOptions {
   stderr?: Writable;
   /** All capabilities, no seccomp filter (docker exec --privileged). */
   privileged?: boolean;
+  /**
+   * docker exec -d: resolve with exit code 0 as soon as the process runs, and leave it to its
+   * shim (a new session, stdio on /dev/null), so it outlives the caller.
+   */
+  detach?: boolean;
   /** Called once the process runs; `resize` sets its terminal's size. */
   onStarted?: (info: { pid: number; resize(size: { rows: number; cols: number }): Promise<void> }) => void;
   signal?: AbortSignal;
@@ -248,21 +253,22 @@ export async function runExec(a: RunExecArgs): Promise<ExecResult> {
   const launchPath = join(a.dir, `${desc.id}.launch`);
   await writeFileReplace(launchPath, encodeLaunch(desc));
   try {
-    const child = spawn(a.shim, [launchPath], {
-      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
-    });
+    const detach = opts.detach === true;
+    const child = detach
+      ? spawn(a.shim, [launchPath], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], detached: true })
+      : spawn(a.shim, [launchPath], {
+          stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'],
+        });
     const sync = child.stdio[3] as Readable & Writable;
-    const out = child.stdio[1] as Readable;
-    const err = child.stdio[2] as Readable;
-    let errText = '';
     let failure: (SyncMessage & { type: 'error' }) | undefined;
-    out.on('data', (c: Buffer) => opts.stdout?.write(c));
-    err.on('data', (c: Buffer) => {
-      // the shim's own launch errors come here too; they are reported as a thrown error
+    const out = child.stdio[1] as Readable | null;
+    const err = child.stdio[2] as Readable | null;
+    out?.on('data', (c: Buffer) => opts.stdout?.write(c));
+    // the shim's own launch errors come on stderr too; they are reported as a thrown error
+    err?.on('data', (c: Buffer) => {
       if (failure === undefined && child.exitCode === null) opts.stderr?.write(c);
-      errText = (errText + c.toString()).slice(-2000);
     });
-    if (opts.stdin) {
+    if (opts.stdin && !detach) {
       const stdinPipe = child.stdio[0] as Writable;
       stdinPipe.on('error', () => {});
       opts.stdin.pipe(stdinPipe);
@@ -270,10 +276,14 @@ export async function runExec(a: RunExecArgs): Promise<ExecResult> {
     // the shim relays SIGTERM to the process (a SIGKILL of the shim would orphan it)
     const onAbort = () => child.kill('SIGTERM');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const closed = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((r, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, sig) => r({ code, sig }));
-    });
+    let running: () => void = () => {};
+    const closed = new Promise<{ code: number | null; sig: NodeJS.Signals | null; running?: true }>(
+      (r, reject) => {
+        child.once('error', reject);
+        child.once('close', (code, sig) => r({ code, sig }));
+        running = () => r({ code: 0, sig: null, running: true });
+      },
+    );
     let buf = '';
     const handle = async (line: string) => {
       const msg = parseShimMessage(line);
@@ -286,6 +296,13 @@ export async function runExec(a: RunExecArgs): Promise<ExecResult> {
           throw e;
         }
       } else if (msg.type === 'started') {
+        if (detach) {
+          // the shim carries on alone once its sync fd closes (supervise.c)
+          child.unref();
+          sync.destroy();
+          running();
+          return;
+        }
         const sock = desc.controlSocket;
         opts.onStarted?.({
           pid: msg.pid,
@@ -309,9 +326,10 @@ export async function runExec(a: RunExecArgs): Promise<ExecResult> {
       }
     });
     sync.on('error', () => {});
-    const { code, sig } = await closed;
+    const { code, sig, running: detached } = await closed;
     opts.signal?.removeEventListener('abort', onAbort);
     await chain;
+    if (detached) return { exitCode: 0 };
     opts.signal?.throwIfAborted();
     if (failure) {
       const f = failure;

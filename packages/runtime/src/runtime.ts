@@ -15,6 +15,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError, isBerthError, type LinuxSeccomp, type Logger, type Spec } from '@berth/oci';
 import { type AttachHandle, type AttachOptions, attachSocket } from './attach.js';
+import { withAllowedDevices } from './cgroups/allowed-devices.js';
 import { containerCgroupPath } from './cgroups/path.js';
 import type { CgroupDriver, CgroupStats } from './cgroups/types.js';
 import {
@@ -603,7 +604,12 @@ class ShimRuntime implements Runtime {
           ...opts,
           onCreated: async (info) => {
             // resources first, then the pid: the process never runs unconstrained
-            await cg.create(cgroupPath, spec.linux?.resources, opts.signal ? { signal: opts.signal } : {});
+            // runc's allowed devices after the spec's rules (mknod, /dev/ptmx, /dev/pts/N, tun)
+            await cg.create(
+              cgroupPath,
+              withAllowedDevices(spec.linux?.resources),
+              opts.signal ? { signal: opts.signal } : {},
+            );
             await cg.addProcess(cgroupPath, info.pid);
             await opts.onCreated?.(info);
           },
@@ -887,7 +893,9 @@ class ShimRuntime implements Runtime {
       pid: st.pid,
       files,
       ...(seccomp ? { seccomp } : {}),
-      ...(opts.tty ? { controlSocket: join(st.dir, `${execId.slice(id.length + 1)}.sock`) } : {}),
+      // short: the container's directory already takes 94 of sun_path's 107 bytes (a 28-byte
+      // root, the 64-hex ID); control.sock is 12
+      ...(opts.tty ? { controlSocket: join(st.dir, `e${execId.slice(-6)}.sock`) } : {}),
       shimLog: join(st.dir, 'shim.log'),
     });
     const cg = this.opts.cgroups;

@@ -16,7 +16,7 @@ function bad(flag: string, why: string): BerthError {
 }
 
 /** docker's env-file format: `NAME=value` or a bare `NAME`, `#` comments, blank lines skipped. */
-async function envFile(path: string): Promise<string[]> {
+export async function envFile(path: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -51,8 +51,11 @@ function keyValues(list: string[], flag: string): Record<string, string> {
   return out;
 }
 
-/** The create options from run/create flags, the image and the command after it. */
-export async function createOptions(ctx: CommandContext): Promise<CreateContainerOptions> {
+/** The create options from run/create flags, the image and the command after it (`detach`: run -d). */
+export async function createOptions(
+  ctx: CommandContext,
+  { detach = false }: { detach?: boolean } = {},
+): Promise<CreateContainerOptions> {
   const f = ctx.flags;
   const [image, ...cmd] = ctx.args;
   if (image === undefined) throw new BerthError('USAGE', 'image required');
@@ -107,7 +110,22 @@ export async function createOptions(ctx: CommandContext): Promise<CreateContaine
   for (const a of attach)
     if (a !== 'stdin' && a !== 'stdout' && a !== 'stderr')
       throw bad('--attach', `valid streams are STDIN, STDOUT and STDERR`);
-  o.attach = (attach.length ? attach : ['stdout', 'stderr']) as ('stdin' | 'stdout' | 'stderr')[];
+  // docker's parse (cli/command/container/opts.go) and runContainer: -i attaches and keeps
+  // stdin (closed at the client's EOF), no -a means stdout and stderr, -d attaches nothing
+  const interactive = f.bool('interactive');
+  if (f.bool('tty')) o.tty = true;
+  if (interactive) o.openStdin = true;
+  if (detach) {
+    if (attach.length) throw new BerthError('USAGE', 'Conflicting options: -a and -d');
+    o.attach = [];
+  } else {
+    const streams = new Set(attach.length ? attach : ['stdout', 'stderr']);
+    if (interactive) {
+      streams.add('stdin');
+      o.stdinOnce = true;
+    }
+    o.attach = [...streams] as ('stdin' | 'stdout' | 'stderr')[];
+  }
   if (f.bool('rm')) o.autoRemove = true;
   // docker's durations are nanoseconds in the API; the flags parse to milliseconds
   const health: NonNullable<CreateContainerOptions['health']> = {};

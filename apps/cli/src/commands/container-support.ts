@@ -1,6 +1,9 @@
-import type { Engine } from '@berth/engine';
+import { Writable } from 'node:stream';
+import type { AttachEnd, ContainerAttachment, ContainerAttachOptions, Engine } from '@berth/engine';
 import { isBerthError } from '@berth/oci';
+import type { InStream, OutStream } from '../io.js';
 import type { CommandContext } from './spec.js';
+import { followWindowSize, rawMode, windowSize } from './terminal.js';
 
 /**
  * What the container commands share: streaming a container's output to the terminal (run,
@@ -70,4 +73,74 @@ export async function eachContainer(
     ctx.io.stderr.write(`Error: ${r.reason.message}\n`);
   }
   return failed ? 1 : 0;
+}
+
+/** The CLI's standard input (the real process's when the caller gave none). */
+export function inputOf(ctx: CommandContext): InStream {
+  return ctx.io.stdin ?? process.stdin;
+}
+
+/** A Writable over one of the CLI's output streams (the process's own are Writables already). */
+export function writableOf(out: OutStream): Writable {
+  if (out instanceof Writable) return out;
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      out.write(chunk);
+      cb();
+    },
+  });
+}
+
+/** What {@link attachedSession} attaches. */
+export interface SessionOptions {
+  /** The container has a terminal (`-t`): raw mode, one output stream, the window size. */
+  tty: boolean;
+  /** Send the CLI's stdin (`-i`, `-a stdin`, attach without --no-stdin). */
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** `--detach-keys`. */
+  detachKeys?: string;
+  /**
+   * docker attach's redraw: the size plus one, then the real size, so the program repaints
+   * (a second attach to a shell shows its prompt without a keypress).
+   */
+  nudge?: boolean;
+}
+
+/**
+ * One attached session, as docker's hijackedIOStreamer runs it: the terminal in raw mode when
+ * the container has one and stdin goes to it, the streams given to `open` (which attaches, and
+ * for run/start also starts), the window size followed on SIGWINCH, until the session ends.
+ * The terminal is restored and stdin released on every way out.
+ */
+export async function attachedSession(
+  ctx: CommandContext,
+  o: SessionOptions,
+  open: (streams: ContainerAttachOptions) => Promise<ContainerAttachment>,
+): Promise<AttachEnd> {
+  const stdin = o.stdin ? inputOf(ctx) : undefined;
+  const restore = o.tty && stdin ? rawMode(stdin) : () => {};
+  let unfollow = () => {};
+  try {
+    const size = o.tty ? windowSize(ctx.io.stdout) : undefined;
+    const h = await open({
+      ...(stdin ? { stdin } : {}),
+      ...(o.stdout ? { stdout: writableOf(ctx.io.stdout) } : {}),
+      // a terminal merges both streams; docker's client writes them to stdout
+      ...(o.stderr ? { stderr: writableOf(o.tty ? ctx.io.stdout : ctx.io.stderr) } : {}),
+      ...(o.detachKeys !== undefined && o.detachKeys !== '' ? { detachKeys: o.detachKeys } : {}),
+      ...(size ? { consoleSize: size } : {}),
+    });
+    if (h.tty) {
+      if (o.nudge && size) await h.resize({ rows: size.rows + 1, cols: size.cols + 1 }).catch(() => {});
+      unfollow = followWindowSize(ctx.io.stdout, (s) => h.resize(s));
+    }
+    return await h.done;
+  } finally {
+    unfollow();
+    restore();
+    // nothing reads it any more: let the process exit
+    stdin?.destroy();
+  }
 }

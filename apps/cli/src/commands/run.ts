@@ -1,18 +1,27 @@
 import { isBerthError } from '@berth/oci';
 import { createOptions } from './container-options.js';
-import { proxySignals, streamOutput } from './container-support.js';
+import { attachedSession, inputOf, proxySignals, streamOutput } from './container-support.js';
 import { writeCidFile } from './create.js';
 import { openEngine } from './engine-support.js';
 import type { CommandContext } from './spec.js';
+import { checkTty } from './terminal.js';
 
 /**
  * `berth run [OPTIONS] IMAGE [COMMAND] [ARG...]`: create and start; `-d` prints the ID and
  * returns (berth-shim keeps the container running); otherwise streams its output, forwards
  * signals (`--sig-proxy`), waits and exits with the container's code; `--rm` removes it after.
+ * With `-i` or `-t` the session is attached before the process runs: stdin goes in (raw mode
+ * on a terminal with `-t`), the detach keys leave it running and exit 0, as docker's run does.
  */
 export async function run(ctx: CommandContext): Promise<number> {
-  const opts = await createOptions(ctx);
   const detach = ctx.flags.bool('detach');
+  const opts = await createOptions(ctx, { detach });
+  const attach = opts.attach ?? [];
+  const tty = opts.tty === true;
+  const stdin = attach.includes('stdin');
+  // docker checks before it creates anything
+  if (!detach) checkTty(inputOf(ctx), stdin, tty);
+  const detachKeys = ctx.flags.string('detach-keys');
   const engine = await openEngine(ctx);
   let unproxy: (() => void) | undefined;
   try {
@@ -24,23 +33,44 @@ export async function run(ctx: CommandContext): Promise<number> {
           if (!isBerthError(err, 'CONTAINER_NOT_FOUND')) throw err;
         });
     };
-    try {
-      // attached: this process settles the exit, so the shim's exit hook is only for a policy
-      await engine.containers.start(Id, detach ? {} : { attached: true });
-    } catch (err) {
-      await removeAfter();
-      throw err;
+    if (ctx.flags.bool('sig-proxy') && !detach) unproxy = proxySignals(engine, Id);
+    if (!detach && (tty || stdin)) {
+      let end: Awaited<ReturnType<typeof attachedSession>>;
+      try {
+        end = await attachedSession(
+          ctx,
+          {
+            tty,
+            stdin,
+            stdout: attach.includes('stdout'),
+            stderr: attach.includes('stderr'),
+            detachKeys,
+          },
+          (streams) => engine.containers.startAttached(Id, streams),
+        );
+      } catch (err) {
+        await removeAfter();
+        throw err;
+      }
+      // docker: the detach keys end run with 0 and leave the container running
+      if (end === 'detached') return 0;
+    } else {
+      try {
+        // attached: this process settles the exit, so the shim's exit hook is only for a policy
+        await engine.containers.start(Id, detach ? {} : { attached: true });
+      } catch (err) {
+        await removeAfter();
+        throw err;
+      }
+      if (detach) {
+        ctx.io.stdout.write(`${Id}\n`);
+        return 0;
+      }
+      await streamOutput(ctx, engine, Id, {
+        stdout: attach.includes('stdout'),
+        stderr: attach.includes('stderr'),
+      });
     }
-    if (detach) {
-      ctx.io.stdout.write(`${Id}\n`);
-      return 0;
-    }
-    if (ctx.flags.bool('sig-proxy')) unproxy = proxySignals(engine, Id);
-    const attach = opts.attach ?? ['stdout', 'stderr'];
-    await streamOutput(ctx, engine, Id, {
-      stdout: attach.includes('stdout'),
-      stderr: attach.includes('stderr'),
-    });
     const { StatusCode } = await engine.containers.wait(Id, { settle: !opts.autoRemove });
     await removeAfter();
     return StatusCode;

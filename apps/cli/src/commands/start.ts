@@ -1,27 +1,38 @@
 import { BerthError } from '@berth/oci';
-import { eachContainer, proxySignals, streamOutput } from './container-support.js';
+import { attachedSession, eachContainer, proxySignals, streamOutput } from './container-support.js';
 import { withEngine } from './engine-support.js';
 import type { CommandContext } from './spec.js';
 
 /**
- * `berth start [-a] CONTAINER...`: starts each and prints it; `-a` attaches to one container's
- * output, waits and exits with its code.
+ * `berth start [-a] [-i] CONTAINER...`: starts each and prints it; `-a`/`-i` attach to one
+ * container (output, and with `-i` its stdin when it was created with `-i`), wait and exit with
+ * its code, as docker's start does.
  */
 export async function run(ctx: CommandContext): Promise<number> {
   const attach = ctx.flags.bool('attach');
-  if (ctx.flags.bool('interactive'))
-    throw new BerthError('INVALID_OPTION', 'start -i: interactive attach is not supported yet', {
-      input: { field: 'interactive' },
-    });
+  const interactive = ctx.flags.bool('interactive');
   return withEngine(ctx, async (engine) => {
-    if (attach) {
+    if (attach || interactive) {
       if (ctx.args.length > 1)
         throw new BerthError('USAGE', 'you cannot start and attach multiple containers at once');
-      const id = await engine.containers.resolve(ctx.args[0] as string);
-      await engine.containers.start(id);
-      const unproxy = proxySignals(engine, id);
+      const c = await engine.containers.inspect(ctx.args[0] as string);
+      const id = c.Id;
+      const tty = c.Config.Tty;
+      const stdin = interactive && c.Config.OpenStdin;
+      // docker forwards signals only to a container without a terminal
+      const unproxy = tty ? () => {} : proxySignals(engine, id);
       try {
-        await streamOutput(ctx, engine, id, { stdout: true, stderr: true, onlyNew: true });
+        if (tty || stdin) {
+          const end = await attachedSession(
+            ctx,
+            { tty, stdin, stdout: true, stderr: true, detachKeys: ctx.flags.string('detach-keys') },
+            (streams) => engine.containers.startAttached(id, streams),
+          );
+          if (end === 'detached') return 0;
+        } else {
+          await engine.containers.start(id);
+          await streamOutput(ctx, engine, id, { stdout: true, stderr: true, onlyNew: true });
+        }
         return (await engine.containers.wait(id)).StatusCode;
       } finally {
         unproxy();

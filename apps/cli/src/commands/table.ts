@@ -52,6 +52,7 @@ const CREATE_FLAGS: readonly FlagSpec[] = [
     type: 'duration',
     help: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)',
   },
+  { name: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open even if not attached' },
   { name: 'label', short: 'l', type: 'string[]', help: 'Set meta data on a container' },
   { name: 'log-opt', type: 'string[]', help: 'Log driver options' },
   { name: 'memory', short: 'm', type: 'string', help: 'Memory limit', placeholder: 'bytes' },
@@ -85,6 +86,7 @@ const CREATE_FLAGS: readonly FlagSpec[] = [
   { name: 'stop-signal', type: 'string', help: 'Signal to stop the container' },
   { name: 'stop-timeout', type: 'number', help: 'Timeout (in seconds) to stop a container' },
   { name: 'tmpfs', type: 'string[]', help: 'Mount a tmpfs directory' },
+  { name: 'tty', short: 't', type: 'bool', help: 'Allocate a pseudo-TTY' },
   { name: 'ulimit', type: 'string[]', help: 'Ulimit options' },
   { name: 'user', short: 'u', type: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   { name: 'workdir', short: 'w', type: 'string', help: 'Working directory inside the container' },
@@ -93,6 +95,7 @@ const CREATE_FLAGS: readonly FlagSpec[] = [
 const RUN_FLAGS: readonly FlagSpec[] = [
   ...CREATE_FLAGS,
   { name: 'detach', short: 'd', type: 'bool', help: 'Run container in background and print container ID' },
+  { name: 'detach-keys', type: 'string', help: 'Override the key sequence for detaching a container' },
   { name: 'sig-proxy', type: 'bool', default: true, help: 'Proxy received signals to the process' },
 ];
 
@@ -139,9 +142,56 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: { min: 1 },
     flags: [
       { name: 'attach', short: 'a', type: 'bool', help: 'Attach STDOUT/STDERR and forward signals' },
+      {
+        name: 'detach-keys',
+        type: 'string',
+        help: 'Override the key sequence for detaching a container',
+      },
       { name: 'interactive', short: 'i', type: 'bool', help: "Attach container's STDIN" },
     ],
     load: () => import('./start.js'),
+  },
+  {
+    path: ['attach'],
+    aliases: [['container', 'attach']],
+    usage: '[OPTIONS] CONTAINER',
+    description: 'Attach local standard input, output, and error streams to a running container',
+    args: { exact: 1 },
+    flags: [
+      {
+        name: 'detach-keys',
+        type: 'string',
+        help: 'Override the key sequence for detaching a container',
+      },
+      { name: 'no-stdin', type: 'bool', help: 'Do not attach STDIN' },
+      { name: 'sig-proxy', type: 'bool', default: true, help: 'Proxy all received signals to the process' },
+    ],
+    load: () => import('./attach.js'),
+  },
+  {
+    path: ['exec'],
+    aliases: [['container', 'exec']],
+    usage: '[OPTIONS] CONTAINER COMMAND [ARG...]',
+    description: 'Execute a command in a running container',
+    group: 'common',
+    args: { min: 2 },
+    interspersed: false,
+    flags: [
+      { name: 'detach', short: 'd', type: 'bool', help: 'Detached mode: run command in the background' },
+      { name: 'env', short: 'e', type: 'string[]', help: 'Set environment variables' },
+      { name: 'env-file', type: 'string[]', help: 'Read in a file of environment variables' },
+      { name: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open even if not attached' },
+      { name: 'privileged', type: 'bool', help: 'Give extended privileges to the command' },
+      { name: 'tty', short: 't', type: 'bool', help: 'Allocate a pseudo-TTY' },
+      {
+        name: 'user',
+        short: 'u',
+        type: 'string',
+        help: 'Username or UID (format: "<name|uid>[:<group|gid>]")',
+      },
+      { name: 'workdir', short: 'w', type: 'string', help: 'Working directory inside the container' },
+    ],
+    load: () => import('./exec.js'),
   },
   {
     path: ['stop'],

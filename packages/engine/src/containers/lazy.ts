@@ -38,5 +38,9 @@ export function lazyContainerService(ctx: EngineContext, opts: ContainerServiceO
     handleExit: async (ref, o) => (await load()).handleExit(ref, o),
     healthcheck: async (ref, o) => (await load()).healthcheck(ref, o),
     boot: async (o) => (await load()).boot(o),
+    attach: async (ref, o) => (await load()).attach(ref, o),
+    startAttached: async (ref, o) => (await load()).startAttached(ref, o),
+    resize: async (ref, size) => (await load()).resize(ref, size),
+    exec: async (ref, o) => (await load()).exec(ref, o),
   };
 }

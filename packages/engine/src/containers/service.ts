@@ -36,10 +36,20 @@ import { type FileLock, lockFile } from '@berth/sys';
 import type { EngineContext } from '../context.js';
 import { getImage } from '../images.js';
 import { pullImage } from '../pull.js';
+import {
+  applyTerminal,
+  attachRecord,
+  type ContainerAttachment,
+  type ContainerAttachOptions,
+  checkAttachable,
+  checkDetachKeys,
+  type TerminalSize,
+} from './attach.js';
 import { type ContainerChange, containerChanges } from './changes.js';
 import { type CommitOptions, commitContainer } from './commit.js';
 import { ContainerErrorCode, invalidOption, noSuchContainer } from './errors.js';
 import { appendEvent } from './events.js';
+import { type ContainerExecOptions, type ContainerExecResult, checkExecutable, execRecord } from './exec.js';
 import { type ExportOptions, exportContainer } from './export.js';
 import {
   applyProbe,
@@ -145,6 +155,25 @@ export interface ContainerService {
   resolve(ref: string): Promise<string>;
   /** Whether any container uses the image (rmi, prune). */
   usesImage(imageId: string): Promise<boolean>;
+  /**
+   * `docker attach`: the running container's output from now on, the caller's input to its
+   * terminal or stdin pipe (containers/attach.ts).
+   * @throws BerthError CONTAINER_NOT_RUNNING (stopped, paused, restarting), INVALID_DETACH_KEYS
+   */
+  attach(ref: string, options: ContainerAttachOptions): Promise<ContainerAttachment>;
+  /**
+   * start, attached before the process runs (docker run without -d, start -a): the output from
+   * its first byte. `consoleSize` is the terminal's size of a `-t` container.
+   * @throws BerthError as start, INVALID_DETACH_KEYS
+   */
+  startAttached(ref: string, options: ContainerAttachOptions): Promise<ContainerAttachment>;
+  /** Sets a `-t` container's window size. @throws BerthError CONTAINER_NOT_RUNNING */
+  resize(ref: string, size: TerminalSize): Promise<void>;
+  /**
+   * `docker exec`: a new process in the running container (containers/exec.ts).
+   * @throws BerthError CONTAINER_NOT_RUNNING, EXEC_NOT_FOUND (127), EXEC_PERMISSION_DENIED (126)
+   */
+  exec(ref: string, options: ContainerExecOptions): Promise<ContainerExecResult>;
   /**
    * The exit hook's work (berth-shim runs `berth container cleanup ID` once it has recorded an
    * exit): persists the exit (the `die` event), applies `--rm`, and applies the restart policy
@@ -713,9 +742,9 @@ class Containers implements ContainerService {
         AttachStdin: o.attach?.includes('stdin') ?? false,
         AttachStdout: o.attach?.includes('stdout') ?? false,
         AttachStderr: o.attach?.includes('stderr') ?? false,
-        Tty: false,
-        OpenStdin: false,
-        StdinOnce: false,
+        Tty: o.tty === true,
+        OpenStdin: o.openStdin === true,
+        StdinOnce: o.stdinOnce === true,
         Env: trial.process?.env?.filter((e) => !e.startsWith('HOSTNAME=') && !e.startsWith('HOME=')) ?? [],
         Cmd: cmd.length ? [...cmd] : null,
         Image: o.image,
@@ -824,6 +853,62 @@ class Containers implements ContainerService {
     };
   }
 
+  // ---- attach / exec (containers/attach.ts, exec.ts) -------------------------------------------
+
+  async startAttached(ref: string, o: ContainerAttachOptions): Promise<ContainerAttachment> {
+    checkDetachKeys(o.detachKeys);
+    let handle: ContainerAttachment | undefined;
+    await this.locked(
+      ref,
+      (rec, rt) =>
+        this.startLocked(rt, rec, o.signal, {
+          // this process settles the exit (the shim's exit hook is only for a policy)
+          attached: true,
+          ...(o.consoleSize ? { consoleSize: o.consoleSize } : {}),
+          beforeStart: async () => {
+            handle = await attachRecord(rt, rec, o);
+          },
+        }).catch((err: unknown) => {
+          handle?.close();
+          throw err;
+        }),
+      o.signal,
+    );
+    if (handle) return handle;
+    // it was running already: attach to it as it is
+    return this.attach(ref, o);
+  }
+
+  async attach(ref: string, o: ContainerAttachOptions): Promise<ContainerAttachment> {
+    checkDetachKeys(o.detachKeys);
+    const { rec, rt, live } = await this.current(ref);
+    checkAttachable(live, ref);
+    return attachRecord(rt, rec, o);
+  }
+
+  async resize(ref: string, size: TerminalSize): Promise<void> {
+    const { rec, rt, live } = await this.current(ref);
+    if (!live.Running) throw notRunning(rec.Id);
+    await rt.resize(rec.Id, size);
+  }
+
+  async exec(ref: string, o: ContainerExecOptions): Promise<ContainerExecResult> {
+    const { rec, rt, live } = await this.current(ref);
+    checkExecutable(live, rec.Id);
+    return execRecord(rt, rec, o);
+  }
+
+  /** The record and its live state, read without the lock. */
+  private async current(
+    ref: string,
+  ): Promise<{ rec: ContainerRecord; rt: Runtime; live: ContainerStateInfo }> {
+    const rt = await this.runtime();
+    const id = await this.records.resolve(ref);
+    const rec = await this.records.read(id);
+    if (!rec) throw noSuchContainer(ref);
+    return { rec, rt, live: await this.liveState(rt, rec) };
+  }
+
   private async buildSpecFor(rec: ContainerRecord, rootfs: string): Promise<Spec> {
     const dir = this.dir(rec.Id);
     const c = rec.Config;
@@ -876,7 +961,14 @@ class Containers implements ContainerService {
     rt: Runtime,
     rec: ContainerRecord,
     signal?: AbortSignal,
-    o: { attached?: boolean; policy?: boolean } = {},
+    o: {
+      attached?: boolean;
+      policy?: boolean;
+      /** The terminal's size of a `-t` container (attach.ts). */
+      consoleSize?: TerminalSize;
+      /** Runs once the shim exists, before the process does: an attach sees its first byte. */
+      beforeStart?: () => Promise<void>;
+    } = {},
   ): Promise<void> {
     if (rec.State.Status === 'removing' || rec.State.Status === 'dead')
       throw new BerthError(
@@ -901,6 +993,7 @@ class Containers implements ContainerService {
       const mounts = await (await this.sn()).mounts(rec.Snapshot.key);
       await mountAll(h.AutoRemove ? await volatileMounts(mounts) : mounts, rootfs, signal ? { signal } : {});
       const spec = await this.buildSpecFor(rec, rootfs);
+      applyTerminal(spec, rec.Config, o.consoleSize);
       // rebuilt at every start, so a torn file after a crash is simply rewritten
       await writeFile(join(dir, 'config.json'), JSON.stringify(spec));
       await rt.create(id, dir, {
@@ -910,8 +1003,10 @@ class Containers implements ContainerService {
         },
         ...(h.NetworkMode === 'none' ? { loopback: true } : {}),
         ...(hooks ? { hooks } : {}),
+        ...(rec.Config.OpenStdin && !rec.Config.Tty ? { openStdin: true } : {}),
         ...(signal ? { signal } : {}),
       });
+      await o.beforeStart?.();
       const st = await rt.start(id, signal ? { signal } : {});
       started = true;
       rec.State = {

@@ -249,6 +249,12 @@ export interface CreateContainerOptions {
   autoRemove?: boolean;
   /** `--health-cmd`, `--health-interval`… and `--no-healthcheck`. */
   health?: HealthOptions;
+  /** `-t`: the process runs on a terminal (Config.Tty). */
+  tty?: boolean;
+  /** `-i`: the container keeps a stdin pipe open for attached clients (Config.OpenStdin). */
+  openStdin?: boolean;
+  /** The first attached client's EOF closes that stdin (Config.StdinOnce; `run -i`). */
+  stdinOnce?: boolean;
   /** Streams to attach (`-a`), recorded in Config. */
   attach?: ('stdin' | 'stdout' | 'stderr')[];
   /** Pull progress (docker's jsonmessage events). */
