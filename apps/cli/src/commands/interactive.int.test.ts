@@ -73,7 +73,7 @@ async function ok(...args: string[]): Promise<string> {
 // ---- a terminal: tmux on its own server --------------------------------------------------------
 
 const tmux = (...args: string[]) =>
-  execFileSync('tmux', ['-L', tmuxServer, ...args], { encoding: 'utf8', cwd: cliDir });
+  execFileSync('tmux', ['-L', tmuxServer, ...args], { encoding: 'utf8', cwd: cliDir, stdio: 'pipe' });
 
 /** A shell line for tmux: berth, then the exit code and the terminal's settings after it. */
 function shellLine(name: string, args: string[]): string {
