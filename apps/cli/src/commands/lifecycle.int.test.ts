@@ -271,7 +271,7 @@ describe('restart policies with no daemon (berth-shim exit hook)', () => {
 });
 
 describe('health checks (berth-shim health hook)', () => {
-  it('turns unhealthy, then healthy once the check passes: inspect, ps and events', async () => {
+  it('turns unhealthy, then healthy after `exec touch`: inspect, ps and events', async () => {
     const t0 = Date.now();
     await ok(
       'run',
@@ -285,9 +285,8 @@ describe('health checks (berth-shim health hook)', () => {
       '--health-retries',
       '1',
       'busybox',
-      'sh',
-      '-c',
-      'sleep 4; touch /tmp/ok; exec sleep 1000',
+      'sleep',
+      '1000',
     );
     expect((await ok('ps', '--filter', 'name=lc-health', '--format', '{{.Status}}')).trim()).toMatch(
       /^Up .*\((health: starting|unhealthy)\)$/,
@@ -296,6 +295,10 @@ describe('health checks (berth-shim health hook)', () => {
       async () => ((await ok('ps', '-q', '--filter', 'health=unhealthy')).trim() ? true : undefined),
       'unhealthy',
     );
+    expect((await ok('ps', '--filter', 'name=lc-health', '--format', '{{.Status}}')).trim()).toMatch(
+      /^Up .* \(unhealthy\)$/,
+    );
+    await ok('exec', 'lc-health', 'touch', '/tmp/ok');
     const healthy = await until(async () => {
       const c = await inspect('lc-health');
       return c.State.Health?.Status === 'healthy' ? c : undefined;
@@ -303,12 +306,21 @@ describe('health checks (berth-shim health hook)', () => {
     expect(healthy.State.Health?.FailingStreak).toBe(0);
     expect(healthy.State.Health?.Log.at(-1)?.ExitCode).toBe(0);
     expect(healthy.State.Health?.Log.some((l) => l.ExitCode === 1)).toBe(true);
+    expect(healthy.State.Health?.Log.length).toBeLessThanOrEqual(5);
     expect((await ok('ps', '--filter', 'name=lc-health', '--format', '{{.Status}}')).trim()).toMatch(
       /^Up .* \(healthy\)$/,
     );
     expect((await ok('ps', '-q', '--filter', 'health=unhealthy')).trim()).toBe('');
-    const h = (await actions('lc-health', t0)).filter((a) => a.startsWith('health_status'));
-    expect(h).toEqual(['health_status: unhealthy', 'health_status: healthy']);
+    const events = await actions('lc-health', t0);
+    expect(events.filter((a) => a.startsWith('health_status'))).toEqual([
+      'health_status: unhealthy',
+      'health_status: healthy',
+    ]);
+    expect(events.filter((a) => a.startsWith('exec_'))).toEqual([
+      'exec_create: touch /tmp/ok',
+      'exec_start: touch /tmp/ok',
+      'exec_die 0',
+    ]);
     expect((await berth('ps', '--filter', 'health=bogus')).code).toBe(125);
   }, 60_000);
 });

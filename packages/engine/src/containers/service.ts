@@ -895,7 +895,14 @@ class Containers implements ContainerService {
   async exec(ref: string, o: ContainerExecOptions): Promise<ContainerExecResult> {
     const { rec, rt, live } = await this.current(ref);
     checkExecutable(live, rec.Id);
-    return execRecord(rt, rec, o);
+    // docker's exec events: `exec_create: CMD`, `exec_start: CMD`, then `exec_die` with the code
+    const execID = randomBytes(32).toString('hex');
+    const cmd = o.cmd.join(' ');
+    await this.event(rec, `exec_create: ${cmd}`, { execID });
+    await this.event(rec, `exec_start: ${cmd}`, { execID });
+    const r = await execRecord(rt, rec, o);
+    if (!o.detach) await this.event(rec, 'exec_die', { execID, exitCode: String(r.ExitCode) });
+    return r;
   }
 
   /** The record and its live state, read without the lock. */
