@@ -117,7 +117,7 @@ export async function pullOne(
   opts: PullImageOptions,
 ): Promise<PullImageResult> {
   const { store } = ctx;
-  const [sn, registry, { unpackLayers }] = await Promise.all([
+  const [sn, registry, { unpackLayers, removeStaleExtractions }] = await Promise.all([
     ctx.snapshotter(),
     ctx.registry(),
     ctx.overlay(),
@@ -132,6 +132,8 @@ export async function pullOne(
   const full = formatReference(ref);
   const familiar = familiarReference(ref);
   const wanted: Platform = opts.platform === undefined ? hostPlatform() : parsePlatform(opts.platform);
+  // a pull killed mid-unpack left its extraction snapshots: they go before this one adds its own
+  await removeStaleExtractions(sn);
   const lease = await store.leases.create({ expiresIn: 24 * 3600 * 1000, labels: { 'berth.pull': full } });
   const sink: ContentSink = {
     info: (d, o) => store.info(d, o),

@@ -25,6 +25,7 @@ export {
 } from './snapshotter.js';
 export {
   type LayerToUnpack,
+  removeStaleExtractions,
   type UnpackLayerOptions,
   type UnpackLayersOptions,
   type UnpackResult,

@@ -309,3 +309,36 @@ function layerOptions(l: LayerToUnpack, o: UnpackLayersOptions) {
 function destroy(stream: ApplyLayerOptions['stream']): void {
   if (stream instanceof Readable) stream.destroy();
 }
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the extraction snapshots of {@link unpackLayer} and {@link unpackLayers} that a process
+ * left when it died mid-unpack (`kill -9`): active snapshots whose key names a process that no
+ * longer runs. Nothing else removes them (an active snapshot is in use for garbage collection).
+ * Returns how many were removed.
+ */
+export async function removeStaleExtractions(sn: Snapshotter): Promise<number> {
+  let removed = 0;
+  for (const s of await sn.walk()) {
+    const m = /^extract-(\d{1,10})-/.exec(s.name);
+    if (s.kind !== 'active' || m === null) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || pidAlive(pid)) continue;
+    try {
+      await sn.remove(s.name);
+      removed++;
+    } catch (err) {
+      // another process reaped it first
+      if (!isBerthError(err, 'SNAPSHOT_NOT_FOUND')) throw err;
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,126 @@
+/**
+ * Crash safety of a whole pull (issue 4, DESIGN.md "State on disk"): `berth pull` processes
+ * (from source, via tsx) over one state root are killed with SIGKILL at random points: after a
+ * random number of progress lines (resolving, downloading, extracting, committing, tagging)
+ * plus a random delay. After every kill the next commands read the store without error, and
+ * at the end a pull completes, the image lists and inspects, and no extraction snapshot of a
+ * killed pull is left.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildFixtures, pushFixture, type RegistryHandle, startRegistry } from '@berth/fixtures';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIO } from '../io.js';
+import { runCli } from '../run-cli.js';
+
+const cliDir = fileURLToPath(new URL('../..', import.meta.url));
+const KILLS = 6;
+let registry: RegistryHandle;
+let reference = '';
+let root = '';
+
+beforeAll(async () => {
+  const fixtures = await buildFixtures();
+  registry = await startRegistry();
+  reference = (await pushFixture(registry, fixtures.images.layers, 'crash/layers:1')).reference;
+  root = await mkdtemp(join(tmpdir(), `berth-t${process.pid}-`));
+}, 120_000);
+
+afterAll(async () => {
+  await registry?.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+function start(args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', '--conditions=@berth/source', 'src/main.ts', ...args], {
+    cwd: cliDir,
+    env: { ...process.env, BERTH_ROOT: join(root, 'state'), NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `berth ARGS` in a child; with `killAtMs`, SIGKILLs it that long after it printed its first
+ * line. Resolves with the outcome and when the first line and the end came (ms from spawn).
+ */
+function run(args: string[], killAtMs?: number): Promise<Result & { firstMs: number; endMs: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = start(args);
+    let stdout = '';
+    let stderr = '';
+    let firstMs = -1;
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (firstMs >= 0) return;
+      firstMs = performance.now() - t0;
+      if (killAtMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAtMs);
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolve({ code, signal, stdout, stderr, firstMs, endMs: performance.now() - t0 }),
+    );
+  });
+}
+
+/** The other commands run in this process (a child's start costs seconds under tsx). */
+async function ok(...argv: string[]): Promise<string> {
+  let out = '';
+  let err = '';
+  const io: CliIO = {
+    stdout: { write: (t: string) => (out += t) },
+    stderr: { write: (t: string) => (err += t) },
+    env: { BERTH_ROOT: join(root, 'state'), NO_COLOR: '1' },
+  };
+  const code = await runCli(argv, io);
+  if (code !== 0) throw new Error(`berth ${argv.join(' ')}: exit ${code}: ${err}`);
+  return out;
+}
+
+describe('berth pull killed with SIGKILL at random points', () => {
+  it(`leaves a store the next commands read, ${KILLS} times, and a re-pull completes`, async () => {
+    // one whole pull in a child tells how long one takes after its first line
+    const whole = await run(['pull', reference]);
+    expect(whole.code, whole.stderr).toBe(0);
+    const span = whole.endMs - whole.firstMs;
+    await ok('rmi', reference);
+    let killed = 0;
+    for (let i = 0; i < 2 * KILLS && killed < KILLS; i++) {
+      const r = await run(['pull', reference], Math.random() * span);
+      if (r.signal === 'SIGKILL') killed++;
+      else expect(r.code, r.stderr).toBe(0);
+      // the store reads without error after the kill
+      const images = await ok('images', '--format', '{{.Repository}}:{{.Tag}}');
+      // a pull that finished before its kill is undone, so the next one has work to do
+      if (images.includes(reference)) await ok('rmi', reference);
+    }
+    expect(killed).toBeGreaterThanOrEqual(KILLS / 2);
+
+    const out = await ok('pull', reference);
+    expect(out).toContain(`Status: Downloaded newer image for ${reference}`);
+    expect(await ok('images', '--format', '{{.Repository}}:{{.Tag}}')).toContain(reference);
+    const [inspect] = JSON.parse(await ok('image', 'inspect', reference)) as {
+      RootFS: { Layers: string[] };
+    }[];
+    expect(inspect?.RootFS.Layers.length).toBeGreaterThan(1);
+    // every extraction snapshot of the killed pulls is gone: only committed snapshots remain
+    const meta = JSON.parse(await readFile(join(root, 'state', 'snapshots', 'metadata.json'), 'utf8')) as {
+      snapshots: [string, { kind: string }][];
+    };
+    const kinds = meta.snapshots.map(([, s]) => s.kind);
+    expect(kinds.filter((k) => k !== 'committed')).toEqual([]);
+  }, 180_000);
+});
