@@ -52,6 +52,7 @@ import {
   type PushImageResult,
   pushImage,
 } from './remote.js';
+import type { SystemInfo } from './system.js';
 
 /** Memoises an async loader. */
 function once<T>(load: () => Promise<T>): () => Promise<T> {
@@ -162,6 +163,11 @@ export interface Engine {
    * @throws BerthError INVALID_FILTER, INVALID_OPTION (a bad since/until)
    */
   events(options?: EventsOptions): AsyncIterable<EngineEvent>;
+  /**
+   * `docker info`: container and image counts, the storage driver, cgroup version, kernel, OS,
+   * CPUs, memory, the state root and the runtimes installed (berth, runc, crun).
+   */
+  info(options?: { serverVersion?: string }): Promise<SystemInfo>;
   /** Closes pooled registry connections. */
   close(): Promise<void>;
 }
@@ -293,5 +299,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       for await (const e of stream) if (eventMatches(e, filters)) yield e;
     })();
   };
-  return { root, runRoot, images, containers, events, close: async () => client?.close() };
+  const info = async (o: { serverVersion?: string } = {}) =>
+    (await import('./system.js')).systemInfo(ctx, containers, {
+      ...(options.shim?.searchPath !== undefined ? { searchPath: options.shim.searchPath } : {}),
+      ...o,
+    });
+  return { root, runRoot, images, containers, events, info, close: async () => client?.close() };
 }

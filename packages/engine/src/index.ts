@@ -92,3 +92,4 @@ export type {
 export type { ImageProgressEvent, ImageProgressHandler } from './progress.js';
 export type { PullImageOptions, PullImageResult } from './pull.js';
 export type { LoginOptions, PushImageOptions, PushImageResult } from './remote.js';
+export type { SystemInfo } from './system.js';

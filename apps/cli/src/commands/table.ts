@@ -623,6 +623,28 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   { path: ['system'], usage: 'COMMAND', description: 'Manage berth', group: 'management' },
   {
+    path: ['info'],
+    aliases: [['system', 'info']],
+    usage: '[OPTIONS]',
+    description: 'Display system-wide information',
+    group: 'common',
+    args: { exact: 0 },
+    flags: [{ name: 'format', short: 'f', type: 'string', help: FORMAT_HELP }],
+    load: () => import('./info.js'),
+  },
+  {
+    path: ['system', 'prune'],
+    usage: '[OPTIONS]',
+    description: 'Remove unused data',
+    args: { exact: 0 },
+    flags: [
+      { name: 'all', short: 'a', type: 'bool', help: 'Remove all unused images not just dangling ones' },
+      { name: 'force', short: 'f', type: 'bool', help: 'Do not prompt for confirmation' },
+      { name: 'volumes', type: 'bool', help: 'Prune anonymous volumes' },
+    ],
+    load: () => import('./system-prune.js'),
+  },
+  {
     path: ['system', 'df'],
     usage: '[OPTIONS]',
     description: 'Show docker disk usage',

@@ -66,6 +66,7 @@ import { readLog } from './logs.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
 import { RECORD_VERSION, RecordStore, writeFileAtomic } from './record.js';
 import { restartDecision, startsAtBoot } from './restart.js';
+import { DEFAULT_RUNTIME, findRuntime, OCI_RUNTIMES, runtimeSearchPath } from './runtimes.js';
 import { type ContainerStatsResponse, containerStats } from './stats.js';
 import { statusText, ZERO_TIME } from './status.js';
 import { type ContainerTop, topContainer } from './top.js';
@@ -365,6 +366,46 @@ class Containers implements ContainerService {
     return this.runtimeP;
   }
 
+  private readonly ociRuntimes = new Map<string, Promise<Runtime>>();
+
+  /** runc or crun where installed (docker's `--runtime`), else undefined. */
+  private ociRuntimePath(name: string): Promise<string | undefined> {
+    if (!(OCI_RUNTIMES as readonly string[]).includes(name)) return Promise.resolve(undefined);
+    return findRuntime(name, runtimeSearchPath(this.opts.shim?.searchPath ?? process.env.PATH));
+  }
+
+  /**
+   * The runtime that creates a container's process: berth-shim's own, or one where berth-shim
+   * hands the bundle to runc or crun. Everything after create (kill, wait, state, pause, stats,
+   * delete) goes through berth-shim and the cgroup, whichever created it.
+   */
+  private async runtimeFor(rec: ContainerRecord): Promise<Runtime> {
+    const name = rec.HostConfig.Runtime;
+    const rt = await this.runtime();
+    if (!name || name === DEFAULT_RUNTIME) return rt;
+    let p = this.ociRuntimes.get(name);
+    if (!p) {
+      p = (async () => {
+        const path = await this.ociRuntimePath(name);
+        if (!path) throw invalidOption('runtime', `unknown or invalid runtime name: ${name}`);
+        const shim = this.opts.shim ?? {};
+        return createRuntime({
+          root: this.opts.shimRoot,
+          logger: this.ctx.logger,
+          ...(this.cgroups ? { cgroups: this.cgroups } : {}),
+          shimSearch: {
+            ...(shim.path ? { shim: shim.path } : {}),
+            ...(shim.searchPath ? { searchPath: shim.searchPath } : {}),
+          },
+          ociRuntime: { path },
+        });
+      })();
+      p.catch(() => this.ociRuntimes.delete(name));
+      this.ociRuntimes.set(name, p);
+    }
+    return p;
+  }
+
   private dir(id: string): string {
     return this.records.containerDir(id);
   }
@@ -614,12 +655,9 @@ class Containers implements ContainerService {
         'network',
         `network ${network} not found (berth has "none" and "host" until bridge networks arrive)`,
       );
-    const runtimeName = o.runtime ?? 'berth';
-    if (runtimeName !== 'berth')
-      throw invalidOption(
-        'runtime',
-        `unknown or invalid runtime name: ${runtimeName} (berth runs its own shim)`,
-      );
+    const runtimeName = o.runtime ?? DEFAULT_RUNTIME;
+    if (runtimeName !== DEFAULT_RUNTIME && !(await this.ociRuntimePath(runtimeName)))
+      throw invalidOption('runtime', `unknown or invalid runtime name: ${runtimeName}`);
     const logOpts = { ...(o.logOpts ?? {}) };
     for (const [k, v] of Object.entries(logOpts)) {
       if (k === 'max-size') parseRamBytes(v, 'log-opt max-size');
@@ -951,6 +989,8 @@ class Containers implements ContainerService {
         source: join(dir, f),
         options: ['rbind', 'rprivate', ...ro],
       });
+    // runc and crun make the cgroup themselves: name it, so pause and stats find it
+    if (spec.linux && h.Runtime && h.Runtime !== DEFAULT_RUNTIME) spec.linux.cgroupsPath = `/berth/${rec.Id}`;
     if (spec.linux) {
       spec.linux.resources = {
         ...spec.linux.resources,
@@ -1003,7 +1043,8 @@ class Containers implements ContainerService {
       applyTerminal(spec, rec.Config, o.consoleSize);
       // rebuilt at every start, so a torn file after a crash is simply rewritten
       await writeFile(join(dir, 'config.json'), JSON.stringify(spec));
-      await rt.create(id, dir, {
+      const creator = await this.runtimeFor(rec);
+      await creator.create(id, dir, {
         log: {
           ...(maxSize !== undefined ? { maxSize: parseRamBytes(maxSize) } : {}),
           ...(maxFile !== undefined ? { maxFile: Number(maxFile) } : {}),
