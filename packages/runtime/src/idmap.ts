@@ -3,7 +3,9 @@
  * layers owned by host root looks owned by a container's root without copying or chowning it.
  */
 import { execFile } from 'node:child_process';
-import { BerthError, type LinuxIDMapping } from '@berth/oci';
+import { lchown, mkdir, readdir, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BerthError, type LinuxIDMapping, type Mount } from '@berth/oci';
 import { checkIdMappings } from './launch-spec.js';
 import { type LocateShimOptions, locateShim } from './locate-shim.js';
 
@@ -110,4 +112,104 @@ export async function idmappedMount(o: IdmappedMountOptions): Promise<void> {
       );
     });
   });
+}
+
+/** Options of {@link idmapLayers}. */
+export interface IdmapLayersOptions {
+  uidMappings: readonly LinuxIDMapping[];
+  gidMappings: readonly LinuxIDMapping[];
+  shim?: LocateShimOptions;
+  signal?: AbortSignal;
+}
+
+function umount(path: string): Promise<void> {
+  return new Promise((resolve) => {
+    execFile('umount', ['-l', '--', path], () => resolve());
+  });
+}
+
+/**
+ * Rewrites a snapshot's mounts so the rootfs they make looks owned by the container's root:
+ * each overlay lower layer (and a bind source) is replaced by an idmapped mount of it under
+ * `dir` (named 0, 1, ... so the overlay options stay short), and the upper directory's root is
+ * chowned to the host ids of container 0:0, so what the container writes is stored with its host
+ * ids (podman's layout with idmapped layers). Overlay takes idmapped lowers since Linux 5.19; the
+ * overlay mount itself cannot be idmapped. Undo with {@link releaseIdmapLayers}.
+ *
+ * @throws BerthError INVALID_ID_MAPPING, IDMAP_FAILED (what was mounted is undone)
+ */
+export async function idmapLayers(
+  mounts: readonly Mount[],
+  dir: string,
+  o: IdmapLayersOptions,
+): Promise<Mount[]> {
+  const uid = hostId(o.uidMappings, 0);
+  const gid = hostId(o.gidMappings, 0);
+  await mkdir(dir, { recursive: true, mode: 0o711 });
+  let n = 0;
+  const made: string[] = [];
+  const idmap = async (source: string): Promise<string> => {
+    const target = join(dir, String(n++));
+    await mkdir(target, { recursive: true });
+    await idmappedMount({
+      source,
+      target,
+      uidMappings: o.uidMappings,
+      gidMappings: o.gidMappings,
+      ...(o.shim ? { shim: o.shim } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    made.push(target);
+    return target;
+  };
+  try {
+    const out: Mount[] = [];
+    for (const m of mounts) {
+      if (m.type === 'overlay') {
+        const options: string[] = [];
+        for (const opt of m.options) {
+          if (opt.startsWith('lowerdir=')) {
+            const lowers: string[] = [];
+            for (const l of opt.slice('lowerdir='.length).split(':')) lowers.push(await idmap(l));
+            options.push(`lowerdir=${lowers.join(':')}`);
+          } else {
+            if (opt.startsWith('upperdir=') && uid !== undefined && gid !== undefined)
+              await lchown(opt.slice('upperdir='.length), uid, gid);
+            options.push(opt);
+          }
+        }
+        out.push({ ...m, options });
+      } else if (m.type === 'bind' || m.options.includes('bind') || m.options.includes('rbind')) {
+        out.push({ ...m, source: await idmap(m.source) });
+      } else {
+        out.push(m);
+      }
+    }
+    return out;
+  } catch (err) {
+    for (const t of made.reverse()) await umount(t);
+    throw err;
+  }
+}
+
+/**
+ * Unmounts the idmapped layers {@link idmapLayers} made under `dir` and removes their empty
+ * mount points (rmdir only: a mount point still in use is never walked into).
+ *
+ * @throws BerthError IDMAP_FAILED when a mount point cannot be removed (so a caller does not go
+ *   on to remove the directory recursively, into an image layer)
+ */
+export async function releaseIdmapLayers(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const gone = (err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new BerthError('IDMAP_FAILED', `idmapped layers ${dir}: still mounted or not empty`, {
+      cause: err,
+    });
+  };
+  for (const name of names) {
+    await umount(join(dir, name));
+    await rmdir(join(dir, name)).catch(gone);
+  }
+  await rmdir(dir).catch(gone);
 }

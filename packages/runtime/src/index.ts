@@ -60,9 +60,12 @@ export {
 export {
   hostId,
   IdMapErrorCode,
+  type IdmapLayersOptions,
   type IdmappedMountOptions,
+  idmapLayers,
   idmappedMount,
   parseIdMappings,
+  releaseIdmapLayers,
 } from './idmap.js';
 export {
   BUNDLED_INIT_PATH,

@@ -106,6 +106,9 @@ export async function createOptions(
   if (f.changed('stop-timeout')) o.stopTimeout = f.number('stop-timeout');
   if (f.changed('restart')) o.restart = f.string('restart');
   if (f.changed('runtime')) o.runtime = f.string('runtime');
+  if (f.changed('userns')) o.userns = f.string('userns');
+  if (f.list('uidmap').length) o.uidmap = f.list('uidmap');
+  if (f.list('gidmap').length) o.gidmap = f.list('gidmap');
   const attach = f.list('attach').map((a) => a.toLowerCase());
   for (const a of attach)
     if (a !== 'stdin' && a !== 'stdout' && a !== 'stderr')

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildFixtures, type FixtureSet } from '@berth/fixtures';
@@ -125,6 +125,55 @@ describe('berth run and the container commands (separate processes)', () => {
     expect(missing.stderr).toContain('No such image');
     expect((await ok('ps', '-aq')).trim()).toBe('');
     expect(await leftovers([])).toEqual([]);
+  });
+
+  it('--uidmap: root inside is an unprivileged host uid on idmapped image layers; rm leaves nothing', async () => {
+    const host = 400000 + (process.pid % 100) * 65536;
+    const map = `0:${host}:65536`;
+    const probe =
+      'echo made > /made; id; cat /proc/self/uid_map /proc/self/gid_map; stat -c "%u:%g %n" / /bin/busybox /etc/passwd /made; exec sleep 100';
+    const id = (await ok('run', '-d', '--uidmap', map, 'busybox', 'sh', '-c', probe)).trim();
+    const pid = Number((await ok('inspect', '-f', '{{.State.Pid}}', id)).trim());
+    const inside = await until(async () => {
+      const out = await ok('logs', id);
+      return out.includes('/made\n') ? out : undefined;
+    }, 'the probe');
+    // the probe has run: the init is sleep now, as the container's root, seen from the host
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    expect(/^Uid:\s+(.*)$/m.exec(status)?.[1]?.split(/\s+/)).toEqual(Array(4).fill(String(host)));
+    expect(inside.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual([
+      'uid=0(root) gid=0(root) groups=0(root)',
+      `0 ${host} 65536`,
+      `0 ${host} 65536`,
+      '0:0 /',
+      '0:0 /bin/busybox',
+      '0:0 /etc/passwd',
+      '0:0 /made',
+      '',
+    ]);
+    // what the container wrote is stored in its upper layer with its host ids
+    const upper = (await ok('inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id)).trim();
+    const made = await stat(join(upper, 'made'));
+    expect([made.uid, made.gid]).toEqual([host, host]);
+    await ok('rm', '-f', id);
+    expect(await leftovers([id])).toEqual([]);
+  });
+
+  it('refuses bad user namespace options with 125, naming the flag, leaving nothing', async () => {
+    for (const args of [
+      ['--uidmap', '0:100000:0'],
+      ['--uidmap', '0:100000'],
+      ['--uidmap', '0:100000:10', '--uidmap', '5:200000:10'],
+      ['--userns', 'host', '--uidmap', '0:100000:10'],
+      ['--userns', 'nosuch'],
+      ['--gidmap', '0:100000:10'],
+      ['--privileged', '--uidmap', '0:100000:10'],
+    ]) {
+      const r = await berth('run', '--rm', ...args, 'busybox', 'true');
+      expect({ args, code: r.code }).toEqual({ args, code: 125 });
+      expect(r.stderr).toMatch(/uidmap|gidmap|userns/);
+    }
+    expect((await ok('ps', '-aq')).trim()).toBe('');
   });
 
   it('lists, logs, inspects, stops and removes a detached container', async () => {

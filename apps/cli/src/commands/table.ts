@@ -32,6 +32,11 @@ const CREATE_FLAGS: readonly FlagSpec[] = [
   { name: 'cidfile', type: 'string', help: 'Write the container ID to the file' },
   { name: 'cpus', type: 'string', help: 'Number of CPUs', placeholder: 'decimal' },
   { name: 'entrypoint', type: 'string', help: 'Overwrite the default ENTRYPOINT of the image' },
+  {
+    name: 'gidmap',
+    type: 'string[]',
+    help: 'GID map for the user namespace (CONTAINER:HOST:SIZE; default the --uidmap maps)',
+  },
   { name: 'env', short: 'e', type: 'string[]', help: 'Set environment variables' },
   { name: 'env-file', type: 'string[]', help: 'Read in a file of environment variables' },
   { name: 'hostname', short: 'h', type: 'string', help: 'Container host name' },
@@ -87,8 +92,14 @@ const CREATE_FLAGS: readonly FlagSpec[] = [
   { name: 'stop-timeout', type: 'number', help: 'Timeout (in seconds) to stop a container' },
   { name: 'tmpfs', type: 'string[]', help: 'Mount a tmpfs directory' },
   { name: 'tty', short: 't', type: 'bool', help: 'Allocate a pseudo-TTY' },
+  {
+    name: 'uidmap',
+    type: 'string[]',
+    help: 'Run in a user namespace with this UID map (CONTAINER:HOST:SIZE)',
+  },
   { name: 'ulimit', type: 'string[]', help: 'Ulimit options' },
   { name: 'user', short: 'u', type: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  { name: 'userns', type: 'string', help: 'User namespace to use ("host", the default)' },
   { name: 'workdir', short: 'w', type: 'string', help: 'Working directory inside the container' },
 ];
 

@@ -8,15 +8,27 @@
  * its root, removes its cgroup, archives its log).
  */
 import { randomBytes } from 'node:crypto';
-import { appendFile, copyFile, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  copyFile,
+  lstat,
+  mkdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { cpus, constants as osConstants } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import {
   BerthError,
   chainIds,
   type ContainerConfig as ImageContainerConfig,
   isBerthError,
+  type LinuxIDMapping,
   parseImageConfig,
   type Spec,
 } from '@berth/oci';
@@ -28,8 +40,11 @@ import {
   createCgroupDriver,
   createRuntime,
   dockerResources,
+  idmapLayers,
+  parseIdMappings,
   type Runtime,
   type ContainerState as RuntimeState,
+  releaseIdmapLayers,
   type ShimHooks,
 } from '@berth/runtime';
 import { type FileLock, lockFile } from '@berth/sys';
@@ -321,6 +336,27 @@ const ignoreNotFound = (err: unknown): undefined => {
 };
 
 /** Reads a regular file inside the container root without following a symlink out of it. */
+/**
+ * The user namespace maps of `--userns`/`--uidmap`/`--gidmap` (podman's flags: `--gidmap`
+ * defaults to the `--uidmap` maps), or undefined for none.
+ */
+function userNamespace(
+  o: CreateContainerOptions,
+): { uidMappings: LinuxIDMapping[]; gidMappings: LinuxIDMapping[] } | undefined {
+  const mode = o.userns ?? '';
+  const uid = o.uidmap ?? [];
+  const gid = o.gidmap ?? [];
+  if (mode !== '' && mode !== 'host')
+    throw invalidOption('userns', `invalid --userns "${mode}": berth supports "host" and --uidmap/--gidmap`);
+  if (mode === 'host' && (uid.length || gid.length))
+    throw invalidOption('userns', '--userns=host conflicts with --uidmap and --gidmap');
+  if (gid.length && !uid.length) throw invalidOption('gidmap', '--gidmap needs --uidmap');
+  if (!uid.length) return undefined;
+  const uidMappings = parseIdMappings(uid, 'uidmap');
+  const gidMappings = gid.length ? parseIdMappings(gid, 'gidmap') : uidMappings.map((m) => ({ ...m }));
+  return { uidMappings, gidMappings };
+}
+
 async function readRootFile(rootfs: string, rel: string[]): Promise<string> {
   let p = rootfs;
   for (const [i, part] of rel.entries()) {
@@ -638,6 +674,22 @@ class Containers implements ContainerService {
     while (await this.isMounted(rootfs)) {
       await unmount(rootfs).catch(() => unmount(rootfs, { lazy: true }));
     }
+    // a user namespace's idmapped layers: before anything removes the directory recursively
+    await releaseIdmapLayers(join(this.dir(id), 'idmap'));
+  }
+
+  /**
+   * A container in a user namespace runs its setup as an unprivileged host uid, which must be
+   * able to reach its rootfs and bind sources (runc's rule; docker makes /var/lib/docker 0711
+   * with userns-remap): berth's own directories on the way get search permission for others.
+   */
+  private async reachableBy(dir: string): Promise<void> {
+    const root = resolve(this.ctx.root);
+    for (let d = resolve(dir); d.startsWith(`${root}/`) || d === root; d = dirname(d)) {
+      const st = await stat(d);
+      if ((st.mode & 0o001) === 0) await chmod(d, (st.mode & 0o7777) | 0o011);
+      if (d === root) break;
+    }
   }
 
   // ---- create --------------------------------------------------------------------------------
@@ -691,6 +743,7 @@ class Containers implements ContainerService {
     }
     const securityOpt = [...(o.securityOpt ?? [])];
     if (noNewPrivs && !securityOpt.includes('no-new-privileges')) securityOpt.push('no-new-privileges');
+    const idMappings = userNamespace(o);
     const stopSignal = o.stopSignal;
     if (stopSignal !== undefined) parseSignal(stopSignal, 'stop-signal');
     mergeHealthcheck(undefined, o.health);
@@ -752,6 +805,7 @@ class Containers implements ContainerService {
       ...(Object.keys(ulimits).length ? { ulimits } : {}),
       networkHost: network === 'host',
       seccomp: 'unconfined',
+      ...(idMappings ? { userns: idMappings } : {}),
     });
 
     // the record
@@ -815,6 +869,7 @@ class Containers implements ContainerService {
           ? Object.entries(ulimits).map(([Name, v]) => ({ Name, Soft: v.soft, Hard: v.hard }))
           : null,
         Runtime: runtimeName,
+        UsernsMode: o.userns === 'host' ? 'host' : '',
         ShmSize: 64 * 1024 * 1024,
         Binds: null,
         PortBindings: {},
@@ -835,7 +890,7 @@ class Containers implements ContainerService {
         ManuallyStopped: false,
         ImageConfig: icfg,
         Snapshot: { key: id, parent },
-        Spec: { ulimits, ...(seccomp ? { seccomp } : {}) },
+        Spec: { ulimits, ...(seccomp ? { seccomp } : {}), ...(idMappings ? { idMappings } : {}) },
         Platform: config.os,
       };
       await (await this.sn()).prepare(id, parent ?? undefined);
@@ -978,6 +1033,7 @@ class Containers implements ContainerService {
       ...(Object.keys(rec.Spec.ulimits).length ? { ulimits: rec.Spec.ulimits } : {}),
       noNewPrivileges: (h.SecurityOpt ?? []).includes('no-new-privileges'),
       networkHost: h.NetworkMode === 'host',
+      ...(rec.Spec.idMappings ? { userns: rec.Spec.idMappings } : {}),
       rootfs,
       ...(rec.Spec.seccomp ? { seccomp: rec.Spec.seccomp } : {}),
     });
@@ -1038,7 +1094,14 @@ class Containers implements ContainerService {
     let started = false;
     try {
       const mounts = await (await this.sn()).mounts(rec.Snapshot.key);
-      await mountAll(h.AutoRemove ? await volatileMounts(mounts) : mounts, rootfs, signal ? { signal } : {});
+      const maps = rec.Spec.idMappings;
+      if (maps) await this.reachableBy(dir);
+      const base = h.AutoRemove ? await volatileMounts(mounts) : mounts;
+      await mountAll(
+        maps ? await idmapLayers(base, join(dir, 'idmap'), { ...maps, ...(signal ? { signal } : {}) }) : base,
+        rootfs,
+        signal ? { signal } : {},
+      );
       const spec = await this.buildSpecFor(rec, rootfs);
       applyTerminal(spec, rec.Config, o.consoleSize);
       // rebuilt at every start, so a torn file after a crash is simply rewritten

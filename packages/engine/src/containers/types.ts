@@ -2,7 +2,7 @@
  * Container types in the Docker Engine API's shapes (`ContainerInspect`, `ContainerSummary`),
  * so `berthd` can serve them unchanged, and the options of the container service.
  */
-import type { HealthConfig, ContainerConfig as ImageContainerConfig } from '@berth/oci';
+import type { HealthConfig, ContainerConfig as ImageContainerConfig, LinuxIDMapping } from '@berth/oci';
 import type { ImageProgressHandler } from '../progress.js';
 
 /** docker's `State.Health.Status`. */
@@ -113,6 +113,8 @@ export interface HostConfig {
   PidsLimit: number | null;
   Ulimits: { Name: string; Soft: number; Hard: number }[] | null;
   Runtime: string;
+  /** docker's `--userns`: `host`, or "" (the default: none, or `--uidmap` maps). */
+  UsernsMode?: string;
   ShmSize: number;
   Binds: string[] | null;
   PortBindings: Record<string, unknown>;
@@ -143,7 +145,12 @@ export interface ContainerRecord {
   /** Overlay snapshot: key (the container ID) and parent (the image's top chain ID). */
   Snapshot: { key: string; parent: string | null };
   /** Options the spec is built from at each start (the parts not in Config/HostConfig). */
-  Spec: { ulimits: Record<string, { soft: number; hard: number }>; seccomp?: 'unconfined' };
+  Spec: {
+    ulimits: Record<string, { soft: number; hard: number }>;
+    seccomp?: 'unconfined';
+    /** The user namespace's maps (`--uidmap`/`--gidmap`); absent: the host's (no user namespace). */
+    idMappings?: { uidMappings: LinuxIDMapping[]; gidMappings: LinuxIDMapping[] };
+  };
   Platform: string;
 }
 
@@ -242,6 +249,14 @@ export interface CreateContainerOptions {
   network?: string;
   /** `berth` (default). */
   runtime?: string;
+  /**
+   * `--userns`: `host` (the default, no user namespace). With `uidmap`, the container gets a
+   * user namespace with those maps (podman's `--uidmap CONTAINER:HOST:SIZE`); `gidmap`
+   * defaults to the same maps, as podman does.
+   */
+  userns?: string;
+  uidmap?: string[];
+  gidmap?: string[];
   /** `--log-opt` `max-size=10m`, `max-file=3`. */
   logOpts?: Record<string, string>;
   /** `no`, `on-failure[:N]`, `always`, `unless-stopped`. */
