@@ -1,19 +1,20 @@
 /**
  * Interactive containers as a person uses them: `berth run -it`, `attach`, `start -ai` and
  * `exec -it` typed into a real terminal (tmux, on a private server), and `-i` with pipes, signal
- * forwarding and the exec flags through separate `berth` processes (from source, via tsx) over
- * one private state root.
+ * forwarding and the exec flags through separate `berth` processes (the built bundle, see
+ * testing/cli-bundle.ts) over one private state root.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { buildFixtures } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cliBundle } from '../testing/cli-bundle.js';
 
 const cliDir = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url));
+let bin: string;
+let disposeBundle = async () => {};
 let root: string;
-const tmuxServer = `berth-t${process.pid}-tty`;
 
 interface Result {
   code: number | null;
@@ -21,14 +22,7 @@ interface Result {
   stderr: string;
 }
 
-const berthArgv = (args: string[]) => [
-  process.execPath,
-  '--import',
-  tsx,
-  '--conditions=@berth/source',
-  'src/main.ts',
-  ...args,
-];
+const berthArgv = (args: string[]) => [process.execPath, bin, ...args];
 
 function start(args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): ChildProcess {
   const [node, ...rest] = berthArgv(args);
@@ -73,7 +67,12 @@ async function ok(...args: string[]): Promise<string> {
 // ---- a terminal: tmux on its own server --------------------------------------------------------
 
 const tmux = (...args: string[]) =>
-  execFileSync('tmux', ['-L', tmuxServer, ...args], { encoding: 'utf8', cwd: cliDir, stdio: 'pipe' });
+  // a private server whose socket lives (and goes) with the state root
+  execFileSync('tmux', ['-S', `${root}/tmux.sock`, ...args], {
+    encoding: 'utf8',
+    cwd: cliDir,
+    stdio: 'pipe',
+  });
 
 /** A shell line for tmux: berth, then the exit code and the terminal's settings after it. */
 function shellLine(name: string, args: string[]): string {
@@ -131,6 +130,7 @@ async function state(name: string): Promise<string> {
 }
 
 beforeAll(async () => {
+  ({ bin, dispose: disposeBundle } = await cliBundle());
   const fixtures = await buildFixtures();
   root = await mkdtemp(`/tmp/bt${process.pid}-`);
   const archive = fixtures.images.busybox.dockerArchive;
@@ -154,6 +154,7 @@ afterAll(async () => {
     if (mp?.startsWith(root)) await finish(spawn('umount', ['-l', mp]));
   }
   await rm(root, { recursive: true, force: true });
+  await disposeBundle();
 });
 
 describe('berth run -it, attach and exec -it in a real terminal (tmux)', () => {
