@@ -2,7 +2,9 @@
  * Loads `native/build/berth-sys.node` once (node-pty's `loadNativeModule`: fail loudly, naming
  * where it looked). N-API is ABI-stable, so the one build of `pnpm build` serves every Node 20+.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
 import { BerthError } from '@berth/oci';
@@ -27,22 +29,45 @@ export const ADDON_PATH = fileURLToPath(new URL('../native/build/berth-sys.node'
 
 let addon: Addon | undefined;
 
+/** The package's own copy, seen from a bundle that inlined this module (the berth CLI). */
+function packageAddon(): string | undefined {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('@berth/sys/package.json');
+    return join(dirname(pkg), 'native', 'build', 'berth-sys.node');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The addon.
- * @throws BerthError SYS_ADDON_NOT_FOUND when it is not built (run `pnpm build`) or cannot load
+ * The addon: beside this module, else in the `@berth/sys` package this module's location
+ * resolves (a bundle that inlined it).
+ * @throws BerthError SYS_ADDON_NOT_FOUND naming every path tried (run `pnpm build`)
  */
 export function loadAddon(): Addon {
   if (addon) return addon;
-  try {
-    addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
-  } catch (cause) {
-    throw new BerthError(
-      SysErrorCode.SYS_ADDON_NOT_FOUND,
-      `berth-sys addon: cannot load ${ADDON_PATH} (build it with \`make -C native\` in @berth/sys): ${(cause as Error).message}`,
-      { cause },
-    );
+  const tried: string[] = [];
+  for (const path of [ADDON_PATH, packageAddon()]) {
+    if (path === undefined || tried.includes(path)) continue;
+    tried.push(path);
+    if (!existsSync(path)) continue;
+    try {
+      addon = createRequire(import.meta.url)(path) as Addon;
+      return addon;
+    } catch (cause) {
+      throw new BerthError(
+        SysErrorCode.SYS_ADDON_NOT_FOUND,
+        `berth-sys addon: cannot load ${path}: ${(cause as Error).message}`,
+        {
+          cause,
+        },
+      );
+    }
   }
-  return addon;
+  throw new BerthError(
+    SysErrorCode.SYS_ADDON_NOT_FOUND,
+    `berth-sys addon: not built (\`make -C native\` in @berth/sys); tried ${tried.join(', ')}`,
+  );
 }
 
 /** `ENOENT: no such file or directory`, from an errno. */

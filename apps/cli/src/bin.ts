@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * The `berth` binary (dist/berth.js): loads the whole CLI (dist/berth.cjs, one CommonJS bundle)
+ * through a V8 code cache. Node 20 has no compile cache for modules (module.enableCompileCache
+ * is Node 22), and parsing and compiling ~2 MB of bundled JavaScript was a third of the CPU of a
+ * `berth run`. `vm.Script` takes `cachedData`: after a command that compiled without a usable
+ * cache, the compiled code (with every function that command ran) is written to
+ * `berth.cjs.<command>.v8cache` beside the bundle, so the next `berth run` skips parsing and
+ * lazy compilation of the functions it needs. V8 refuses a cache made by another Node or for
+ * other source (`cachedDataRejected`), and it is then rewritten. A cache that cannot be written
+ * (read-only install) is simply not used. Files are written temp-then-rename, so parallel first
+ * runs never read half a cache.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { constants, Script } from 'node:vm';
+
+const bundle = fileURLToPath(new URL('./berth.cjs', import.meta.url));
+// one cache per top-level command: each holds the functions its command runs
+const command = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? '';
+const cacheFile = `${bundle}.${/^[a-z][a-z0-9-]{0,31}$/.test(command) ? command : 'default'}.v8cache`;
+
+let cachedData: Buffer | undefined;
+try {
+  cachedData = readFileSync(cacheFile);
+} catch {
+  cachedData = undefined;
+}
+// CommonJS's own wrapper (Module.wrap)
+const source = `(function (exports, require, module, __filename, __dirname) { ${readFileSync(bundle, 'utf8')}\n});`;
+const script = new Script(source, {
+  filename: bundle,
+  ...(cachedData ? { cachedData } : {}),
+  // the bundle has no import() of its own; a stray one takes Node's default loader
+  ...(constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER
+    ? { importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }
+    : {}),
+});
+if (!cachedData || script.cachedDataRejected) {
+  process.once('exit', () => {
+    try {
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, script.createCachedData());
+      renameSync(tmp, cacheFile);
+    } catch {
+      // a read-only install runs without a cache
+    }
+  });
+}
+const mod = { exports: {} };
+(script.runInThisContext() as (...args: unknown[]) => void).call(
+  mod.exports,
+  mod.exports,
+  createRequire(bundle),
+  mod,
+  bundle,
+  dirname(bundle),
+);
