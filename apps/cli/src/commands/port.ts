@@ -27,7 +27,8 @@ export async function run(ctx: CommandContext): Promise<number> {
     const key = `${port}/${m[2] ?? 'tcp'}`;
     const bindings = ports[key];
     if (!bindings?.length)
-      throw new BerthError('PORT_NOT_PUBLISHED', `No public port '${key}' published for ${ref}`, {
+      // docker names the port as it was typed (`'80'`, `'53/udp'`)
+      throw new BerthError('PORT_NOT_PUBLISHED', `No public port '${want}' published for ${ref}`, {
         input: { field: key },
       });
     for (const b of bindings) ctx.io.stdout.write(`${show(b)}\n`);
