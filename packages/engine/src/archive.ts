@@ -588,13 +588,19 @@ export async function loadImages(ctx: EngineContext, opts: LoadImageOptions): Pr
     else throw archiveInvalid('manifest.json', 'neither manifest.json nor index.json is in the archive');
     const result: LoadImageResult = { messages: [], ids: [], tags: [] };
     const [sn, { unpackLayer }] = await Promise.all([ctx.snapshotter(), ctx.overlay()]);
+    // names are recorded together at the end (one index.json and records write for the whole
+    // archive, not one per image: loading 200 images rewrote both files 200 times)
+    const names: { name: string; desc: Descriptor }[] = [];
+    const leased = new Set<string>();
     for (const plan of plans) {
       for (const b of plan.blobs) await storeBlob(ctx, lease.id, b.desc, b, signal);
       const diffIds = plan.config.rootfs.diff_ids;
       const chains = chainIds(diffIds);
       for (const [i, l] of plan.layers.entries()) {
         const chain = chains[i] as string;
-        await ctx.store.leases.addResource(lease.id, { type: 'snapshot', key: chain });
+        if (!leased.has(chain))
+          await ctx.store.leases.addResource(lease.id, { type: 'snapshot', key: chain });
+        leased.add(chain);
         const present = await sn.stat(chain).then(
           (s) => s.kind === 'committed',
           () => false,
@@ -626,12 +632,13 @@ export async function loadImages(ctx: EngineContext, opts: LoadImageOptions): Pr
         result.messages.push(`Loaded image ID: ${plan.configDigest}`);
       }
       for (const n of plan.names) {
-        await ctx.store.images.tag(n, plan.target, signal ? { signal } : {});
+        names.push({ name: n, desc: plan.target });
         result.messages.push(`Loaded image: ${familiar(n)}`);
         result.tags.push(familiar(n));
       }
       result.ids.push(plan.configDigest);
     }
+    await ctx.store.images.tagAll(names, signal ? { signal } : {});
     return result;
   } catch (err) {
     if (isBerthError(err)) throw err;

@@ -44,6 +44,31 @@ describe('image store', () => {
     expect(list[0]?.diffIds).toEqual(img.layers.map((l) => l.digest));
   });
 
+  it('tags many names at once, in order, and tags none when one target is missing', async () => {
+    const a = await writeTestImage(content, { layers: ['one'], labels: { n: 'a' } });
+    const b = await writeTestImage(content, { layers: ['one'], labels: { n: 'b' } });
+    await images.tagAll([
+      { name: 'app:a', desc: a.manifest },
+      { name: 'app:b', desc: b.manifest },
+      { name: 'app:latest', desc: a.manifest },
+      { name: 'app:latest', desc: b.manifest },
+    ]);
+    const byTag = new Map((await images.list()).flatMap((i) => i.repoTags.map((t) => [t, i.id] as const)));
+    expect(Object.fromEntries(byTag)).toEqual({
+      'docker.io/library/app:a': a.config.digest,
+      'docker.io/library/app:b': b.config.digest,
+      'docker.io/library/app:latest': b.config.digest,
+    });
+    const absent = { ...a.manifest, digest: `sha256:${'0'.repeat(64)}` as Digest };
+    await expect(
+      images.tagAll([
+        { name: 'other:1', desc: a.manifest },
+        { name: 'other:2', desc: absent },
+      ]),
+    ).rejects.toSatisfy(code('BLOB_NOT_FOUND'));
+    expect((await images.list()).flatMap((i) => i.repoTags).filter((t) => t.includes('other'))).toEqual([]);
+  });
+
   it('finds images by docker lookup rules', async () => {
     const a = await writeTestImage(content, { layers: ['one'] });
     await images.tag('localhost:5000/app:1', a.manifest, { repoDigest: true });

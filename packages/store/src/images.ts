@@ -134,6 +134,12 @@ export interface ImageStore {
    * `BLOB_NOT_FOUND`, or the document errors when `desc` is not a usable image.
    */
   tag(name: string, desc: Descriptor, opts?: TagOptions): Promise<void>;
+  /**
+   * {@link tag} for several names at once (`load` of an archive of many images): every target is
+   * checked first, then one lock, one `index.json` and one records write, in order (a later
+   * name wins). Nothing is tagged when any target is unusable.
+   */
+  tagAll(tags: readonly { name: string; desc: Descriptor }[], opts?: TagOptions): Promise<void>;
   /** Removes one name; the image stays (dangling when it was the last). Throws `IMAGE_NOT_FOUND`. */
   untag(name: string, opts?: { signal?: AbortSignal }): Promise<void>;
   /**
@@ -552,58 +558,73 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
   }
 
   async function tag(name: string, desc: Descriptor, o: TagOptions = {}): Promise<void> {
-    const { ref, full } = normalizeName(name);
-    const target = entry({
-      mediaType: desc.mediaType,
-      digest: parseDigest(desc.digest, { field: 'desc.digest' }),
-      size: desc.size,
-      ...(desc.platform === undefined ? {} : { platform: desc.platform }),
-    });
-    if (ref.digest !== undefined && ref.digest !== target.digest) {
-      throw new BerthError(
-        'INVALID_REFERENCE',
-        `reference ${JSON.stringify(name)}: digest does not match ${target.digest}`,
-        {
-          input: { ref: name },
-        },
-      );
+    await tagAll([{ name, desc }], o);
+  }
+
+  async function tagAll(
+    tags: readonly { name: string; desc: Descriptor }[],
+    o: TagOptions = {},
+  ): Promise<void> {
+    const planned: { full: string; names: string[]; target: Descriptor }[] = [];
+    const recs: Record<string, ImageRecord> = {};
+    for (const { name, desc } of tags) {
+      const { ref, full } = normalizeName(name);
+      const target = entry({
+        mediaType: desc.mediaType,
+        digest: parseDigest(desc.digest, { field: 'desc.digest' }),
+        size: desc.size,
+        ...(desc.platform === undefined ? {} : { platform: desc.platform }),
+      });
+      if (ref.digest !== undefined && ref.digest !== target.digest) {
+        throw new BerthError(
+          'INVALID_REFERENCE',
+          `reference ${JSON.stringify(name)}: digest does not match ${target.digest}`,
+          {
+            input: { ref: name },
+          },
+        );
+      }
+      const names = [full];
+      if (o.repoDigest === true && ref.digest === undefined)
+        names.push(`${referenceName(ref)}@${target.digest}`);
+      if ((await content.info(target.digest, o)) === undefined) {
+        throw new BerthError(
+          StoreErrorCode.BLOB_NOT_FOUND,
+          `tag ${full}: content ${target.digest}: not found`,
+          {
+            input: { ref: name },
+          },
+        );
+      }
+      // Resolve an image before locking: checks it is usable and its blobs are present. Other
+      // content (an artifact) may be named too, as in any OCI layout, but is not an image.
+      if (isImage(target) && recs[target.digest] === undefined) recs[target.digest] = await record(target, o);
+      planned.push({ full, names, target });
     }
-    const names = [full];
-    if (o.repoDigest === true && ref.digest === undefined)
-      names.push(`${referenceName(ref)}@${target.digest}`);
-    if ((await content.info(target.digest, o)) === undefined) {
-      throw new BerthError(
-        StoreErrorCode.BLOB_NOT_FOUND,
-        `tag ${full}: content ${target.digest}: not found`,
-        {
-          input: { ref: name },
-        },
-      );
-    }
-    // Resolve an image before locking: checks it is usable and its blobs are present. Other
-    // content (an artifact) may be named too, as in any OCI layout, but is not an image.
-    const rec = isImage(target) ? await record(target, o) : undefined;
+    if (planned.length === 0) return;
     await withLock(
       lockPath,
       async () => {
-        const index = await readIndex(o.signal);
-        const replaced = index.manifests.filter((d) => {
-          const n = nameOf(d);
-          return n !== undefined && names.includes(n) && d.digest !== target.digest;
-        });
-        let manifests = index.manifests.filter((d) => {
-          const n = nameOf(d);
-          if (n === undefined) return d.digest !== target.digest;
-          return !names.includes(n);
-        });
-        manifests.push(...names.map((n) => entry(target, n)));
-        manifests = keepOrphans(manifests, replaced);
-        if (rec !== undefined) await mergeRecords({ [target.digest]: rec }, undefined, o.signal);
+        let manifests = (await readIndex(o.signal)).manifests;
+        for (const { names, target } of planned) {
+          const replaced = manifests.filter((d) => {
+            const n = nameOf(d);
+            return n !== undefined && names.includes(n) && d.digest !== target.digest;
+          });
+          manifests = manifests.filter((d) => {
+            const n = nameOf(d);
+            if (n === undefined) return d.digest !== target.digest;
+            return !names.includes(n);
+          });
+          manifests.push(...names.map((n) => entry(target, n)));
+          manifests = keepOrphans(manifests, replaced);
+        }
+        if (Object.keys(recs).length > 0) await mergeRecords(recs, undefined, o.signal);
         await writeIndex(manifests, o.signal);
       },
       o,
     );
-    logger.debug('tagged', { name: full, digest: target.digest });
+    for (const { full, target } of planned) logger.debug('tagged', { name: full, digest: target.digest });
   }
 
   async function untag(name: string, o: { signal?: AbortSignal } = {}): Promise<void> {
@@ -716,6 +737,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
 
   return {
     tag,
+    tagAll,
     untag,
     remove,
     list,
