@@ -955,8 +955,8 @@ class Containers implements ContainerService {
       ref,
       (rec, rt) =>
         this.startLocked(rt, rec, o.signal, {
-          // this process settles the exit (the shim's exit hook is only for a policy)
-          attached: true,
+          // not `attached`: the session may detach (docker's detach keys) and leave the exit,
+          // --rm and the die event to the shim's exit hook
           ...(o.consoleSize ? { consoleSize: o.consoleSize } : {}),
           beforeStart: async () => {
             handle = await attachRecord(rt, rec, o);
