@@ -62,6 +62,16 @@ function lowerStat(lowers: readonly string[], rel: string): (Stats & { path: str
   return null;
 }
 
+/** Whether every component of `rel` in `layer` is a real directory (no symlink followed on the host). */
+function layerDir(layer: string, rel: string): boolean {
+  let p = layer;
+  for (const part of rel.split('/')) {
+    p = `${p}/${part}`;
+    if (!lstatOrNull(p)?.isDirectory()) return false;
+  }
+  return true;
+}
+
 /** Whether a non-directory differs from the lower one (metadata, link target, size, content). */
 function differs(u: Stats, l: Stats, ua: string, la: string): boolean {
   if (u.mode !== l.mode || u.uid !== l.uid || u.gid !== l.gid || u.rdev !== l.rdev) return true;
@@ -134,10 +144,7 @@ export function snapshotChanges(options: ChangesOptions): Change[] {
           if (low?.isDirectory() && lgetxattr(abs, OVERLAY_OPAQUE_XATTR)?.toString() === 'y') {
             const mine = new Set(readdirSync(abs));
             for (const l of lowers) {
-              for (const n of (lstatOrNull(`${l}/${crel}`)?.isDirectory()
-                ? readdirSync(`${l}/${crel}`)
-                : []
-              ).sort(byteOrder))
+              for (const n of (layerDir(l, crel) ? readdirSync(`${l}/${crel}`) : []).sort(byteOrder))
                 if (!mine.has(n) && lowerStat(lowers, `${crel}/${n}`)) record(`${crel}/${n}`, 'D');
             }
           }
@@ -160,7 +167,13 @@ export function snapshotChanges(options: ChangesOptions): Change[] {
       );
     const walk = (rel: string): void => {
       const ua = rel === '' ? upper.source : `${upper.source}/${rel}`;
-      const la = lower ? (rel === '' ? lower.source : `${lower.source}/${rel}`) : null;
+      // the lower side only through real directories: never a symlink followed on the host
+      const la =
+        lower && (rel === '' || layerDir(lower.source, rel))
+          ? rel === ''
+            ? lower.source
+            : `${lower.source}/${rel}`
+          : null;
       const names = new Set(readdirSync(ua));
       const lowerNames = la && lstatOrNull(la)?.isDirectory() ? readdirSync(la) : [];
       const all = [...new Set([...names, ...lowerNames])].sort(byteOrder);

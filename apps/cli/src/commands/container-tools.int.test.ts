@@ -245,10 +245,10 @@ describe('diff, export and commit', () => {
       'busybox',
       'sh',
       '-c',
-      'touch /new && rm /etc/group && echo x >> /etc/passwd',
+      'touch /new && rm /etc/group && echo x >> /etc/passwd && ln -s / /escape',
     );
     // berth's own mount points (/etc/hosts, /etc/hostname, /etc/resolv.conf) are not changes
-    expect(await ok('diff', name)).toBe('C /etc\nD /etc/group\nC /etc/passwd\nA /new\n');
+    expect(await ok('diff', name)).toBe('A /escape\nC /etc\nD /etc/group\nC /etc/passwd\nA /new\n');
 
     const tarFile = join(root, 'export.tar');
     expect(await ok('export', '-o', tarFile, name)).toBe('');
@@ -258,6 +258,9 @@ describe('diff, export and commit', () => {
     expect(list).toContain('new');
     expect(list).toContain('bin/busybox');
     expect(list).not.toContain('etc/group');
+    // a symlink to the host's root is archived as a symlink, never followed
+    expect(list).toContain('escape');
+    expect(list.some((e) => e.startsWith('escape/'))).toBe(false);
     const passwd = await finish(
       spawn('tar', ['xOf', tarFile, 'etc/passwd'], { stdio: ['ignore', 'pipe', 'pipe'] }),
     );

@@ -54,6 +54,27 @@ export async function withSnapshotMounts<T>(
   }
 }
 
+/**
+ * Runs `fn` with a running container frozen (thawed after, unless the user had paused it): its
+ * processes cannot swap a directory for a symlink to a host path while berth walks its files
+ * from the host. (moby runs that walk in a chroot; the freezer gives the same guarantee here.)
+ */
+export async function whileFrozen<T>(
+  s: ServiceInternals,
+  rec: ContainerRecord,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const rt = await s.runtime();
+  const live = await s.liveState(rt, rec);
+  const freeze = live.Running && !live.Paused;
+  if (freeze) await rt.pause(rec.Id);
+  try {
+    return await fn();
+  } finally {
+    if (freeze) await rt.resume(rec.Id).catch(() => {});
+  }
+}
+
 /** The container's filesystem changes, docker's order. @throws CONTAINER_NOT_FOUND */
 export async function containerChanges(s: ServiceInternals, ref: string): Promise<ContainerChange[]> {
   const rec = await s.read(ref);
@@ -61,8 +82,10 @@ export async function containerChanges(s: ServiceInternals, ref: string): Promis
     s.ctx.overlay(),
     containerMountpoints(s, rec),
   ]);
-  const changes = await withSnapshotMounts(s, rec, async (upper, lower) =>
-    snapshotChanges({ upper, ...(lower ? { lower } : {}), mountpoints }),
+  const changes = await whileFrozen(s, rec, () =>
+    withSnapshotMounts(s, rec, async (upper, lower) =>
+      snapshotChanges({ upper, ...(lower ? { lower } : {}), mountpoints }),
+    ),
   );
   return changes.map((c) => ({ Path: c.path, Kind: c.kind === 'C' ? 0 : c.kind === 'A' ? 1 : 2 }));
 }

@@ -2,8 +2,9 @@
  * `docker export`: a tar of the container's merged root filesystem. A running container's root
  * is its live overlay mount; a stopped one's is mounted for the export under the container's
  * lock (so `start` waits) and unmounted after. The tree is hostile: nothing is followed (lstat,
- * readlink, files opened with O_NOFOLLOW), sockets are left out, and a file that changes size
- * while it is read fails the export rather than writing a torn entry.
+ * readlink, files opened with O_NOFOLLOW and checked to be the inode lstat saw), sockets are
+ * left out, and a running container is frozen while it is read, so its processes cannot swap
+ * a directory for a symlink to a host path mid-walk (moby runs its tar in a chroot instead).
  */
 import { constants, createReadStream } from 'node:fs';
 import { lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { mountAll, unmount } from '@berth/overlay';
 import tar from 'tar-stream';
+import { whileFrozen } from './changes.js';
 import type { ServiceInternals } from './internals.js';
 
 /** Options of {@link exportContainer}. */
@@ -58,6 +60,9 @@ async function packTree(pack: tar.Pack, root: string, signal?: AbortSignal): Pro
         if (st.nlink > 1) links.set(id, crel);
         const fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
         try {
+          // the inode lstat saw, nothing swapped in since
+          const fst = await fh.stat();
+          if (fst.ino !== st.ino || fst.dev !== st.dev) continue;
           const w = pack.entry({ ...base, type: 'file', size: st.size });
           if (st.size > 0) {
             await pipeline(
@@ -113,7 +118,7 @@ export async function exportContainer(
     }
     await done;
   };
-  if ((await s.liveState(rt, rec)).Running) return write();
+  if ((await s.liveState(rt, rec)).Running) return whileFrozen(s, rec, write);
   await s.locked(
     rec.Id,
     async (r, rt2) => {
