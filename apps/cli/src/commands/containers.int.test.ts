@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildFixtures, type FixtureSet } from '@berth/fixtures';
@@ -157,6 +157,52 @@ describe('berth run and the container commands (separate processes)', () => {
     expect([made.uid, made.gid]).toEqual([host, host]);
     await ok('rm', '-f', id);
     expect(await leftovers([id])).toEqual([]);
+  });
+
+  it('--userns=auto: each container gets a free range of the containers entries of /etc/subuid, freed with it', async () => {
+    // with no entry (this host's /etc/subuid has none): podman's error, nothing left
+    const none = await berth('run', '--rm', '--userns=auto', 'busybox', 'true');
+    expect(none.code).toBe(125);
+    expect(none.stderr).toContain('no subordinate ids for user "containers" in /etc/subuid');
+    // a private mount namespace sees its own /etc/subuid and /etc/subgid; the host's stay as they are
+    const base = 1 << 30;
+    await writeFile(join(root, 'subuid'), `containers:${base}:${2 * 65536}\n`);
+    await writeFile(join(root, 'subgid'), `containers:${base + 4 * 65536}:${2 * 65536}\n`);
+    const b = `node --import tsx --conditions=@berth/source src/main.ts`;
+    const script = `set -e
+mount --bind ${root}/subuid /etc/subuid; mount --bind ${root}/subgid /etc/subgid
+a=$(${b} run -d --userns=auto busybox sh -c 'cat /proc/self/uid_map /proc/self/gid_map; exec sleep 100')
+c=$(${b} run -d --userns=auto:size=1000 busybox sh -c 'cat /proc/self/uid_map /proc/self/gid_map; exec sleep 100')
+full=$(${b} run --rm --userns=auto busybox true 2>&1 || echo "exit $?")
+until ${b} logs $a | grep -q .; do sleep 0.2; done
+until ${b} logs $c | grep -q .; do sleep 0.2; done
+echo "mode $(${b} inspect -f '{{.HostConfig.UsernsMode}}' $a)"
+${b} logs $a; ${b} logs $c; echo "$full"
+${b} rm -f $a >/dev/null
+${b} run --rm --userns=auto busybox cat /proc/self/uid_map
+${b} rm -f $c >/dev/null
+`;
+    const r = await finish(
+      spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], {
+        cwd: cliDir,
+        env: { ...process.env, BERTH_ROOT: root, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+    expect(lines).toEqual([
+      'mode auto',
+      `0 ${base} 65536`,
+      `0 ${base + 4 * 65536} 65536`,
+      `0 ${base + 65536} 1000`,
+      `0 ${base + 5 * 65536} 1000`,
+      'Error: userns: --userns=auto: no free range of 65536 ids left for user "containers" in /etc/subuid',
+      'exit 125',
+      `0 ${base} 65536`,
+      '',
+    ]);
+    expect(await readdir(join(root, 'userns', 'uid'))).toEqual([]);
   });
 
   it('refuses bad user namespace options with 125, naming the flag, leaving nothing', async () => {

@@ -99,7 +99,11 @@ const CREATE_FLAGS: readonly FlagSpec[] = [
   },
   { name: 'ulimit', type: 'string[]', help: 'Ulimit options' },
   { name: 'user', short: 'u', type: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
-  { name: 'userns', type: 'string', help: 'User namespace to use ("host", the default)' },
+  {
+    name: 'userns',
+    type: 'string',
+    help: 'User namespace to use ("host", the default, or "auto[:size=N]")',
+  },
   { name: 'workdir', short: 'w', type: 'string', help: 'Working directory inside the container' },
 ];
 

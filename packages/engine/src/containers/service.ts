@@ -28,7 +28,6 @@ import {
   chainIds,
   type ContainerConfig as ImageContainerConfig,
   isBerthError,
-  type LinuxIDMapping,
   parseImageConfig,
   type Spec,
 } from '@berth/oci';
@@ -41,7 +40,6 @@ import {
   createRuntime,
   dockerResources,
   idmapLayers,
-  parseIdMappings,
   type Runtime,
   type ContainerState as RuntimeState,
   releaseIdmapLayers,
@@ -101,6 +99,7 @@ import type {
   WaitResult,
 } from './types.js';
 import { parseRamBytes, parseRestartPolicy, parseSignal, parseTimestamp, parseUlimit } from './units.js';
+import { allocateAuto, type IdMappings, parseUserns, releaseAuto } from './userns.js';
 import { volatileMounts } from './volatile.js';
 
 /** Container operations, docker's semantics. References are full IDs, names or unique ID prefixes. */
@@ -336,25 +335,10 @@ const ignoreNotFound = (err: unknown): undefined => {
 };
 
 /** Reads a regular file inside the container root without following a symlink out of it. */
-/**
- * The user namespace maps of `--userns`/`--uidmap`/`--gidmap` (podman's flags: `--gidmap`
- * defaults to the `--uidmap` maps), or undefined for none.
- */
-function userNamespace(
-  o: CreateContainerOptions,
-): { uidMappings: LinuxIDMapping[]; gidMappings: LinuxIDMapping[] } | undefined {
-  const mode = o.userns ?? '';
-  const uid = o.uidmap ?? [];
-  const gid = o.gidmap ?? [];
-  if (mode !== '' && mode !== 'host')
-    throw invalidOption('userns', `invalid --userns "${mode}": berth supports "host" and --uidmap/--gidmap`);
-  if (mode === 'host' && (uid.length || gid.length))
-    throw invalidOption('userns', '--userns=host conflicts with --uidmap and --gidmap');
-  if (gid.length && !uid.length) throw invalidOption('gidmap', '--gidmap needs --uidmap');
-  if (!uid.length) return undefined;
-  const uidMappings = parseIdMappings(uid, 'uidmap');
-  const gidMappings = gid.length ? parseIdMappings(gid, 'gidmap') : uidMappings.map((m) => ({ ...m }));
-  return { uidMappings, gidMappings };
+/** Maps of the size `--userns=auto` asks for, to check the options before a range is taken. */
+function autoStandIn(size: number): IdMappings {
+  const m = [{ containerID: 0, hostID: 0, size }];
+  return { uidMappings: m, gidMappings: m.map((x) => ({ ...x })) };
 }
 
 async function readRootFile(rootfs: string, rel: string[]): Promise<string> {
@@ -743,7 +727,8 @@ class Containers implements ContainerService {
     }
     const securityOpt = [...(o.securityOpt ?? [])];
     if (noNewPrivs && !securityOpt.includes('no-new-privileges')) securityOpt.push('no-new-privileges');
-    const idMappings = userNamespace(o);
+    const userns = parseUserns(o);
+    const fixedMaps = userns.kind === 'maps' ? userns.maps : undefined;
     const stopSignal = o.stopSignal;
     if (stopSignal !== undefined) parseSignal(stopSignal, 'stop-signal');
     mergeHealthcheck(undefined, o.health);
@@ -805,7 +790,9 @@ class Containers implements ContainerService {
       ...(Object.keys(ulimits).length ? { ulimits } : {}),
       networkHost: network === 'host',
       seccomp: 'unconfined',
-      ...(idMappings ? { userns: idMappings } : {}),
+      // the trial checks the combination (privileged) with the maps or a stand-in auto range
+      ...(userns.kind === 'maps' ? { userns: userns.maps } : {}),
+      ...(userns.kind === 'auto' ? { userns: autoStandIn(userns.size) } : {}),
     });
 
     // the record
@@ -821,9 +808,11 @@ class Containers implements ContainerService {
     }
     // no lock: until the record is written (last), no other process can find this container
     let name: string | undefined;
+    let idMappings: IdMappings | undefined;
     let prepared = false;
     try {
       name = await this.records.reserveName(id, o.name);
+      idMappings = userns.kind === 'auto' ? await allocateAuto(this.ctx.root, id, userns.size) : fixedMaps;
       const dir = this.dir(id);
       const hostname = o.hostname || id.slice(0, 12);
       const stopTimeout = o.stopTimeout;
@@ -869,7 +858,7 @@ class Containers implements ContainerService {
           ? Object.entries(ulimits).map(([Name, v]) => ({ Name, Soft: v.soft, Hard: v.hard }))
           : null,
         Runtime: runtimeName,
-        UsernsMode: o.userns === 'host' ? 'host' : '',
+        UsernsMode: userns.kind === 'auto' ? 'auto' : o.userns === 'host' ? 'host' : '',
         ShmSize: 64 * 1024 * 1024,
         Binds: null,
         PortBindings: {},
@@ -891,6 +880,7 @@ class Containers implements ContainerService {
         ImageConfig: icfg,
         Snapshot: { key: id, parent },
         Spec: { ulimits, ...(seccomp ? { seccomp } : {}), ...(idMappings ? { idMappings } : {}) },
+
         Platform: config.os,
       };
       await (await this.sn()).prepare(id, parent ?? undefined);
@@ -912,6 +902,7 @@ class Containers implements ContainerService {
       if (prepared) await (await this.sn()).remove(id).catch(() => {});
       await this.records.removeDir(id);
       if (name) await this.records.releaseName(id, name);
+      if (userns.kind === 'auto' && idMappings) await releaseAuto(this.ctx.root, idMappings);
       throw err;
     }
   }
@@ -1303,6 +1294,8 @@ class Containers implements ContainerService {
           });
           await this.records.removeDir(rec.Id);
           await this.records.releaseName(rec.Id, rec.Name);
+          if (rec.HostConfig.UsernsMode === 'auto' && rec.Spec.idMappings)
+            await releaseAuto(this.ctx.root, rec.Spec.idMappings);
           if (ended) await this.event(rec, 'die', { exitCode: String(live.Running ? 137 : live.ExitCode) });
           await this.event(rec, 'destroy');
         } catch (err) {
