@@ -29,7 +29,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   return withEngine(ctx, async (engine) => {
     let id: string;
     try {
-      id = (await engine.containers.inspect(ref)).Id;
+      // the ID only (docker's client inspects first so "no such container" wins over a bad terminal)
+      id = await engine.containers.resolve(ref);
       if (!detach) checkTty(inputOf(ctx), interactive, tty);
     } catch (err) {
       return daemonError(ctx, err);
