@@ -41,13 +41,12 @@ export async function streamOutput(
   ctx: CommandContext,
   engine: Engine,
   id: string,
-  opts: { stdout: boolean; stderr: boolean; onlyNew?: boolean },
+  opts: { stdout: boolean; stderr: boolean },
 ): Promise<void> {
   const logs = await engine.containers.logs(id, {
     follow: true,
     stdout: opts.stdout,
     stderr: opts.stderr,
-    ...(opts.onlyNew ? { tail: 0 } : {}),
   });
   for await (const e of logs) (e.stream === 'stdout' ? ctx.io.stdout : ctx.io.stderr).write(e.log);
 }

@@ -240,6 +240,9 @@ describe('berth run -i, -a and --sig-proxy without a terminal', () => {
     // -t alone: the process has a terminal, its output comes through it (CRLF)
     const t = await berth('run', '--rm', '-t', 'busybox', 'sh', '-c', 'tty; echo x');
     expect(t).toMatchObject({ code: 0, stdout: '/dev/pts/0\r\nx\r\n' });
+    // start -a attaches before the process runs: its output from the first byte, streams apart
+    const created = (await ok('create', 'busybox', 'sh', '-c', 'echo a; echo b >&2; exit 3')).trim();
+    expect(await berth('start', '-a', created)).toMatchObject({ code: 3, stdout: 'a\n', stderr: 'b\n' });
     expect((await berth('run', '-d', '-a', 'stdout', 'busybox', 'true')).stderr).toContain(
       'Conflicting options: -a and -d',
     );

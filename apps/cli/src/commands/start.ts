@@ -1,5 +1,5 @@
 import { BerthError } from '@berth/oci';
-import { attachedSession, eachContainer, proxySignals, streamOutput } from './container-support.js';
+import { attachedSession, eachContainer, proxySignals } from './container-support.js';
 import { withEngine } from './engine-support.js';
 import type { CommandContext } from './spec.js';
 
@@ -22,17 +22,13 @@ export async function run(ctx: CommandContext): Promise<number> {
       // docker forwards signals only to a container without a terminal
       const unproxy = tty ? () => {} : proxySignals(engine, id);
       try {
-        if (tty || stdin) {
-          const end = await attachedSession(
-            ctx,
-            { tty, stdin, stdout: true, stderr: true, detachKeys: ctx.flags.string('detach-keys') },
-            (streams) => engine.containers.startAttached(id, streams),
-          );
-          if (end === 'detached') return 0;
-        } else {
-          await engine.containers.start(id);
-          await streamOutput(ctx, engine, id, { stdout: true, stderr: true, onlyNew: true });
-        }
+        // attached before the process runs, as docker's start -a: its output from the first byte
+        const end = await attachedSession(
+          ctx,
+          { tty, stdin, stdout: true, stderr: true, detachKeys: ctx.flags.string('detach-keys') },
+          (streams) => engine.containers.startAttached(id, streams),
+        );
+        if (end === 'detached') return 0;
         return (await engine.containers.wait(id)).StatusCode;
       } finally {
         unproxy();
