@@ -94,8 +94,11 @@ export interface ApplyLayerOptions {
 export interface ApplyResult {
   /** sha256 of the uncompressed tar: the layer's diffID. */
   diffId: string;
-  /** sha256 of the blob as read. */
-  digest: string;
+  /**
+   * sha256 of the blob as read; computed only when the `digest` option asks for the check (a
+   * pull's live feed carries bytes whose digest the content store verifies as it stores them).
+   */
+  digest?: string;
   /** Bytes read (compressed). */
   size: number;
   /** Bytes of the uncompressed tar. */
@@ -233,13 +236,13 @@ export async function applyLayerInto(
   const { head, rest } = await sniffed(source);
   const compression = decideCompression(head, options.mediaType, logger);
 
-  const blobHash = createHash('sha256');
+  const blobHash = options.digest === undefined ? undefined : createHash('sha256');
   let read = 0;
   const applier = new Applier(target, logger, deferLowers);
   const onProgress = options.onProgress;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      blobHash.update(chunk);
+      blobHash?.update(chunk);
       read += chunk.byteLength;
       onProgress?.({ type: 'apply', read, entries: applier.entries });
       cb(null, chunk);
@@ -273,7 +276,7 @@ export async function applyLayerInto(
 
   const result: ApplyResult = {
     diffId: guard.digest(),
-    digest: `sha256:${blobHash.digest('hex')}`,
+    ...(blobHash === undefined ? {} : { digest: `sha256:${blobHash.digest('hex')}` }),
     size: read,
     uncompressedSize: guard.size,
     compression,
