@@ -368,22 +368,30 @@ class Containers implements ContainerService {
     this.runtimeP ??= (async () => {
       await this.records.init();
       await mkdir(this.opts.shimRoot, { recursive: true, mode: 0o711 });
-      this.cgroups = await createCgroupDriver({ logger: this.ctx.logger }).catch((err: unknown) => {
-        this.ctx.logger.warn('no cgroups: containers run without resource limits', { err: String(err) });
-        return undefined;
-      });
-      const shim = this.opts.shim ?? {};
+      // the v2 driver runs berth-shim to attach device programs: the same shim as the runtime's
+      this.cgroups = await createCgroupDriver({ logger: this.ctx.logger, shim: this.shimSearch() }).catch(
+        (err: unknown) => {
+          this.ctx.logger.warn('no cgroups: containers run without resource limits', { err: String(err) });
+          return undefined;
+        },
+      );
       return createRuntime({
         root: this.opts.shimRoot,
         logger: this.ctx.logger,
         ...(this.cgroups ? { cgroups: this.cgroups } : {}),
-        shimSearch: {
-          ...(shim.path ? { shim: shim.path } : {}),
-          ...(shim.searchPath ? { searchPath: shim.searchPath } : {}),
-        },
+        shimSearch: this.shimSearch(),
       });
     })();
     return this.runtimeP;
+  }
+
+  /** Where berth-shim is (`$BERTH_SHIM`, PATH), for the runtime, cgroups and idmapped mounts. */
+  private shimSearch(): { shim?: string; searchPath?: string } {
+    const shim = this.opts.shim ?? {};
+    return {
+      ...(shim.path ? { shim: shim.path } : {}),
+      ...(shim.searchPath ? { searchPath: shim.searchPath } : {}),
+    };
   }
 
   private readonly ociRuntimes = new Map<string, Promise<Runtime>>();
@@ -1089,7 +1097,13 @@ class Containers implements ContainerService {
       if (maps) await this.reachableBy(dir);
       const base = h.AutoRemove ? await volatileMounts(mounts) : mounts;
       await mountAll(
-        maps ? await idmapLayers(base, join(dir, 'idmap'), { ...maps, ...(signal ? { signal } : {}) }) : base,
+        maps
+          ? await idmapLayers(base, join(dir, 'idmap'), {
+              ...maps,
+              shim: this.shimSearch(),
+              ...(signal ? { signal } : {}),
+            })
+          : base,
         rootfs,
         signal ? { signal } : {},
       );
