@@ -205,6 +205,28 @@ ${b} rm -f $c >/dev/null
     expect(await readdir(join(root, 'userns', 'uid'))).toEqual([]);
   });
 
+  it('--uidmap under a directory others cannot search: 125 naming that directory', async () => {
+    const parent = await mkdtemp(`/tmp/bt${process.pid}-closed-`); // 0700
+    const other = join(parent, 'root');
+    const inOther = (...args: string[]) =>
+      finish(
+        spawn(process.execPath, ['--import', 'tsx', '--conditions=@berth/source', 'src/main.ts', ...args], {
+          cwd: cliDir,
+          env: { ...process.env, BERTH_ROOT: other, NO_COLOR: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
+    try {
+      expect((await inOther('load', '-i', fixtures.images.busybox.dockerArchive!.path)).code).toBe(0);
+      const r = await inOther('run', '--rm', '--uidmap', '0:100000:65536', 'busybox', 'true');
+      expect(r.code).toBe(125);
+      expect(r.stderr).toContain(`${parent} is not searchable by others`);
+    } finally {
+      await inOther('container', 'prune', '-f');
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+
   it('refuses bad user namespace options with 125, naming the flag, leaving nothing', async () => {
     for (const args of [
       ['--uidmap', '0:100000:0'],

@@ -29,6 +29,11 @@ export const ContainerErrorCode = {
   INVALID_OPTION: 'INVALID_OPTION',
   /** A container record on disk cannot be read (bad JSON, unknown version). */
   CONTAINER_RECORD_INVALID: 'CONTAINER_RECORD_INVALID',
+  /**
+   * A user-namespaced container's root (an unprivileged host uid) cannot reach its rootfs: a
+   * directory above berth's root is not searchable by others (runc's rule).
+   */
+  USERNS_PATH_UNREACHABLE: 'USERNS_PATH_UNREACHABLE',
   /** Kept for compatibility; no longer raised (the lock is `@berth/sys`'s: `LOCK_FAILED`). */
   CONTAINER_LOCK_FAILED: 'CONTAINER_LOCK_FAILED',
 } as const;

@@ -682,6 +682,17 @@ class Containers implements ContainerService {
       if ((st.mode & 0o001) === 0) await chmod(d, (st.mode & 0o7777) | 0o011);
       if (d === root) break;
     }
+    // above berth's root is not berth's to change: say which directory stops it
+    for (let d = dirname(root); ; d = dirname(d)) {
+      const st = await stat(d);
+      if ((st.mode & 0o001) === 0)
+        throw new BerthError(
+          ContainerErrorCode.USERNS_PATH_UNREACHABLE,
+          `user namespace: the container's root cannot reach ${dir}: ${d} is not searchable by others (chmod o+x ${d}, as runc needs)`,
+          { input: { field: 'uidmap' } },
+        );
+      if (d === '/') break;
+    }
   }
 
   // ---- create --------------------------------------------------------------------------------

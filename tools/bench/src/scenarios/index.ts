@@ -6,6 +6,7 @@ import { images200 } from './images-200.js';
 import { pullLayout } from './pull-layout.js';
 import { pullMedium } from './pull-medium.js';
 import { runRm } from './run-rm.js';
+import { runRmUserns } from './run-rm-userns.js';
 import { runtimeTrue } from './runtime-true.js';
 import { shimRss } from './shim-rss.js';
 import { start50 } from './start-50.js';
@@ -20,6 +21,7 @@ export const scenarios: ReadonlyMap<string, Scenario> = new Map(
     runtimeTrue,
     shimRss,
     runRm,
+    runRmUserns,
     start50,
     idleMemory,
     execTrue,
