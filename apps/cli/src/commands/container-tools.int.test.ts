@@ -1,6 +1,7 @@
 /**
- * The container tools of issue 6 as a person runs them, each `berth` a separate process (from
- * source, via tsx) over one private state root: pause/unpause (a counter stops and resumes),
+ * The container tools of issue 6 as a person runs them, each `berth` a separate process (the
+ * built bundle, testing/cli-bundle.ts: ~70 commands, a tsx start costs far more) over one
+ * private state root: pause/unpause (a counter stops and resumes),
  * top, port, stats, diff, export, commit, info and system prune, checked against what the host
  * sees (the container's files, its processes, the kernel's cgroup).
  */
@@ -12,8 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { buildFixtures } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { humanSizeWithPrecision } from '../format/units.js';
+import { cliBundle } from '../testing/cli-bundle.js';
 
 const cliDir = fileURLToPath(new URL('../..', import.meta.url));
+const shim = join(cliDir, '../../packages/runtime/native/build/berth-shim');
+let bundle: Awaited<ReturnType<typeof cliBundle>> | undefined;
+let bin = join(cliDir, 'dist/berth.js');
 let root: string;
 
 interface Result {
@@ -23,9 +28,9 @@ interface Result {
 }
 
 function start(args: string[], stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', '--conditions=@berth/source', 'src/main.ts', ...args], {
+  return spawn(process.execPath, [bin, ...args], {
     cwd: cliDir,
-    env: { ...process.env, BERTH_ROOT: root, NO_COLOR: '1' },
+    env: { ...process.env, BERTH_ROOT: root, BERTH_SHIM: shim, NO_COLOR: '1' },
     stdio: [stdin, 'pipe', 'pipe'],
   });
 }
@@ -65,6 +70,8 @@ async function until<T>(fn: () => Promise<T | undefined>, what: string): Promise
 }
 
 beforeAll(async () => {
+  bundle = await cliBundle();
+  bin = bundle.bin;
   const fixtures = await buildFixtures();
   root = await mkdtemp(`/tmp/btools${process.pid}-`);
   const archive = fixtures.images.busybox.dockerArchive;
@@ -85,6 +92,7 @@ afterAll(async () => {
     if (mp?.startsWith(root)) await finish(spawn('umount', ['-l', mp]));
   }
   await rm(root, { recursive: true, force: true });
+  await bundle?.dispose();
 });
 
 describe('pause, unpause, top and port', () => {
@@ -109,7 +117,7 @@ describe('pause, unpause, top and port', () => {
     const top = (await ok('top', name)).split('\n').filter(Boolean);
     expect(top[0]).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
     expect(top.some((l) => /\ssleep 1000$/.test(l))).toBe(true);
-    expect(top.some((l) => l.includes('vitest') || l.includes('src/main.ts'))).toBe(false);
+    expect(top.some((l) => l.includes('vitest') || l.includes('berth.js'))).toBe(false);
     const pidComm = (await ok('top', name, '-o', 'pid,comm')).split('\n').filter(Boolean);
     expect(pidComm[0]).toMatch(/^PID\s+COMMAND$/);
     expect(pidComm.some((l) => /^\d+\s+sleep$/.test(l))).toBe(true);

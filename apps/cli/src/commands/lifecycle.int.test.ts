@@ -3,21 +3,23 @@
  * daemon: the built `berth` binary in separate processes, berth-shim calling it back through its
  * exit and health hooks, containers killed from outside with kill(2), a reboot simulated by
  * killing the shims with SIGKILL. The bundle is used (not tsx) because the hooks start a CLI
- * process per exit and per probe; a stale bundle is rebuilt into a private directory first.
+ * process per exit and per probe; a stale bundle is rebuilt into a private directory first
+ * (testing/cli-bundle.ts).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildFixtures } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cliBundle } from '../testing/cli-bundle.js';
 
 const cliDir = fileURLToPath(new URL('../..', import.meta.url));
 const repo = join(cliDir, '../..');
 const shim = join(repo, 'packages/runtime/native/build/berth-shim');
 let bin = join(cliDir, 'dist/berth.js');
-let privateDist: string | undefined;
+let bundle: Awaited<ReturnType<typeof cliBundle>> | undefined;
 let root: string;
 
 interface Result {
@@ -83,34 +85,9 @@ async function inspect(ref: string): Promise<Inspected> {
   return (JSON.parse(await ok('inspect', ref)) as Inspected[])[0] as Inspected;
 }
 
-/** The newest modification under the sources the bundle is made of. */
-async function newestSource(dir: string): Promise<number> {
-  let newest = 0;
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.name === 'node_modules' || e.name === 'dist' || e.name.startsWith('.')) continue;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) newest = Math.max(newest, await newestSource(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
-      newest = Math.max(newest, (await stat(p)).mtimeMs);
-  }
-  return newest;
-}
-
 beforeAll(async () => {
-  const built = existsSync(bin) ? (await stat(bin)).mtimeMs : 0;
-  const sources = Math.max(
-    await newestSource(join(cliDir, 'src')),
-    await newestSource(join(repo, 'packages')),
-  );
-  if (built < sources) {
-    // beside dist/, so the bundle's relative lookups (the shim, @napi-rs/xattr) still resolve
-    privateDist = join(cliDir, `.dist-t${process.pid}`);
-    execFileSync('pnpm', ['exec', 'tsup', '--config', 'tsup.config.ts', '--out-dir', privateDist], {
-      cwd: cliDir,
-      stdio: 'pipe',
-    });
-    bin = join(privateDist, 'berth.js');
-  }
+  bundle = await cliBundle();
+  bin = bundle.bin;
   const fixtures = await buildFixtures();
   // short: berth-shim's sockets live under it
   root = await mkdtemp(`/tmp/bl${process.pid}-`);
@@ -134,7 +111,7 @@ afterAll(async () => {
     }
     await rm(root, { recursive: true, force: true });
   }
-  if (privateDist) await rm(privateDist, { recursive: true, force: true });
+  await bundle?.dispose();
 });
 
 /** The Actions (and exit codes) of a container's stored events, in order. */
