@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { BerthError } from '@berth/oci';
-import { withLock } from '@berth/sys';
+import { type FileLock, lockFileShared, withLock } from '@berth/sys';
 
 /** Version tag of `metadata.json`. */
 export const METADATA_VERSION = 'berth.snapshots.v1';
+/** Version tag of a per-snapshot record (`records/<sha256 of key>.json`). */
+export const RECORD_VERSION = 'berth.snapshot.v1';
 
 /** Kinds of snapshot (containerd's `Kind`). */
 export type SnapshotKind = 'active' | 'view' | 'committed';
@@ -41,6 +44,16 @@ export interface Metadata {
   nextId: number;
   /** Snapshots by key (active, view) or name (committed); one namespace. */
   snapshots: Map<string, SnapshotRecord>;
+  /**
+   * Keys whose record is its own file (active snapshots and views made by this version), not
+   * an entry of `metadata.json`.
+   */
+  files: Set<string>;
+}
+
+interface RecordFile extends SnapshotRecord {
+  version: typeof RECORD_VERSION;
+  key: string;
 }
 
 interface MetadataFile {
@@ -56,20 +69,36 @@ const corrupt = (path: string, what: string, cause?: unknown): BerthError =>
   });
 
 /**
- * The snapshotter's metadata file. Reads need no lock (writes replace the file atomically);
- * changes take an in-process queue plus a cross-process flock(2) (`@berth/sys`), then write temp,
- * fsync, rename, fsync the directory (DESIGN.md, state on disk).
+ * The snapshotter's metadata, in two forms (DESIGN.md, state on disk):
+ *
+ * - `metadata.json`: committed snapshots (and active snapshots or views left by an older
+ *   version), rewritten whole under an exclusive lock: temp, fsync, rename, fsync the directory.
+ * - `records/<sha256 of key>.json`: one file per active snapshot or view, created with link(2)
+ *   (fails when the key exists) and removed with unlink(2), under a *shared* lock, so parallel
+ *   container creates and removes never wait on each other.
+ *
+ * The lock (`metadata.flock`, flock(2): the kernel drops it when a holder dies) is shared for
+ * record-file changes and exclusive for `metadata.json` changes (commit, removing a committed
+ * snapshot, cleanup), which therefore see no record half-made. Reads take no lock.
  */
 export class MetadataStore {
   private readonly file: string;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly records: string;
+  private readonly lockPath: string;
+  private readonly gate: Gate;
 
   constructor(private readonly root: string) {
     this.file = `${root}/metadata.json`;
+    this.records = `${root}/records`;
+    this.lockPath = `${root}/metadata.flock`;
+    this.gate = gateOf(this.lockPath);
   }
 
-  /** Reads the current metadata (empty when the file does not exist yet). */
-  async read(): Promise<Metadata> {
+  private recordPath(key: string): string {
+    return `${this.records}/${createHash('sha256').update(key).digest('hex')}.json`;
+  }
+
+  private async readGlobal(): Promise<{ nextId: number; snapshots: Map<string, SnapshotRecord> }> {
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
@@ -93,29 +122,186 @@ export class MetadataStore {
     return { nextId: doc.nextId, snapshots: new Map(doc.snapshots) };
   }
 
+  /** The record of `key` from its own file, or undefined. */
+  async readRecord(key: string): Promise<SnapshotRecord | undefined> {
+    const r = await this.readRecordFile(this.recordPath(key));
+    return r && r.key === key ? r.rec : undefined;
+  }
+
+  private async readRecordFile(path: string): Promise<{ key: string; rec: SnapshotRecord } | undefined> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed meanwhile
+      throw corrupt(path, 'cannot read', err);
+    }
+    let doc: RecordFile;
+    try {
+      doc = JSON.parse(text) as RecordFile;
+    } catch (err) {
+      throw corrupt(path, 'not JSON', err);
+    }
+    if (doc?.version !== RECORD_VERSION || typeof doc.key !== 'string' || !Number.isSafeInteger(doc.id)) {
+      throw corrupt(path, `unknown version or shape (want ${RECORD_VERSION})`);
+    }
+    const { version: _v, key, ...rec } = doc;
+    return { key, rec };
+  }
+
   /**
-   * Runs `fn` on the current metadata under the lock; writes the result back when `fn` returns
-   * `write: true`.
+   * Reads the current metadata, both forms (empty when nothing exists yet). A record file whose
+   * directory number `metadata.json` also names is what a crash during a commit left: ignored
+   * (and deleted by the next exclusive change).
+   */
+  async read(): Promise<Metadata> {
+    const g = await this.readGlobal();
+    const m: Metadata = { nextId: g.nextId, snapshots: g.snapshots, files: new Set() };
+    const ids = new Set([...g.snapshots.values()].map((r) => r.id));
+    for (const { key, rec } of await this.readRecords()) {
+      if (ids.has(rec.id) || m.snapshots.has(key)) continue;
+      m.snapshots.set(key, rec);
+      m.files.add(key);
+    }
+    return m;
+  }
+
+  private async readRecords(): Promise<{ key: string; rec: SnapshotRecord; path: string }[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.records);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw corrupt(this.records, 'cannot read', err);
+    }
+    const out: { key: string; rec: SnapshotRecord; path: string }[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      const path = `${this.records}/${name}`;
+      const r = await this.readRecordFile(path);
+      if (r) out.push({ ...r, path });
+    }
+    return out;
+  }
+
+  /**
+   * Runs `fn` on the current metadata under the exclusive lock; writes `metadata.json` back when
+   * `fn` returns `write: true`. Keys in `m.files` that `fn` deleted lose their record file after
+   * the write (a commit moves one into `metadata.json`).
    */
   update<T>(fn: (m: Metadata) => Promise<{ value: T; write: boolean }>): Promise<T> {
-    const run = async (): Promise<T> => {
+    return this.gate.exclusive(async () => {
       await mkdir(this.root, { recursive: true });
-      // flock(2) (`metadata.flock`): the kernel drops it when a holder dies, so a kill -9 leaves
-      // no stale lock to wait out (proper-lockfile's mkdir lock needed a 30 s staleness window)
-      return withLock(`${this.root}/metadata.flock`, async () => {
+      return withLock(this.lockPath, async () => {
         const m = await this.read();
+        const files = new Set(m.files);
         const { value, write } = await fn(m);
-        if (write) await this.write(m);
+        if (write) {
+          await this.write(m);
+          for (const key of files) {
+            if (!m.snapshots.has(key)) await rm(this.recordPath(key), { force: true });
+          }
+        }
         return value;
       });
-    };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
-    return p;
+    });
+  }
+
+  /**
+   * Runs `fn` under the shared lock: record-file changes ({@link addRecord},
+   * {@link removeRecord}) of different keys run in parallel, never during an {@link update}.
+   */
+  shared<T>(fn: () => Promise<T>): Promise<T> {
+    return this.gate.shared(async () => {
+      await mkdir(this.records, { recursive: true });
+      return fn();
+    });
+  }
+
+  /**
+   * Creates the record file of `key` (under {@link shared}): temp, fsync, link(2), fsync the
+   * directory. Returns false when `key` has a record file already, unless that file is one a
+   * commit cut short left (its number is in `global`, `metadata.json`'s numbers): replaced.
+   */
+  async addRecord(key: string, rec: SnapshotRecord, global: Set<number>): Promise<boolean> {
+    const doc: RecordFile = { version: RECORD_VERSION, key, ...rec };
+    const tmp = `${this.records}/.tmp-${process.pid}-${rec.id}`;
+    const path = this.recordPath(key);
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(`${JSON.stringify(doc)}\n`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await link(tmp, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const cur = await this.readRecordFile(path);
+      if (cur && !global.has(cur.rec.id)) return false;
+      await rename(tmp, path);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+    syncDir(this.records);
+    return true;
+  }
+
+  /**
+   * The metadata `key` needs: `metadata.json` plus the record file of `key` only (cheaper than
+   * {@link read} with many containers).
+   */
+  async lookup(key: string): Promise<Metadata> {
+    const g = await this.readGlobal();
+    const m: Metadata = { nextId: g.nextId, snapshots: g.snapshots, files: new Set() };
+    if (m.snapshots.has(key)) return m;
+    const rec = await this.readRecord(key);
+    if (rec && ![...g.snapshots.values()].some((r) => r.id === rec.id)) {
+      m.snapshots.set(key, rec);
+      m.files.add(key);
+    }
+    return m;
+  }
+
+  /** Deletes the record file of `key` (under {@link shared}); false when it has none. */
+  async removeRecord(key: string): Promise<boolean> {
+    try {
+      await unlink(this.recordPath(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    syncDir(this.records);
+    return true;
+  }
+
+  /**
+   * Deletes what a crash left in `records/` (under {@link update}): temp files, and record files
+   * of snapshots `metadata.json` holds (a commit cut short). Returns the directory numbers the
+   * kept records name.
+   */
+  async cleanRecords(committed: Set<number>): Promise<Set<number>> {
+    const ids = new Set<number>();
+    let names: string[] = [];
+    try {
+      names = await readdir(this.records);
+    } catch {
+      return ids;
+    }
+    for (const name of names.filter((n) => n.startsWith('.tmp-'))) {
+      await rm(`${this.records}/${name}`, { force: true });
+    }
+    for (const { rec, path } of await this.readRecords()) {
+      if (committed.has(rec.id)) await rm(path, { force: true });
+      else ids.add(rec.id);
+    }
+    return ids;
   }
 
   private async write(m: Metadata): Promise<void> {
-    const doc: MetadataFile = { version: METADATA_VERSION, nextId: m.nextId, snapshots: [...m.snapshots] };
+    const global = [...m.snapshots].filter(([k]) => !m.files.has(k));
+    const nextId = Math.max(m.nextId, ...global.map(([, r]) => r.id + 1));
+    const doc: MetadataFile = { version: METADATA_VERSION, nextId, snapshots: global };
     const tmp = `${this.file}.tmp-${process.pid}`;
     const fh = await open(tmp, 'w', 0o600);
     try {
@@ -130,11 +316,105 @@ export class MetadataStore {
       await rm(tmp, { force: true });
       throw err;
     }
-    const dfd = openSync(this.root, 'r');
+    syncDir(this.root);
+  }
+}
+
+function syncDir(dir: string): void {
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+/**
+ * In-process readers-writer gate in front of the flock: shared holders in this process share
+ * one shared flock (so at most one pool thread waits for it), an exclusive holder waits until
+ * they are done; waiters are admitted in arrival order.
+ */
+class Gate {
+  private readers = 0;
+  private writer = false;
+  private held: Promise<FileLock> | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly waiting: { ex: boolean; go: () => void }[] = [];
+
+  constructor(private readonly path: string) {}
+
+  private canGo(ex: boolean): boolean {
+    if (this.writer || this.closing) return false;
+    return ex ? this.readers === 0 : true;
+  }
+
+  private admit(ex: boolean): Promise<void> {
+    if (this.waiting.length === 0 && this.canGo(ex)) {
+      if (ex) this.writer = true;
+      else this.readers++;
+      return Promise.resolve();
+    }
+    return new Promise((go) => this.waiting.push({ ex, go }));
+  }
+
+  private pump(): void {
+    while (this.waiting.length > 0 && this.canGo(this.waiting[0]!.ex)) {
+      const w = this.waiting.shift()!;
+      if (w.ex) this.writer = true;
+      else this.readers++;
+      w.go();
+    }
+  }
+
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    await this.admit(true);
     try {
-      fsyncSync(dfd);
+      return await fn();
     } finally {
-      closeSync(dfd);
+      this.writer = false;
+      this.pump();
+    }
+  }
+
+  async shared<T>(fn: () => Promise<T>): Promise<T> {
+    await this.admit(false);
+    try {
+      const dir = this.path.slice(0, this.path.lastIndexOf('/'));
+      if (!this.held) {
+        await mkdir(dir, { recursive: true });
+        if (!this.held) {
+          const p = lockFileShared(this.path);
+          this.held = p;
+          p.catch(() => {
+            if (this.held === p) this.held = undefined;
+          });
+        }
+      }
+      await this.held;
+      return await fn();
+    } finally {
+      this.readers--;
+      if (this.readers === 0 && this.held) {
+        const p = this.held;
+        this.held = undefined;
+        this.closing = p.then(
+          (l) => l.release(),
+          () => undefined,
+        );
+        await this.closing;
+        this.closing = undefined;
+      }
+      this.pump();
     }
   }
 }
+
+const gates = new Map<string, Gate>();
+const gateOf = (path: string): Gate => {
+  let g = gates.get(path);
+  if (!g) {
+    g = new Gate(path);
+    gates.set(path, g);
+  }
+  return g;
+};

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isBerthError } from '@berth/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -105,6 +106,95 @@ describe('snapshotter', () => {
     expect(await readdir(`${root}/snap/snapshots`)).toHaveLength(20);
     // a second snapshotter on the same root (another process) sees the same state
     expect(await createSnapshotter({ root: `${root}/snap` }).walk()).toEqual(all);
+  });
+
+  it('creates and removes active snapshots while another process holds the shared lock', async () => {
+    const sn = createSnapshotter({ root: `${root}/snap` });
+    await sn.prepare('base-key');
+    await sn.commit('base', 'base-key');
+    await mkdir(`${root}/snap/records`, { recursive: true });
+    // another berth in the middle of a container create (shared lock): creates and removes of
+    // other containers go on; a commit (exclusive) waits for it
+    const other = spawn('flock', ['-s', '-o', `${root}/snap/metadata.flock`, 'sleep', '10'], {
+      stdio: 'ignore',
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      await Promise.all(Array.from({ length: 10 }, (_, i) => sn.prepare(`c${i}`, 'base')));
+      await sn.remove('c0');
+      expect((await sn.walk()).map((s) => s.name)).toEqual([
+        'base',
+        ...Array.from({ length: 9 }, (_, i) => `c${i + 1}`),
+      ]);
+      expect(await readdir(`${root}/snap/records`)).toHaveLength(9);
+      let committed = false;
+      const commit = sn.commit('c1-img', 'c1').then(() => {
+        committed = true;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(committed).toBe(false);
+      other.kill();
+      await commit;
+    } finally {
+      other.kill();
+    }
+    expect((await sn.stat('c1-img')).kind).toBe('committed');
+    expect(await readdir(`${root}/snap/records`)).toHaveLength(8);
+  });
+
+  it('reads a store of the previous version and what a crash mid-commit leaves', async () => {
+    await mkdir(`${root}/snap/snapshots/1/fs`, { recursive: true });
+    await mkdir(`${root}/snap/snapshots/2/work`, { recursive: true });
+    await mkdir(`${root}/snap/snapshots/2/fs`, { recursive: true });
+    const t = '2026-01-01T00:00:00.000Z';
+    const rec = (id: number, kind: string, parent?: string) => ({
+      id,
+      kind,
+      ...(parent ? { parent } : {}),
+      labels: {},
+      created: t,
+      updated: t,
+    });
+    // the previous version kept every snapshot in metadata.json
+    await writeFile(
+      `${root}/snap/metadata.json`,
+      JSON.stringify({
+        version: 'berth.snapshots.v1',
+        nextId: 3,
+        snapshots: [
+          ['base', rec(1, 'committed')],
+          ['old-ctr', rec(2, 'active', 'base')],
+        ],
+      }),
+    );
+    const sn = createSnapshotter({ root: `${root}/snap` });
+    expect((await sn.walk()).map((s) => [s.name, s.kind])).toEqual([
+      ['base', 'committed'],
+      ['old-ctr', 'active'],
+    ]);
+    expect((await sn.mounts('old-ctr'))[0]!.options).toContain(`upperdir=${root}/snap/snapshots/2/fs`);
+    const fresh = await sn.prepare('new-ctr', 'base');
+    expect(fresh[0]!.options).toContain(`upperdir=${root}/snap/snapshots/3/fs`);
+    expect(isBerthError(await sn.prepare('old-ctr').catch((e) => e), 'SNAPSHOT_EXISTS')).toBe(true);
+    expect(isBerthError(await sn.remove('base').catch((e) => e), 'SNAPSHOT_HAS_CHILDREN')).toBe(true);
+    await sn.remove('old-ctr');
+    expect(isBerthError(await sn.remove('base').catch((e) => e), 'SNAPSHOT_HAS_CHILDREN')).toBe(true);
+    await sn.remove('new-ctr');
+    await sn.remove('base');
+    expect(await sn.walk()).toEqual([]);
+    expect(await readdir(`${root}/snap/snapshots`)).toEqual([]);
+
+    // a kill -9 after a commit wrote metadata.json, before it deleted the record file
+    await sn.prepare('k');
+    const [file] = (await readdir(`${root}/snap/records`)).filter((n) => n.endsWith('.json'));
+    const left = await readFile(`${root}/snap/records/${file}`);
+    await sn.commit('img', 'k');
+    await writeFile(`${root}/snap/records/${file}`, left);
+    expect((await sn.walk()).map((s) => [s.name, s.kind])).toEqual([['img', 'committed']]);
+    expect(isBerthError(await sn.stat('k').catch((e) => e), 'SNAPSHOT_NOT_FOUND')).toBe(true);
+    await sn.prepare('k', 'img'); // the key is free again
+    expect(await sn.cleanup()).toBe(0);
+    expect((await sn.walk()).map((s) => s.name)).toEqual(['img', 'k']);
   });
 
   it('refuses a root overlay options cannot carry', () => {

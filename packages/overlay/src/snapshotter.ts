@@ -289,10 +289,14 @@ class DirSnapshotter implements Snapshotter {
   ) {
     checkKey(key, 'key');
     await this.ensureSnapshotsDir();
-    const { rec, parents } = await this.meta.update(async (m) => {
+    // under the shared lock: other creates and removes run alongside; commits and removals of
+    // committed snapshots (which change parents) wait
+    const { rec, parents } = await this.meta.shared(async () => {
+      const m = await this.meta.lookup(key);
       if (m.snapshots.has(key)) throw snapshotError('SNAPSHOT_EXISTS', key, 'already exists');
       if (parent !== undefined) {
-        const p = this.get(m, parent);
+        const p = m.snapshots.get(parent) ?? (await this.meta.readRecord(parent));
+        if (!p) throw snapshotError('SNAPSHOT_NOT_FOUND', parent, 'not found');
         if (p.kind !== 'committed') {
           throw snapshotError(
             'SNAPSHOT_INVALID_STATE',
@@ -301,21 +305,29 @@ class DirSnapshotter implements Snapshotter {
           );
         }
       }
+      const id = await this.allocate(m);
       const now = new Date().toISOString();
       const rec: SnapshotRecord = {
-        id: m.nextId++,
+        id,
         kind,
         ...(parent === undefined ? {} : { parent }),
         labels: { ...options.labels },
         created: now,
         updated: now,
       };
-      const dirs = this.dirOf(rec.id);
-      await rm(dirs.base, { recursive: true, force: true }); // a leftover of a crash
-      await mkdir(dirs.fs, { recursive: true, mode: 0o755 });
-      if (this.driver === 'overlay' && kind === 'active') await mkdir(dirs.work, { mode: 0o700 });
-      m.snapshots.set(key, rec);
-      return { value: { rec, parents: this.chain(m, parent) }, write: true };
+      const dirs = this.dirOf(id);
+      try {
+        await mkdir(dirs.fs, { mode: 0o755 });
+        if (this.driver === 'overlay' && kind === 'active') await mkdir(dirs.work, { mode: 0o700 });
+        // directory first: a crash before the record leaves an orphan for cleanup()
+        const global = new Set([...m.snapshots].filter(([k]) => !m.files.has(k)).map(([, r]) => r.id));
+        if (!(await this.meta.addRecord(key, rec, global)))
+          throw snapshotError('SNAPSHOT_EXISTS', key, 'already exists');
+      } catch (err) {
+        await rm(dirs.base, { recursive: true, force: true });
+        throw err;
+      }
+      return { rec, parents: this.chain(m, parent) };
     });
     const dirs = this.dirOf(rec.id);
     if (this.driver === 'copy' && kind === 'active' && parents[0] !== undefined) {
@@ -334,6 +346,28 @@ class DirSnapshotter implements Snapshotter {
     return snapshotMounts(this.driver, kind, dirs, parents);
   }
 
+  /**
+   * Claims a fresh directory number with mkdir(2), which fails when another create took it;
+   * numbers are never reused while `metadata.json` or a record names them.
+   */
+  private async allocate(m: Metadata): Promise<number> {
+    const dir = `${this.root}/snapshots`;
+    await mkdir(dir, { recursive: true });
+    let id = m.nextId;
+    for (const r of m.snapshots.values()) id = Math.max(id, r.id + 1);
+    for (const name of await readdir(dir)) {
+      if (/^[0-9]+$/.test(name)) id = Math.max(id, Number(name) + 1);
+    }
+    for (; ; id++) {
+      try {
+        await mkdir(`${dir}/${id}`, { mode: 0o755 });
+        return id;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+  }
+
   prepare(key: string, parent?: string, options: SnapshotOptions = {}): Promise<Mount[]> {
     return this.create('active', key, parent, options);
   }
@@ -343,7 +377,7 @@ class DirSnapshotter implements Snapshotter {
   }
 
   async mounts(key: string): Promise<Mount[]> {
-    const m = await this.meta.read();
+    const m = await this.meta.lookup(key);
     const r = this.get(m, key);
     if (r.kind === 'committed')
       throw snapshotError('SNAPSHOT_INVALID_STATE', key, 'is committed; it has no mounts');
@@ -353,7 +387,7 @@ class DirSnapshotter implements Snapshotter {
   async commit(name: string, key: string, options: CommitOptions = {}): Promise<void> {
     checkKey(name, 'name');
     const { parent } = options;
-    const before = this.get(await this.meta.read(), key);
+    const before = this.get(await this.meta.lookup(key), key);
     if (before.kind !== 'active')
       throw snapshotError('SNAPSHOT_INVALID_STATE', key, `is ${before.kind}; only active snapshots commit`);
     if (parent !== undefined) {
@@ -399,6 +433,19 @@ class DirSnapshotter implements Snapshotter {
   }
 
   async remove(key: string): Promise<void> {
+    const m0 = await this.meta.lookup(key);
+    this.get(m0, key);
+    if (m0.files.has(key)) {
+      // an active snapshot or view in its own record file: nothing can be its child
+      const id = await this.meta.shared(async () => {
+        const r = await this.meta.readRecord(key);
+        if (!r || !(await this.meta.removeRecord(key)))
+          throw snapshotError('SNAPSHOT_NOT_FOUND', key, 'not found');
+        return r.id;
+      });
+      await rm(this.dirOf(id).base, { recursive: true, force: true });
+      return;
+    }
     const id = await this.meta.update(async (m) => {
       const r = this.get(m, key);
       for (const [child, c] of m.snapshots) {
@@ -414,12 +461,12 @@ class DirSnapshotter implements Snapshotter {
   }
 
   async stat(key: string): Promise<SnapshotInfo> {
-    const m = await this.meta.read();
+    const m = await this.meta.lookup(key);
     return this.info(key, this.get(m, key));
   }
 
   async usage(key: string, options: { signal?: AbortSignal } = {}): Promise<Usage> {
-    const r = this.get(await this.meta.read(), key);
+    const r = this.get(await this.meta.lookup(key), key);
     if (r.kind === 'committed' && r.usage) return { ...r.usage };
     return treeUsage(this.dirOf(r.id).fs, options.signal);
   }
@@ -431,7 +478,8 @@ class DirSnapshotter implements Snapshotter {
 
   async cleanup(): Promise<number> {
     return this.meta.update(async (m) => {
-      const ids = new Set([...m.snapshots.values()].map((r) => String(r.id)));
+      const global = new Set([...m.snapshots].filter(([k]) => !m.files.has(k)).map(([, r]) => r.id));
+      const ids = new Set([...global, ...(await this.meta.cleanRecords(global))].map(String));
       let names: string[] = [];
       try {
         names = await readdir(`${this.root}/snapshots`);

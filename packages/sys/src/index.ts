@@ -4,5 +4,5 @@
  */
 export { ADDON_PATH } from './addon.js';
 export { SysErrorCode } from './errors.js';
-export { type FileLock, lockFile, withLock } from './lock.js';
+export { type FileLock, lockFile, lockFileShared, withLock } from './lock.js';
 export { type MountFlags, mount, mountOptions, unmount } from './mount.js';

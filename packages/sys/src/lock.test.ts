@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lockFile, withLock } from './lock.js';
+import { lockFile, lockFileShared, withLock } from './lock.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -112,5 +112,20 @@ describe('lockFile', () => {
     } finally {
       other.kill('SIGKILL');
     }
+  });
+});
+
+describe('lockFileShared', () => {
+  it('shares with other shared holders and excludes exclusive ones', async () => {
+    const path = join(dir, 'lock');
+    const a = await lockFileShared(path);
+    const b = await lockFileShared(path);
+    // another process gets a shared lock at once, not an exclusive one
+    await run('flock', ['-s', '-n', path, 'true']);
+    expect(await freeForOthers(path)).toBe(false);
+    await a.release();
+    expect(await freeForOthers(path)).toBe(false);
+    await b.release();
+    expect(await freeForOthers(path)).toBe(true);
   });
 });

@@ -13,6 +13,7 @@ import { errnoText, loadAddon } from './addon.js';
 import { SysErrorCode } from './errors.js';
 
 // <sys/file.h>
+const LOCK_SH = 1;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 const EWOULDBLOCK = 11;
@@ -31,10 +32,10 @@ function failed(path: string, errno: number): BerthError {
   });
 }
 
-async function flockPath(path: string, signal?: AbortSignal): Promise<FileHandle> {
+async function flockPath(path: string, signal?: AbortSignal, op = LOCK_EX): Promise<FileHandle> {
   const sys = loadAddon();
   const fh = await open(path, 'a', 0o600);
-  let e = sys.flock(fh.fd, LOCK_EX | LOCK_NB);
+  let e = sys.flock(fh.fd, op | LOCK_NB);
   if (e === EWOULDBLOCK) {
     // another process holds it: wait on a pool thread. On abort the handle is closed at once;
     // the waiting flock(2) still holds the open file, which it drops (with any lock it got)
@@ -46,7 +47,7 @@ async function flockPath(path: string, signal?: AbortSignal): Promise<FileHandle
       signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      e = await Promise.race([sys.flockAsync(fh.fd, LOCK_EX), aborted]);
+      e = await Promise.race([sys.flockAsync(fh.fd, op), aborted]);
     } catch (err) {
       await fh.close();
       throw err;
@@ -98,6 +99,26 @@ export async function lockFile(path: string, opts: { signal?: AbortSignal } = {}
     done();
     throw err;
   }
+}
+
+/**
+ * Takes a shared flock(2) on `path` (created when missing): any number of shared holders, in
+ * any processes, exclude every {@link lockFile} holder. Not queued in-process: the caller keeps
+ * at most one waiter per process (each waiter holds a libuv pool thread), e.g. by sharing one
+ * held lock between its own readers.
+ * @throws as {@link lockFile}
+ */
+export async function lockFileShared(path: string, opts: { signal?: AbortSignal } = {}): Promise<FileLock> {
+  opts.signal?.throwIfAborted();
+  const fh = await flockPath(path, opts.signal, LOCK_SH);
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      await fh.close();
+    },
+  };
 }
 
 /** Runs `fn` while holding the lock on `path`, and releases it however `fn` ends. */

@@ -7,7 +7,7 @@
  * killed pull is left.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,5 +126,8 @@ describe('berth pull killed with SIGKILL at random points', () => {
     };
     const kinds = meta.snapshots.map(([, s]) => s.kind);
     expect(kinds.filter((k) => k !== 'committed')).toEqual([]);
+    // active snapshots have their own record files
+    const records = await readdir(join(root, 'state', 'snapshots', 'records')).catch(() => []);
+    expect(records.filter((n) => n.endsWith('.json'))).toEqual([]);
   }, 180_000);
 });
