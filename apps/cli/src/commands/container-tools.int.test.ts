@@ -192,17 +192,44 @@ describe('stats', () => {
       /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS$/,
     );
     expect(row?.startsWith(`${id.slice(0, 12)}   ${name}   `)).toBe(true);
-    const fmt = (
-      await ok(
-        'stats',
-        '--no-stream',
-        name,
-        '--format',
-        '{{.Container}}|{{.MemUsage}}|{{.MemPerc}}|{{.NetIO}}|{{.PIDs}}',
+    // rx/tx of v0 and v1 as the kernel counts them in that namespace, lo left out
+    const counters = async (): Promise<[number, number]> => {
+      const dev = await readFile(`/proc/${pid}/net/dev`, 'utf8');
+      let rx = 0;
+      let tx = 0;
+      for (const l of dev.split('\n').slice(2)) {
+        const [ifname, rest] = l.split(':');
+        if (!rest || ifname?.trim() === 'lo') continue;
+        const n = rest.trim().split(/\s+/).map(Number);
+        rx += n[0] ?? 0;
+        tx += n[8] ?? 0;
+      }
+      return [rx, tx];
+    };
+    // the kernel may still be sending ARP retries or IPv6 DAD/MLD on the new link: compare
+    // against counters that did not move while stats sampled them
+    let fmt: string[] = [];
+    let rx = -1;
+    let tx = -1;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const before = await counters();
+      fmt = (
+        await ok(
+          'stats',
+          '--no-stream',
+          name,
+          '--format',
+          '{{.Container}}|{{.MemUsage}}|{{.MemPerc}}|{{.NetIO}}|{{.PIDs}}',
+        )
       )
-    )
-      .trim()
-      .split('|');
+        .trim()
+        .split('|');
+      const after = await counters();
+      if (before[0] === after[0] && before[1] === after[1]) {
+        [rx, tx] = after;
+        break;
+      }
+    }
     expect(fmt[0]).toBe(name);
     const [used, limit] = (fmt[1] ?? '').split(' / ');
     expect(limit).toBe('64MiB');
@@ -214,17 +241,6 @@ describe('stats', () => {
     expect(Number.parseFloat(fmt[2] ?? '')).toBeCloseTo((bytes / (64 * 1024 ** 2)) * 100, 0);
     // the shell and its two sleeps
     expect(fmt[4]).toBe('3');
-    // rx/tx of v0 and v1 as the kernel counts them in that namespace, lo left out
-    const dev = await readFile(`/proc/${pid}/net/dev`, 'utf8');
-    let rx = 0;
-    let tx = 0;
-    for (const l of dev.split('\n').slice(2)) {
-      const [ifname, rest] = l.split(':');
-      if (!rest || ifname?.trim() === 'lo') continue;
-      const n = rest.trim().split(/\s+/).map(Number);
-      rx += n[0] ?? 0;
-      tx += n[8] ?? 0;
-    }
     expect(rx).toBeGreaterThan(0);
     expect(fmt[3]).toBe(`${humanSizeWithPrecision(rx, 3)} / ${humanSizeWithPrecision(tx, 3)}`);
     expect((await berth('stats', '--no-stream', 'nosuch')).stderr).toMatch(/No such container: nosuch/);
