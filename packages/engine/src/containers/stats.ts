@@ -8,21 +8,12 @@
 import { readFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { isBerthError } from '@berth/oci';
-import type { ContainerStats as RuntimeStats } from '@berth/runtime';
+import type { NetworkStats, ContainerStats as RuntimeStats } from '@berth/runtime';
 import type { ServiceInternals } from './internals.js';
 import { ZERO_TIME } from './status.js';
 
-/** One network interface's counters (Engine API `NetworkStats`). */
-export interface ContainerNetworkStats {
-  rx_bytes: number;
-  rx_packets: number;
-  rx_errors: number;
-  rx_dropped: number;
-  tx_bytes: number;
-  tx_packets: number;
-  tx_errors: number;
-  tx_dropped: number;
-}
+/** One network interface's counters (Engine API `NetworkStats`): the runtime's reading. */
+export type ContainerNetworkStats = NetworkStats;
 
 /** The Engine API's `ContainerStatsResponse` (Linux fields). */
 export interface ContainerStatsResponse {
