@@ -11,6 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { isBerthError } from '@berth/oci';
 import { createRegistryClient } from './client.js';
 import { defaultDockerConfigDir, dockerConfigCredentials } from './docker-config.js';
@@ -20,6 +21,12 @@ const usage = `usage:
   berth-registry-demo pull REF DIR [--platform P] [--concurrency N] [--ca FILE] [--insecure HOST]... [--json]
   berth-registry-demo push DIR[:NAME] REF [--ca FILE] [--insecure HOST]... [--json]
 `;
+
+// undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it with its baseline
+// compiler (Liftoff) and then again, in the background, with TurboFan: ~180 ms of CPU for a
+// state machine that, for blob bodies, only hands spans on. A short-lived process keeps the
+// baseline code (before the first connection compiles the module).
+setFlagsFromString('--liftoff-only');
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

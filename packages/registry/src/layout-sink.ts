@@ -61,6 +61,12 @@ export interface LayoutEntry {
 export interface OciLayout extends ContentSink {
   /** The layout directory. */
   readonly dir: string;
+  /**
+   * Makes the blobs committed so far durable: commits fsync each blob's file but leave the
+   * fsync of `blobs/<alg>/` to this call (one for many blobs), which `tag` makes before it
+   * writes `index.json`, so `index.json` never names a blob a crash could lose.
+   */
+  sync(): Promise<void>;
   /** Records `name` → `desc` in `index.json` (replacing an entry of the same name). */
   tag(name: string, desc: Descriptor, opts?: { signal?: AbortSignal }): Promise<void>;
   /** The entries of `index.json`. Throws LAYOUT_INVALID when the layout is missing or malformed. */
@@ -98,8 +104,16 @@ async function fsyncDir(path: string): Promise<void> {
   }
 }
 
-/** Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync of the directory. */
-async function writeAtomic(dir: string, path: string, bytes: string | Uint8Array): Promise<void> {
+/**
+ * Writes `bytes` to `path` atomically: temp file, fsync, rename, then (unless the caller does it
+ * once for several files) fsync of the directory.
+ */
+async function writeAtomic(
+  dir: string,
+  path: string,
+  bytes: string | Uint8Array,
+  syncDir = true,
+): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fh = await open(tmp, 'wx', 0o644);
   try {
@@ -117,7 +131,7 @@ async function writeAtomic(dir: string, path: string, bytes: string | Uint8Array
     await rm(tmp, { force: true });
     throw err;
   }
-  await fsyncDir(dir);
+  if (syncDir) await fsyncDir(dir);
 }
 
 function pidAlive(pid: number): boolean {
@@ -136,6 +150,10 @@ class Layout implements OciLayout {
   readonly #logger: Logger;
   #ready: Promise<void> | undefined;
   #indexChain: Promise<unknown> = Promise.resolve();
+  /** `blobs/<alg>` directories made here, so a commit does not mkdir each time. */
+  readonly #blobDirs = new Set<string>();
+  /** Directories that got a blob since their last fsync (see {@link Layout.sync}). */
+  #unsynced = new Set<string>();
 
   constructor(dir: string, options: LayoutOptions) {
     this.dir = dir;
@@ -157,8 +175,12 @@ class Layout implements OciLayout {
   #init(): Promise<void> {
     this.#ready ??= (async () => {
       await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+      this.#blobDirs.add(join(this.dir, 'blobs', 'sha256'));
       await mkdir(join(this.dir, 'ingest'), { recursive: true });
       const layoutPath = join(this.dir, LAYOUT_FILE);
+      // A new layout's two files are renamed into place first and made durable by one fsync
+      // of the directory.
+      let created = false;
       try {
         const existing = JSON.parse(await readFile(layoutPath, 'utf8')) as { imageLayoutVersion?: unknown };
         if (typeof existing?.imageLayoutVersion !== 'string') throw new Error('no imageLayoutVersion');
@@ -169,7 +191,9 @@ class Layout implements OciLayout {
           this.dir,
           layoutPath,
           `${JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })}\n`,
+          false,
         );
+        created = true;
       }
       const indexPath = join(this.dir, INDEX_FILE);
       try {
@@ -180,10 +204,12 @@ class Layout implements OciLayout {
             await stat(indexPath);
           } catch {
             const empty = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
-            await writeAtomic(this.dir, indexPath, `${JSON.stringify(empty)}\n`);
+            await writeAtomic(this.dir, indexPath, `${JSON.stringify(empty)}\n`, false);
+            created = true;
           }
         });
       }
+      if (created) await fsyncDir(this.dir);
     })();
     this.#ready.catch(() => {
       this.#ready = undefined;
@@ -277,13 +303,32 @@ class Layout implements OciLayout {
     return new LayoutWriter(this, fh, path, offset, digester, algorithm);
   }
 
-  /** Moves a finished ingest into `blobs/` (or drops it when the blob is already there). */
+  /**
+   * Moves a finished (verified, fsynced) ingest into `blobs/`, or over an identical blob already
+   * there. The directory is fsynced later, once for many blobs, by {@link Layout.sync}: until
+   * then a crash may lose the name (the blob is fetched again), never leave a partial blob.
+   */
   async install(ingest: string, digest: Digest): Promise<void> {
     const target = this.#blobPath(digest);
     const dir = join(target, '..');
-    await mkdir(dir, { recursive: true });
+    if (!this.#blobDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.#blobDirs.add(dir);
+    }
     await rename(ingest, target);
-    await fsyncDir(dir);
+    this.#unsynced.add(dir);
+  }
+
+  async sync(): Promise<void> {
+    if (this.#unsynced.size === 0) return;
+    const dirs = [...this.#unsynced];
+    this.#unsynced = new Set();
+    try {
+      await Promise.all(dirs.map(fsyncDir));
+    } catch (err) {
+      for (const d of dirs) this.#unsynced.add(d);
+      throw err;
+    }
   }
 
   async tag(name: string, desc: Descriptor, opts: { signal?: AbortSignal } = {}): Promise<void> {
@@ -293,6 +338,8 @@ class Layout implements OciLayout {
       const ref = parseReference(name);
       stored = ref.tag ?? ref.digest ?? 'latest';
     }
+    // Every blob committed so far is durable before index.json can name it.
+    await this.sync();
     await this.#withLock(async () => {
       const { raw, index } = await this.#readIndex();
       const entry: Descriptor = {

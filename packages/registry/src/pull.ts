@@ -23,7 +23,7 @@ import { fetchBlob } from './blobs.js';
 import { RegistryError } from './errors.js';
 import { runPool } from './pool.js';
 import type { BlobKind, PullEvent } from './progress.js';
-import { contextOf, fetchManifest, resolveReference } from './resolve.js';
+import { contextOf, fetchManifest } from './resolve.js';
 import type { Session } from './session.js';
 
 /** Options of `pull`. */
@@ -101,7 +101,11 @@ export async function pullImage(
   const reference = formatReference(ref);
   const signalOpt = signal ? { signal } : {};
   const ingestPrefix = `${ref.registry}/${ref.repository}@`;
-  const root = await resolveReference(session, ref, { ...signalOpt, operation: 'pull' });
+  // The root document comes with one GET (as docker and skopeo pull): a HEAD first would only
+  // add a round trip, since its body is needed anyway. Its digest is that of the bytes (checked
+  // against Docker-Content-Digest, and against the reference's digest when it names one).
+  const first = await fetchManifest(session, ref, { ...signalOpt, operation: 'pull' });
+  const root = first.descriptor;
   emit({ type: 'resolved', reference, descriptor: root });
 
   // Walk indexes down to the platform's manifest, keeping the documents to store at the end.
@@ -115,7 +119,10 @@ export async function pullImage(
   let current = root;
   let manifest: Manifest | undefined;
   for (let depth = 0; manifest === undefined; depth++) {
-    const fetched = await fetchManifest(session, ref, { ...signalOpt, operation: 'pull', expected: current });
+    const fetched =
+      depth === 0
+        ? first
+        : await fetchManifest(session, ref, { ...signalOpt, operation: 'pull', expected: current });
     const doc = fetched.document;
     documents.push({ desc: current, bytes: fetched.bytes, kind: doc.kind });
     if (doc.kind === 'manifest') {
@@ -221,6 +228,9 @@ export async function pullImage(
   };
   if (options.tag !== false && sink.tag) {
     await sink.tag(options.tag ?? reference, manifestWithPlatform, signalOpt);
+  } else {
+    // A sink that defers directory fsyncs (the layout sink) makes the pulled blobs durable now.
+    await (sink as { sync?: () => Promise<void> }).sync?.();
   }
   const result: PullResult = {
     reference,
