@@ -1,99 +1,32 @@
 /**
  * The container tools of issue 6 as a person runs them, each `berth` a separate process (the
- * built bundle, testing/cli-bundle.ts: ~70 commands, a tsx start costs far more) over one
+ * built bundle through testing/cli-harness.ts: ~70 commands, a tsx start costs far more) over one
  * private state root: pause/unpause (a counter stops and resumes),
  * top, port, stats, diff, export, commit, info and system prune, checked against what the host
  * sees (the container's files, its processes, the kernel's cgroup).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildFixtures } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { humanSizeWithPrecision } from '../format/units.js';
-import { cliBundle } from '../testing/cli-bundle.js';
+import { cliHarness, finish, host, sleep, until } from '../testing/cli-harness.js';
 
-const cliDir = fileURLToPath(new URL('../..', import.meta.url));
-const shim = join(cliDir, '../../packages/runtime/native/build/berth-shim');
-let bundle: Awaited<ReturnType<typeof cliBundle>> | undefined;
-let bin = join(cliDir, 'dist/berth.js');
-let root: string;
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[], stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
-  return spawn(process.execPath, [bin, ...args], {
-    cwd: cliDir,
-    env: { ...process.env, BERTH_ROOT: root, BERTH_SHIM: shim, NO_COLOR: '1' },
-    stdio: [stdin, 'pipe', 'pipe'],
-  });
-}
-
-function finish(child: ChildProcess): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const berth = (...args: string[]) => finish(start(args));
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await berth(...args);
-  if (r.code !== 0) throw new Error(`berth ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(fn: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const cli = cliHarness('btools');
+const { berth, ok, start } = cli;
 
 beforeAll(async () => {
-  bundle = await cliBundle();
-  bin = bundle.bin;
+  await cli.setup();
   const fixtures = await buildFixtures();
-  root = await mkdtemp(`/tmp/btools${process.pid}-`);
   const archive = fixtures.images.busybox.dockerArchive;
   if (!archive) throw new Error('the busybox fixture has no docker-archive');
   await ok('load', '-i', archive.path);
 }, 180_000);
 
-afterEach(async () => {
-  const ids = (await berth('ps', '-aq', '--no-trunc')).stdout.split('\n').filter(Boolean);
-  if (ids.length) await berth('rm', '-f', ...ids);
-});
+afterEach(() => cli.removeContainers());
 
-afterAll(async () => {
-  const ids = (await berth('ps', '-aq', '--no-trunc')).stdout.split('\n').filter(Boolean);
-  if (ids.length) await berth('rm', '-f', ...ids);
-  for (const l of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').reverse()) {
-    const mp = l.split(' ')[4];
-    if (mp?.startsWith(root)) await finish(spawn('umount', ['-l', mp]));
-  }
-  await rm(root, { recursive: true, force: true });
-  await bundle?.dispose();
-});
+afterAll(() => cli.dispose());
 
 describe('pause, unpause, top and port', () => {
   it('freezes a counter, lists its processes with ps, and has no published ports', async () => {
@@ -177,8 +110,7 @@ describe('stats', () => {
     const pid = (await ok('inspect', '-f', '{{.State.Pid}}', name)).trim();
     // an interface besides lo in the container's namespace, with traffic (what a bridge will add)
     const ns = ['nsenter', `--net=/proc/${pid}/ns/net`, '--'];
-    const sh = (cmd: string[]) =>
-      finish(spawn(cmd[0] as string, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const sh = (cmd: string[]) => host(cmd[0] as string, ...cmd.slice(1));
     expect((await sh([...ns, 'ip', 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1'])).code).toBe(0);
     await sh([...ns, 'ip', 'link', 'set', 'v0', 'up']);
     await sh([...ns, 'ip', 'link', 'set', 'v1', 'up']);
@@ -274,20 +206,16 @@ describe('diff, export and commit', () => {
     // berth's own mount points (/etc/hosts, /etc/hostname, /etc/resolv.conf) are not changes
     expect(await ok('diff', name)).toBe('A /escape\nC /etc\nD /etc/group\nC /etc/passwd\nA /new\n');
 
-    const tarFile = join(root, 'export.tar');
+    const tarFile = join(cli.root, 'export.tar');
     expect(await ok('export', '-o', tarFile, name)).toBe('');
-    const list = (
-      await finish(spawn('tar', ['tf', tarFile], { stdio: ['ignore', 'pipe', 'pipe'] }))
-    ).stdout.split('\n');
+    const list = (await host('tar', 'tf', tarFile)).stdout.split('\n');
     expect(list).toContain('new');
     expect(list).toContain('bin/busybox');
     expect(list).not.toContain('etc/group');
     // a symlink to the host's root is archived as a symlink, never followed
     expect(list).toContain('escape');
     expect(list.some((e) => e.startsWith('escape/'))).toBe(false);
-    const passwd = await finish(
-      spawn('tar', ['xOf', tarFile, 'etc/passwd'], { stdio: ['ignore', 'pipe', 'pipe'] }),
-    );
+    const passwd = await host('tar', 'xOf', tarFile, 'etc/passwd');
     expect(passwd.stdout.endsWith('\nx\n')).toBe(true);
 
     const bad = await berth('commit', '-c', 'RUN true', name, `bad${process.pid}:1`);
@@ -357,7 +285,7 @@ describe('info, --runtime and system prune', () => {
       ContainersRunning: 0,
       ContainersPaused: 1,
       ContainersStopped: 0,
-      DockerRootDir: root,
+      DockerRootDir: cli.root,
       OSType: 'linux',
       KernelVersion: release(),
       NCPU: cpus().length,
@@ -373,7 +301,7 @@ describe('info, --runtime and system prune', () => {
     expect(text).toContain(
       `\n Containers: 1\n  Running: 0\n  Paused: 1\n  Stopped: 0\n Images: ${info.Images}\n`,
     );
-    expect(text).toContain(`\n Docker Root Dir: ${root}\n`);
+    expect(text).toContain(`\n Docker Root Dir: ${cli.root}\n`);
     await ok('unpause', name);
 
     const crun = await berth('run', '--rm', '--runtime', 'crun', 'busybox', 'echo', 'hi from crun');
@@ -385,7 +313,7 @@ describe('info, --runtime and system prune', () => {
     // what prune takes: a stopped container and a dangling image; the running one stays
     const stopped = (await ok('create', 'busybox', 'true')).trim();
     const dangling = (await ok('commit', name)).trim();
-    const asked = start(['system', 'prune'], 'pipe');
+    const asked = start(['system', 'prune'], { stdin: 'pipe' });
     asked.stdin?.end('n\n');
     const no = await finish(asked);
     expect(no.stdout).toBe(

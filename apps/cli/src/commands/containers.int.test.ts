@@ -1,57 +1,20 @@
 /**
- * The container commands as a person runs them: separate `berth` processes (from source, via
- * tsx) over one private state root, with the reliability cases of issue 6 — a CLI killed with
- * SIGKILL, a container process killed from outside, start racing rm -f, and 50 parallel runs —
- * each checked for leaked mounts, cgroups and berth-shim processes.
+ * The container commands as a person runs them: separate `berth` processes (the built bundle,
+ * testing/cli-harness.ts) over one private state root, with the reliability cases of issue 6 —
+ * a CLI killed with SIGKILL, a container process killed from outside, start racing rm -f, and
+ * 50 parallel runs — each checked for leaked mounts, cgroups and berth-shim processes.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildFixtures, type FixtureSet } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cliDir, cliHarness, finish, until } from '../testing/cli-harness.js';
 
-const cliDir = fileURLToPath(new URL('../..', import.meta.url));
+const cli = cliHarness('bt');
+const { berth, ok, start } = cli;
 let fixtures: FixtureSet;
-let root: string;
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', '--conditions=@berth/source', 'src/main.ts', ...args], {
-    cwd: cliDir,
-    env: { ...process.env, BERTH_ROOT: root, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-function finish(child: ChildProcess): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const berth = (...args: string[]) => finish(start(args));
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await berth(...args);
-  if (r.code !== 0) throw new Error(`berth ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /**
  * What containers may leave behind: mounts of their roots, their cgroups, their berth-shims
@@ -59,6 +22,7 @@ async function ok(...args: string[]): Promise<string> {
  */
 async function leftovers(ids: string[]): Promise<string[]> {
   const out: string[] = [];
+  const root = cli.root;
   const mine = (text: string) => (ids.length ? ids.some((id) => text.includes(id)) : text.includes(root));
   for (const l of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
     const mp = l.split(' ')[4] ?? '';
@@ -78,18 +42,9 @@ async function leftovers(ids: string[]): Promise<string[]> {
   return out;
 }
 
-async function until<T>(fn: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 beforeAll(async () => {
+  await cli.setup();
   fixtures = await buildFixtures();
-  root = await mkdtemp(`/tmp/bt${process.pid}-`);
   const archive = fixtures.images.busybox.dockerArchive;
   if (!archive) throw new Error('the busybox fixture has no docker-archive');
   // the README demo, offline
@@ -97,20 +52,9 @@ beforeAll(async () => {
 }, 180_000);
 
 /** Every test starts with no containers. */
-afterEach(async () => {
-  const ids = (await berth('ps', '-aq', '--no-trunc')).stdout.split('\n').filter(Boolean);
-  if (ids.length) await berth('rm', '-f', ...ids);
-});
+afterEach(() => cli.removeContainers());
 
-afterAll(async () => {
-  const ids = (await berth('ps', '-aq', '--no-trunc')).stdout.split('\n').filter(Boolean);
-  if (ids.length) await berth('rm', '-f', ...ids);
-  for (const l of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').reverse()) {
-    const mp = l.split(' ')[4];
-    if (mp?.startsWith(root)) await finish(spawn('umount', ['-l', mp]));
-  }
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => cli.dispose());
 
 describe('berth run and the container commands (separate processes)', () => {
   it('runs the README demo and exits with docker exit codes', async () => {
@@ -166,11 +110,11 @@ describe('berth run and the container commands (separate processes)', () => {
     expect(none.stderr).toContain('no subordinate ids for user "containers" in /etc/subuid');
     // a private mount namespace sees its own /etc/subuid and /etc/subgid; the host's stay as they are
     const base = 1 << 30;
-    await writeFile(join(root, 'subuid'), `containers:${base}:${2 * 65536}\n`);
-    await writeFile(join(root, 'subgid'), `containers:${base + 4 * 65536}:${2 * 65536}\n`);
-    const b = `node --import tsx --conditions=@berth/source src/main.ts`;
+    await writeFile(join(cli.root, 'subuid'), `containers:${base}:${2 * 65536}\n`);
+    await writeFile(join(cli.root, 'subgid'), `containers:${base + 4 * 65536}:${2 * 65536}\n`);
+    const b = cli.shell([]);
     const script = `set -e
-mount --bind ${root}/subuid /etc/subuid; mount --bind ${root}/subgid /etc/subgid
+mount --bind ${cli.root}/subuid /etc/subuid; mount --bind ${cli.root}/subgid /etc/subgid
 a=$(${b} run -d --userns=auto busybox sh -c 'cat /proc/self/uid_map /proc/self/gid_map; exec sleep 100')
 c=$(${b} run -d --userns=auto:size=1000 busybox sh -c 'cat /proc/self/uid_map /proc/self/gid_map; exec sleep 100')
 full=$(${b} run --rm --userns=auto busybox true 2>&1 || echo "exit $?")
@@ -185,7 +129,6 @@ ${b} rm -f $c >/dev/null
     const r = await finish(
       spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], {
         cwd: cliDir,
-        env: { ...process.env, BERTH_ROOT: root, NO_COLOR: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     );
@@ -202,20 +145,13 @@ ${b} rm -f $c >/dev/null
       `0 ${base} 65536`,
       '',
     ]);
-    expect(await readdir(join(root, 'userns', 'uid'))).toEqual([]);
+    expect(await readdir(join(cli.root, 'userns', 'uid'))).toEqual([]);
   });
 
   it('--uidmap under a directory others cannot search: 125 naming that directory', async () => {
     const parent = await mkdtemp(`/tmp/bt${process.pid}-closed-`); // 0700
     const other = join(parent, 'root');
-    const inOther = (...args: string[]) =>
-      finish(
-        spawn(process.execPath, ['--import', 'tsx', '--conditions=@berth/source', 'src/main.ts', ...args], {
-          cwd: cliDir,
-          env: { ...process.env, BERTH_ROOT: other, NO_COLOR: '1' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        }),
-      );
+    const inOther = (...args: string[]) => finish(start(args, { env: { BERTH_ROOT: other } }));
     try {
       expect((await inOther('load', '-i', fixtures.images.busybox.dockerArchive!.path)).code).toBe(0);
       const r = await inOther('run', '--rm', '--uidmap', '0:100000:65536', 'busybox', 'true');
@@ -308,7 +244,7 @@ ${b} rm -f $c >/dev/null
     // run -d killed the moment its shim appears
     const before = new Set((await ok('ps', '-aq', '--no-trunc')).split('\n').filter(Boolean));
     const detached = start(['run', '-d', '--name', 'halfway', 'busybox', 'sleep', '1000']);
-    const shimRoot = join(root, 'shims');
+    const shimRoot = join(cli.root, 'shims');
     const shimDirs = async () => new Set(await readdir(shimRoot).catch(() => [] as string[]));
     const known = await shimDirs();
     await until(async () => {
@@ -384,6 +320,6 @@ ${b} rm -f $c >/dev/null
     await Promise.all([ids.slice(0, 25), ids.slice(25)].map((part) => ok('rm', '-f', ...part)));
     expect((await ok('ps', '-aq')).trim()).toBe('');
     expect(await leftovers(ids)).toEqual([]);
-    expect(existsSync(join(root, 'containers', ids[0] as string))).toBe(false);
+    expect(existsSync(join(cli.root, 'containers', ids[0] as string))).toBe(false);
   }, 600_000);
 });

@@ -1,6 +1,6 @@
 import type { EngineEvent } from '@berth/engine';
-import { BerthError } from '@berth/oci';
 import { renderObject } from '../format/formatter.js';
+import { groupFilters } from '../parse/filters.js';
 import { withEngine } from './engine-support.js';
 import type { CommandContext } from './spec.js';
 
@@ -27,21 +27,6 @@ export function eventLine(e: EngineEvent): string {
   return `${eventTime(e.timeNano)} ${e.Type} ${e.Action} ${e.Actor.ID}${attrs.length ? ` (${attrs.join(', ')})` : ''}\n`;
 }
 
-/** `--filter key=value` values grouped by key. */
-function filters(list: string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const f of list) {
-    const eq = f.indexOf('=');
-    if (eq <= 0)
-      throw new BerthError('INVALID_FILTER', `bad format of filter (expected name=value)`, {
-        input: { field: f },
-      });
-    const k = f.slice(0, eq);
-    out[k] = [...(out[k] ?? []), f.slice(eq + 1)];
-  }
-  return out;
-}
-
 /**
  * `berth events [--since] [--until] [--filter k=v] [--format]`: the stored events from
  * `--since`, then live ones until `--until` or Ctrl-C.
@@ -58,7 +43,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       const stream = engine.events({
         since: f.string('since'),
         until: f.string('until'),
-        filters: filters(f.list('filter')),
+        filters: groupFilters(f.list('filter')),
         signal: ac.signal,
       });
       for await (const e of stream)

@@ -9,8 +9,7 @@ import {
   startRegistry,
 } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../io.js';
-import { runCli } from '../run-cli.js';
+import { runInProcess } from '../testing/cli-harness.js';
 
 let fixtures: FixtureSet;
 let registry: RegistryHandle;
@@ -37,16 +36,9 @@ async function temp(): Promise<string> {
   return d;
 }
 
-async function cli(root: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = { out: '', err: '' };
-  const io: CliIO = {
-    stdout: { write: (s: string) => (r.out += s) },
-    stderr: { write: (s: string) => (r.err += s) },
-    env: { BERTH_ROOT: join(root, 'root'), DOCKER_CONFIG: join(root, 'docker') },
-  };
-  const code = await runCli(argv, io);
-  return { code, ...r };
-}
+/** `berth ARGV` in this process over the state root and docker config under `root`. */
+const cli = (root: string, ...argv: string[]) =>
+  runInProcess({ BERTH_ROOT: join(root, 'root'), DOCKER_CONFIG: join(root, 'docker') }, ...argv);
 
 describe('berth image commands', () => {
   it('pull, images, tag, inspect, history, rmi, prune, system df', async () => {

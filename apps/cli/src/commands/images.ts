@@ -1,7 +1,8 @@
 import type { ImageSummary, ListImagesOptions } from '@berth/engine';
 import { BerthError, parseReference } from '@berth/oci';
 import { renderList } from '../format/formatter.js';
-import { humanSizeWithPrecision, humanTimeAgo, truncateId } from '../format/units.js';
+import { goTime, humanSizeWithPrecision, humanTimeAgo, truncateId } from '../format/units.js';
+import { splitFilter } from '../parse/filters.js';
 import { withEngine } from './engine-support.js';
 import type { CommandContext } from './spec.js';
 
@@ -18,14 +19,6 @@ export interface ImageRow {
   Tag: string;
   UniqueSize: string;
   VirtualSize: string;
-}
-
-/** Go's time.Time String() for UTC: `2000-01-01 00:00:00 +0000 UTC`. */
-function goTime(seconds: number): string {
-  return `${new Date(seconds * 1000)
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d+Z$/, '')} +0000 UTC`;
 }
 
 function row(img: ImageSummary, repository: string, tag: string, digest: string, noTrunc: boolean): ImageRow {
@@ -98,13 +91,8 @@ export function imageRows(images: ImageSummary[], opts: { digests: boolean; noTr
 export function imageFilters(list: string[]): ListImagesOptions {
   const out: ListImagesOptions = {};
   for (const f of list) {
-    const eq = f.indexOf('=');
-    if (eq <= 0)
-      throw new BerthError('INVALID_FILTER', `bad format of filter (expected name=value)`, {
-        input: { field: f },
-      });
-    const key = f.slice(0, eq).toLowerCase();
-    const value = f.slice(eq + 1);
+    const [k, value] = splitFilter(f);
+    const key = k.toLowerCase();
     if (key === 'dangling') {
       if (!['true', 'false', '1', '0'].includes(value.toLowerCase()))
         throw new BerthError('INVALID_FILTER', `invalid filter 'dangling=${value}'`, { input: { field: f } });

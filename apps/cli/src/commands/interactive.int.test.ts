@@ -2,73 +2,22 @@
  * Interactive containers as a person uses them: `berth run -it`, `attach`, `start -ai` and
  * `exec -it` typed into a real terminal (tmux, on a private server), and `-i` with pipes, signal
  * forwarding and the exec flags through separate `berth` processes (the built bundle, see
- * testing/cli-bundle.ts) over one private state root.
+ * testing/cli-harness.ts) over one private state root.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { buildFixtures } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cliBundle } from '../testing/cli-bundle.js';
+import { cliDir, cliHarness, finish, until } from '../testing/cli-harness.js';
 
-const cliDir = fileURLToPath(new URL('../..', import.meta.url));
-let bin: string;
-let disposeBundle = async () => {};
-let root: string;
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const berthArgv = (args: string[]) => [process.execPath, bin, ...args];
-
-function start(args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): ChildProcess {
-  const [node, ...rest] = berthArgv(args);
-  return spawn(node as string, rest, {
-    cwd: cliDir,
-    env: { ...process.env, BERTH_ROOT: root, NO_COLOR: '1' },
-    stdio: [stdin, 'pipe', 'pipe'],
-  });
-}
-
-function finish(child: ChildProcess): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const berth = (...args: string[]) => finish(start(args));
-
-/** Runs berth with `input` on its stdin (a pipe, not a terminal). */
-function berthIn(input: string, ...args: string[]): Promise<Result> {
-  const child = start(args, 'pipe');
-  const done = finish(child);
-  child.stdin?.end(input);
-  return done;
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await berth(...args);
-  if (r.code !== 0) throw new Error(`berth ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const cli = cliHarness('bt');
+const { berth, berthIn, ok, start } = cli;
 
 // ---- a terminal: tmux on its own server --------------------------------------------------------
 
 const tmux = (...args: string[]) =>
   // a private server whose socket lives (and goes) with the state root
-  execFileSync('tmux', ['-S', `${root}/tmux.sock`, ...args], {
+  execFileSync('tmux', ['-S', `${cli.root}/tmux.sock`, ...args], {
     encoding: 'utf8',
     cwd: cliDir,
     stdio: 'pipe',
@@ -76,10 +25,8 @@ const tmux = (...args: string[]) =>
 
 /** A shell line for tmux: berth, then the exit code and the terminal's settings after it. */
 function shellLine(name: string, args: string[]): string {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const cmd = berthArgv(args).map(q).join(' ');
-  const stty = `${root}/stty-${name}`;
-  return `stty -g > ${stty}.before; BERTH_ROOT=${root} NO_COLOR=1 ${cmd}; echo "EXIT=$?"; stty -g > ${stty}.after; sleep 600`;
+  const stty = `${cli.root}/stty-${name}`;
+  return `stty -g > ${stty}.before; ${cli.shell(args)}; echo "EXIT=$?"; stty -g > ${stty}.after; sleep 600`;
 }
 
 /** Opens a window (`name`) running berth with `args` in an 80x24 terminal. */
@@ -111,18 +58,9 @@ async function typeLine(name: string, line: string): Promise<void> {
 
 /** The terminal's settings were restored: stty -g after berth equals before it. */
 async function sttyRestored(name: string): Promise<void> {
-  const before = await readFile(`${root}/stty-${name}.before`, 'utf8');
-  const after = await readFile(`${root}/stty-${name}.after`, 'utf8');
+  const before = await readFile(`${cli.root}/stty-${name}.before`, 'utf8');
+  const after = await readFile(`${cli.root}/stty-${name}.after`, 'utf8');
   expect(after).toBe(before);
-}
-
-/** Waits for a condition (a deadline, not a timing assertion). */
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function state(name: string): Promise<string> {
@@ -130,9 +68,8 @@ async function state(name: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  ({ bin, dispose: disposeBundle } = await cliBundle());
+  await cli.setup();
   const fixtures = await buildFixtures();
-  root = await mkdtemp(`/tmp/bt${process.pid}-`);
   const archive = fixtures.images.busybox.dockerArchive;
   if (!archive) throw new Error('the busybox fixture has no docker-archive');
   expect(await ok('load', '-i', archive.path)).toContain('Loaded image: busybox:latest');
@@ -144,18 +81,10 @@ afterEach(async () => {
   } catch {
     // no session was opened
   }
-  const ids = (await berth('ps', '-aq', '--no-trunc')).stdout.split('\n').filter(Boolean);
-  if (ids.length) await berth('rm', '-f', ...ids);
+  await cli.removeContainers();
 });
 
-afterAll(async () => {
-  for (const l of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').reverse()) {
-    const mp = l.split(' ')[4];
-    if (mp?.startsWith(root)) await finish(spawn('umount', ['-l', mp]));
-  }
-  await rm(root, { recursive: true, force: true });
-  await disposeBundle();
-});
+afterAll(() => cli.dispose());
 
 describe('berth run -it, attach and exec -it in a real terminal (tmux)', () => {
   it('runs a shell: arithmetic, window size and its change, Ctrl-C, Ctrl-P Ctrl-Q, attach, exit 3', async () => {
@@ -187,7 +116,7 @@ describe('berth run -it, attach and exec -it in a real terminal (tmux)', () => {
     await typeLine('attach', 'echo back in; exit 3');
     await waitPane('attach', /back in[\s\S]*EXIT=3/);
     await sttyRestored('attach');
-    await until(async () => (await state(name)) === '', 'the --rm container to go');
+    await until(async () => (await state(name)) === '', 'the --rm container to go', 60_000);
   });
 
   it('takes custom detach keys; attach detaching says so and exits 1, as docker', async () => {
@@ -250,13 +179,13 @@ describe('berth run -i, -a and --sig-proxy without a terminal', () => {
 
   it('forwards SIGINT to the process without -t (--sig-proxy), and not with --sig-proxy=false', async () => {
     const script = 'trap "echo got INT; exit 5" INT; echo ready; while :; do sleep 0.1; done';
-    const child = start(['run', '-i', '--rm', 'busybox', 'sh', '-c', script], 'pipe');
+    const child = start(['run', '-i', '--rm', 'busybox', 'sh', '-c', script], { stdin: 'pipe' });
     const done = finish(child);
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
     });
-    await until(() => out.includes('ready'), 'the trap to be set');
+    await until(() => out.includes('ready'), 'the trap to be set', 60_000);
     child.kill('SIGINT');
     expect(await done).toMatchObject({ code: 5, stdout: 'ready\ngot INT\n' });
     const name = `berth-t${process.pid}-noproxy`;
@@ -266,7 +195,7 @@ describe('berth run -i, -a and --sig-proxy without a terminal', () => {
     c2.stdout?.on('data', (d: Buffer) => {
       out2 += d.toString();
     });
-    await until(() => out2.includes('ready'), 'the trap to be set');
+    await until(() => out2.includes('ready'), 'the trap to be set', 60_000);
     c2.kill('SIGINT');
     expect((await d2).code).not.toBe(5);
     expect(await state(name)).toBe('running');
@@ -277,7 +206,11 @@ describe('berth exec', () => {
   it('joins the container: pid namespace, filesystem, -u, -e, --env-file, -w, -i, -d and exit codes', async () => {
     const name = `berth-t${process.pid}-exec`;
     await ok('run', '-d', '--name', name, 'busybox', 'sh', '-c', 'echo init > /tmp/init; exec sleep 1000');
-    await until(async () => (await berth('exec', name, 'test', '-f', '/tmp/init')).code === 0, 'init');
+    await until(
+      async () => (await berth('exec', name, 'test', '-f', '/tmp/init')).code === 0,
+      'init',
+      60_000,
+    );
     // the same pid namespace (its pid 1 is the container's sleep) and the same files
     expect(await ok('exec', name, 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "; cat /tmp/init')).toBe(
       'sleep 1000 init\n',
@@ -286,9 +219,11 @@ describe('berth exec', () => {
       '1000\n1000\n/tmp\n',
     );
     expect(await ok('exec', '-u', 'nobody', name, 'id', '-un')).toBe('nobody\n');
-    await import('node:fs/promises').then((fs) => fs.writeFile(`${root}/env`, '# comment\nFROM_FILE=f\n'));
+    await import('node:fs/promises').then((fs) =>
+      fs.writeFile(`${cli.root}/env`, '# comment\nFROM_FILE=f\n'),
+    );
     expect(
-      await ok('exec', '-e', 'A=1', '--env-file', `${root}/env`, name, 'sh', '-c', 'echo $A $FROM_FILE'),
+      await ok('exec', '-e', 'A=1', '--env-file', `${cli.root}/env`, name, 'sh', '-c', 'echo $A $FROM_FILE'),
     ).toBe('1 f\n');
     expect(await berthIn('in\n', 'exec', '-i', name, 'cat')).toMatchObject({ code: 0, stdout: 'in\n' });
     // stdout and stderr stay apart; the exit code is the process's
@@ -306,7 +241,11 @@ describe('berth exec', () => {
       code: 0,
       stdout: '',
     });
-    await until(async () => (await berth('exec', name, 'cat', '/tmp/d')).stdout === 'later\n', 'exec -d');
+    await until(
+      async () => (await berth('exec', name, 'cat', '/tmp/d')).stdout === 'later\n',
+      'exec -d',
+      60_000,
+    );
     // --privileged: every capability the engine holds, no seccomp filter
     const capEff = (t: string) => BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(t)?.[1] ?? '0'}`);
     const plain = capEff(await ok('exec', name, 'cat', '/proc/self/status'));

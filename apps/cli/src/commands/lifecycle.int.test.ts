@@ -6,68 +6,16 @@
  * process per exit and per probe; a stale bundle is rebuilt into a private directory first
  * (testing/cli-bundle.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildFixtures } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cliBundle } from '../testing/cli-bundle.js';
+import { cliHarness, finish, until } from '../testing/cli-harness.js';
 
-const cliDir = fileURLToPath(new URL('../..', import.meta.url));
-const repo = join(cliDir, '../..');
-const shim = join(repo, 'packages/runtime/native/build/berth-shim');
-let bin = join(cliDir, 'dist/berth.js');
-let bundle: Awaited<ReturnType<typeof cliBundle>> | undefined;
-let root: string;
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[]): ChildProcess {
-  return spawn(process.execPath, [bin, ...args], {
-    cwd: cliDir,
-    env: { ...process.env, BERTH_ROOT: root, BERTH_SHIM: shim, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-function finish(child: ChildProcess): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const berth = (...args: string[]) => finish(start(args));
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await berth(...args);
-  if (r.code !== 0) throw new Error(`berth ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+// short: berth-shim's sockets live under the root
+const cli = cliHarness('bl');
+const { berth, ok, start } = cli;
 
 interface Inspected {
   Id: string;
@@ -86,33 +34,16 @@ async function inspect(ref: string): Promise<Inspected> {
 }
 
 beforeAll(async () => {
-  bundle = await cliBundle();
-  bin = bundle.bin;
+  await cli.setup();
   const fixtures = await buildFixtures();
-  // short: berth-shim's sockets live under it
-  root = await mkdtemp(`/tmp/bl${process.pid}-`);
   const archive = fixtures.images.busybox.dockerArchive;
   if (!archive) throw new Error('the busybox fixture has no docker-archive');
   await ok('load', '-i', archive.path);
 }, 240_000);
 
-afterEach(async () => {
-  const ids = (await berth('ps', '-aq', '--no-trunc')).stdout.split('\n').filter(Boolean);
-  if (ids.length) await berth('rm', '-f', ...ids);
-});
+afterEach(() => cli.removeContainers());
 
-afterAll(async () => {
-  if (root) {
-    const ids = (await berth('ps', '-aq', '--no-trunc')).stdout.split('\n').filter(Boolean);
-    if (ids.length) await berth('rm', '-f', ...ids);
-    for (const l of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').reverse()) {
-      const mp = l.split(' ')[4];
-      if (mp?.startsWith(root)) await finish(spawn('umount', ['-l', mp]));
-    }
-    await rm(root, { recursive: true, force: true });
-  }
-  await bundle?.dispose();
-});
+afterAll(() => cli.dispose());
 
 /** The Actions (and exit codes) of a container's stored events, in order. */
 async function actions(name: string, since: number): Promise<string[]> {
@@ -225,7 +156,7 @@ describe('restart policies with no daemon (berth-shim exit hook)', () => {
     const plain = (await ok('run', '-d', 'busybox', 'sleep', '1000')).trim();
     for (const id of [keep, plain]) {
       const c = await inspect(id);
-      const shimPid = JSON.parse(await readFile(join(root, 'shims', id, 'state.json'), 'utf8'))
+      const shimPid = JSON.parse(await readFile(join(cli.root, 'shims', id, 'state.json'), 'utf8'))
         .shimPid as number;
       process.kill(shimPid, 'SIGKILL');
       process.kill(c.State.Pid, 'SIGKILL');

@@ -1,7 +1,7 @@
 import type { ContainerSummary } from '@berth/engine';
-import { BerthError } from '@berth/oci';
 import { ellipsis, renderList } from '../format/formatter.js';
-import { humanSizeWithPrecision, humanTimeAgo, truncateId } from '../format/units.js';
+import { goTime, humanSizeWithPrecision, humanTimeAgo, truncateId } from '../format/units.js';
+import { groupFilters } from '../parse/filters.js';
 import { withEngine } from './engine-support.js';
 import type { CommandContext } from './spec.js';
 
@@ -21,14 +21,6 @@ export interface ContainerRow {
   Size: string;
   State: string;
   Status: string;
-}
-
-/** Go's time.Time String() in local form docker prints: `2024-01-02 03:04:05 +0000 UTC`. */
-function goTime(seconds: number): string {
-  return `${new Date(seconds * 1000)
-    .toISOString()
-    .replace('T', ' ')
-    .replace(/\.\d+Z$/, '')} +0000 UTC`;
 }
 
 /** docker/cli's ContainerContext fields. */
@@ -62,21 +54,6 @@ export function containerRow(c: ContainerSummary, opts: { noTrunc: boolean }): C
   };
 }
 
-/** `--filter key=value` values grouped by key. */
-function filters(list: string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const f of list) {
-    const eq = f.indexOf('=');
-    if (eq <= 0)
-      throw new BerthError('INVALID_FILTER', `bad format of filter (expected name=value)`, {
-        input: { field: f },
-      });
-    const k = f.slice(0, eq);
-    out[k] = [...(out[k] ?? []), f.slice(eq + 1)];
-  }
-  return out;
-}
-
 /** `berth ps [-a] [-q] [-n N] [-l] [-s] [--no-trunc] [--filter …] [--format …]`. */
 export async function run(ctx: CommandContext): Promise<number> {
   const f = ctx.flags;
@@ -92,7 +69,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       all: f.bool('all'),
       ...(limit === undefined ? {} : { limit }),
       size,
-      filters: filters(f.list('filter')),
+      filters: groupFilters(f.list('filter')),
     }),
   );
   let format = f.string('format');

@@ -1,53 +1,33 @@
 /**
  * Crash safety of a whole pull (issue 4, DESIGN.md "State on disk"): `berth pull` processes
- * (from source, via tsx) over one state root are killed with SIGKILL at random points: after a
- * random number of progress lines (resolving, downloading, extracting, committing, tagging)
- * plus a random delay. After every kill the next commands read the store without error, and
+ * (the built bundle, testing/cli-harness.ts) over one state root are killed with SIGKILL at
+ * random points: after a random number of progress lines (resolving, downloading, extracting,
+ * committing, tagging) plus a random delay. After every kill the next commands read the store without error, and
  * at the end a pull completes, the image lists and inspects, and no extraction snapshot of a
  * killed pull is left.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildFixtures, pushFixture, type RegistryHandle, startRegistry } from '@berth/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../io.js';
-import { runCli } from '../run-cli.js';
+import { cliHarness, type Result, runInProcess } from '../testing/cli-harness.js';
 
-const cliDir = fileURLToPath(new URL('../..', import.meta.url));
 const KILLS = 6;
+const cli = cliHarness('bpull');
 let registry: RegistryHandle;
 let reference = '';
-let root = '';
 
 beforeAll(async () => {
+  await cli.setup();
   const fixtures = await buildFixtures();
   registry = await startRegistry();
   reference = (await pushFixture(registry, fixtures.images.layers, 'crash/layers:1')).reference;
-  root = await mkdtemp(join(tmpdir(), `berth-t${process.pid}-`));
 }, 120_000);
 
 afterAll(async () => {
   await registry?.stop();
-  if (root) await rm(root, { recursive: true, force: true });
+  await cli.dispose();
 });
-
-function start(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', '--conditions=@berth/source', 'src/main.ts', ...args], {
-    cwd: cliDir,
-    env: { ...process.env, BERTH_ROOT: join(root, 'state'), NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * Runs `berth ARGS` in a child; with `killAtMs`, SIGKILLs it that long after it printed its first
@@ -56,7 +36,7 @@ interface Result {
 function run(args: string[], killAtMs?: number): Promise<Result & { firstMs: number; endMs: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = start(args);
+    const child = cli.start(args);
     let stdout = '';
     let stderr = '';
     let firstMs = -1;
@@ -76,18 +56,11 @@ function run(args: string[], killAtMs?: number): Promise<Result & { firstMs: num
   });
 }
 
-/** The other commands run in this process (a child's start costs seconds under tsx). */
+/** The other commands run in this process (no child to start between the kills). */
 async function ok(...argv: string[]): Promise<string> {
-  let out = '';
-  let err = '';
-  const io: CliIO = {
-    stdout: { write: (t: string) => (out += t) },
-    stderr: { write: (t: string) => (err += t) },
-    env: { BERTH_ROOT: join(root, 'state'), NO_COLOR: '1' },
-  };
-  const code = await runCli(argv, io);
-  if (code !== 0) throw new Error(`berth ${argv.join(' ')}: exit ${code}: ${err}`);
-  return out;
+  const r = await runInProcess({ BERTH_ROOT: cli.root, NO_COLOR: '1' }, ...argv);
+  if (r.code !== 0) throw new Error(`berth ${argv.join(' ')}: exit ${r.code}: ${r.err}`);
+  return r.out;
 }
 
 describe('berth pull killed with SIGKILL at random points', () => {
@@ -121,13 +94,13 @@ describe('berth pull killed with SIGKILL at random points', () => {
     }[];
     expect(inspect?.RootFS.Layers.length).toBeGreaterThan(1);
     // every extraction snapshot of the killed pulls is gone: only committed snapshots remain
-    const meta = JSON.parse(await readFile(join(root, 'state', 'snapshots', 'metadata.json'), 'utf8')) as {
+    const meta = JSON.parse(await readFile(join(cli.root, 'snapshots', 'metadata.json'), 'utf8')) as {
       snapshots: [string, { kind: string }][];
     };
     const kinds = meta.snapshots.map(([, s]) => s.kind);
     expect(kinds.filter((k) => k !== 'committed')).toEqual([]);
     // active snapshots have their own record files
-    const records = await readdir(join(root, 'state', 'snapshots', 'records')).catch(() => []);
+    const records = await readdir(join(cli.root, 'snapshots', 'records')).catch(() => []);
     expect(records.filter((n) => n.endsWith('.json'))).toEqual([]);
   }, 180_000);
 });

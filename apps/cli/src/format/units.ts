@@ -48,3 +48,11 @@ export function truncateId(id: string): string {
   const hex = colon >= 0 ? id.slice(colon + 1) : id;
   return hex.length > 12 ? hex.slice(0, 12) : hex;
 }
+
+/** Go's time.Time String() in UTC, as docker prints `CreatedAt`: `2024-01-02 03:04:05 +0000 UTC`. */
+export function goTime(seconds: number): string {
+  return `${new Date(seconds * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '')} +0000 UTC`;
+}
