@@ -27,6 +27,7 @@ import { lazyContainerService } from './containers/lazy.js';
 import type { ContainerHooks, ContainerService } from './containers/service.js';
 import { parseTimestamp } from './containers/units.js';
 import { type EngineContext, snapshotCollector } from './context.js';
+import type { DiskUsage } from './disk-usage.js';
 import {
   type ImageDeleteItem,
   type ImageDiskUsage,
@@ -168,6 +169,12 @@ export interface Engine {
    * CPUs, memory, the state root and the runtimes installed (berth, runc, crun).
    */
   info(options?: { serverVersion?: string }): Promise<SystemInfo>;
+  /**
+   * `docker system df`: images (active: used by a container; reclaimable: content no active
+   * image uses) and containers (active: running, paused or restarting; size: their writable
+   * layers; reclaimable: the other containers' layers), each with its items for `-v`.
+   */
+  diskUsage(options?: { signal?: AbortSignal }): Promise<DiskUsage>;
   /** Closes pooled registry connections. */
   close(): Promise<void>;
 }
@@ -304,5 +311,16 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       ...(options.shim?.searchPath !== undefined ? { searchPath: options.shim.searchPath } : {}),
       ...o,
     });
-  return { root, runRoot, images, containers, events, info, close: async () => client?.close() };
+  const diskUsage = async (o?: { signal?: AbortSignal }) =>
+    (await import('./disk-usage.js')).diskUsage(ctx, containers, s(o));
+  return {
+    root,
+    runRoot,
+    images,
+    containers,
+    events,
+    info,
+    diskUsage,
+    close: async () => client?.close(),
+  };
 }

@@ -71,6 +71,7 @@ export {
   parseTimestamp,
   parseUlimit,
 } from './containers/units.js';
+export type { DiskUsage, ImageUsageItem, UsageTotals } from './disk-usage.js';
 export {
   createEngine,
   type Engine,

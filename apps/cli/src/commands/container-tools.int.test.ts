@@ -5,12 +5,12 @@
  * top, port, stats, diff, export, commit, info and system prune, checked against what the host
  * sees (the container's files, its processes, the kernel's cgroup).
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { buildFixtures } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { humanSizeWithPrecision } from '../format/units.js';
+import { humanSize, humanSizeWithPrecision } from '../format/units.js';
 import { cliHarness, finish, host, sleep, until } from '../testing/cli-harness.js';
 
 const cli = cliHarness('btools');
@@ -335,5 +335,109 @@ describe('info, --runtime and system prune', () => {
     await ok('rm', '-f', name);
     const cgroups = await readdir('/sys/fs/cgroup/memory/berth').catch(() => [] as string[]);
     expect(cgroups).not.toContain(id);
+  }, 300_000);
+});
+
+describe('system df', () => {
+  it("sums the containers' writable layers: running and paused are active, stopped ones reclaimable", async () => {
+    const up = `dfup${process.pid}`;
+    const done = `dfdone${process.pid}`;
+    await ok(
+      'run',
+      '-d',
+      '--name',
+      up,
+      'busybox',
+      'sh',
+      '-c',
+      'head -c 300000 /dev/zero > /big; exec sleep 1000',
+    );
+    await ok('run', '--name', done, 'busybox', 'sh', '-c', 'head -c 700000 /dev/zero > /big');
+    const created = (await ok('create', 'busybox', 'true')).trim();
+    const upper = async (ref: string) =>
+      (await ok('inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', ref)).trim();
+    const upUpper = await upper(up);
+    await until(
+      async () => (await stat(join(upUpper, 'big')).catch(() => undefined))?.size === 300000,
+      'the write',
+    );
+    // the disk use of each upper dir as du counts it on the host (blocks, a hardlink once)
+    const du = async (ref: string) =>
+      Number((await host('du', '-sB1', await upper(ref))).stdout.split('\t')[0]);
+    const [sizeUp, sizeDone, sizeCreated] = [await du(up), await du(done), await du(created)];
+    expect(sizeDone).toBeGreaterThanOrEqual(700000);
+    await ok('pause', up); // paused still holds its layer: active, as docker counts it
+    const total = sizeUp + sizeDone + sizeCreated;
+    const stopped = sizeDone + sizeCreated;
+    const rows = (await ok('system', 'df', '--format', '{{json .}}'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
+    expect(rows.map((r) => r.Type)).toEqual(['Images', 'Containers', 'Local Volumes', 'Build Cache']);
+    expect(rows[1]).toEqual({
+      Active: '1',
+      Reclaimable: `${humanSize(stopped)} (${Math.trunc((100 * stopped) / total)}%)`,
+      Size: humanSize(total),
+      TotalCount: '3',
+      Type: 'Containers',
+    });
+    // busybox is the only image a container uses
+    const images = new Set((await ok('images', '-q', '--no-trunc')).split('\n').filter(Boolean));
+    expect(rows[0]).toMatchObject({ TotalCount: String(images.size), Active: '1' });
+    expect(rows[2]).toEqual({
+      Active: '0',
+      Reclaimable: '0B',
+      Size: '0B',
+      TotalCount: '0',
+      Type: 'Local Volumes',
+    });
+
+    const table = (await ok('system', 'df')).split('\n');
+    expect(table[0]).toMatch(/^TYPE\s+TOTAL\s+ACTIVE\s+SIZE\s+RECLAIMABLE$/);
+    expect(table[2]).toMatch(
+      new RegExp(`^Containers\\s+3\\s+1\\s+${humanSize(total)}\\s+${humanSize(stopped)} \\(\\d+%\\)$`),
+    );
+    expect(table.slice(3)).toEqual([
+      expect.stringMatching(/^Local Volumes\s+0\s+0\s+0B\s+0B$/),
+      expect.stringMatching(/^Build Cache\s+0\s+0\s+0B\s+0B$/),
+      '',
+    ]);
+
+    // -v: each image and container; the container sizes are their own layers
+    const verbose = await ok('system', 'df', '-v');
+    expect(verbose).toMatch(
+      /^Images space usage:\n\nREPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\s+SHARED SIZE\s+UNIQUE SIZE\s+CONTAINERS\n/,
+    );
+    expect(verbose).toMatch(/\nbusybox\s+latest\s+[0-9a-f]{12}\s+.+\s+3\n/);
+    expect(verbose).toContain(
+      '\n\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND                  LOCAL VOLUMES   SIZE',
+    );
+    const row = (name: string) => verbose.split('\n').find((l) => l.endsWith(`   ${name}`)) ?? '';
+    expect(row(up)).toContain(`   ${humanSizeWithPrecision(sizeUp, 3)}   `);
+    expect(row(up)).toMatch(/\(Paused\)/);
+    expect(row(done)).toContain(`   ${humanSizeWithPrecision(sizeDone, 3)}   `);
+    expect(verbose).toMatch(
+      /\n\nLocal Volumes space usage:\n\nVOLUME NAME\s+LINKS\s+SIZE\n\nBuild cache usage: 0B\n\nCACHE ID\s+CACHE TYPE\s+SIZE\s+CREATED\s+LAST USED\s+USAGE\s+SHARED\n$/,
+    );
+    const json = JSON.parse(await ok('system', 'df', '-v', '--format', '{{json .}}')) as {
+      Containers: { ID: string; Names: string }[];
+    };
+    const createdName = (await ok('inspect', '-f', '{{.Name}}', created)).trim().slice(1);
+    expect(json.Containers.map((c) => c.Names).sort()).toEqual([up, done, createdName].sort());
+    expect(json.Containers.find((c) => c.Names === up)?.ID).toHaveLength(64);
+
+    // container prune frees what the row called reclaimable
+    await ok('unpause', up);
+    const pruned = await ok('container', 'prune', '-f');
+    expect(pruned).toContain(`Total reclaimed space: ${humanSize(stopped)}\n`);
+    const after = JSON.parse(
+      (await ok('system', 'df', '--format', '{{json .}}')).split('\n')[1] ?? '',
+    ) as Record<string, string>;
+    expect(after).toMatchObject({
+      TotalCount: '1',
+      Active: '1',
+      Size: humanSize(sizeUp),
+      Reclaimable: '0B (0%)',
+    });
   }, 300_000);
 });

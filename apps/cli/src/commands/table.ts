@@ -664,7 +664,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: '[OPTIONS]',
     description: 'Show docker disk usage',
     args: { exact: 0 },
-    flags: [{ name: 'format', type: 'string', help: FORMAT_HELP }],
+    flags: [
+      { name: 'format', type: 'string', help: FORMAT_HELP },
+      { name: 'verbose', short: 'v', type: 'bool', help: 'Show detailed information on space usage' },
+    ],
     load: () => import('./system-df.js'),
   },
   {
