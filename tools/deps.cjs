@@ -1,13 +1,17 @@
 // dependency-cruiser rules generated from DESIGN.md's arrows (STYLE.md, Module boundaries):
-// apps -> engine -> {compose, builder, network, volumes, runtime, overlay, store, registry} -> sys -> oci.
-// sys (flock, mount, umount2 through an N-API addon) sits under the leaves, beside oci.
+// apps -> engine -> {compose, builder, network, volumes, runtime, overlay, store, registry} -> oci.
+// sys (flock, mount, umount2 through an N-API addon) imports only oci, and only engine imports
+// it: a leaf that needs a lock or a mount declares the interface in oci (FileLocker, Mounter),
+// ships a default of its own, and engine injects sys's implementation.
 // Siblings never import each other. Run by `pnpm lint:deps` in CI.
 const leaves = ['registry', 'store', 'overlay', 'runtime', 'network', 'volumes', 'builder', 'compose'];
 const allowed = {
   oci: [],
   sys: ['oci'],
   engine: ['oci', 'sys', ...leaves],
-  ...Object.fromEntries(leaves.map((p) => [p, ['oci', 'sys']])),
+  ...Object.fromEntries(leaves.map((p) => [p, ['oci']])),
+  // until the snapshotter takes its locker and mounter from the engine (next step)
+  overlay: ['oci', 'sys'],
 };
 const all = Object.keys(allowed);
 

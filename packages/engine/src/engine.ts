@@ -8,6 +8,7 @@ import { BerthError, type Logger, silentLogger } from '@berth/oci';
 import type { Snapshotter, SnapshotterDriver } from '@berth/overlay';
 import type { RegistryClient } from '@berth/registry';
 import { createStore } from '@berth/store';
+import { flockLocker } from '@berth/sys';
 import {
   type LoadImageOptions,
   type LoadImageResult,
@@ -196,9 +197,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const logger = options.logger ?? silentLogger;
   const tmpDir = join(root, 'tmp');
   await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  // the leaves' locks and mounts are @berth/sys's system calls (DESIGN.md: the engine wires)
   const store = await createStore({
     root,
     logger,
+    locker: flockLocker,
     ...(options.platform === undefined ? {} : { platform: options.platform }),
   });
   const reg = options.registry ?? {};

@@ -31,6 +31,7 @@ export {
   InternalErrorCode,
   isBerthError,
 } from './errors.js';
+export type { FileLock, FileLocker, FileLockOptions } from './file-lock.js';
 export {
   type ContainerConfig,
   type HealthConfig,
@@ -57,7 +58,7 @@ export {
   type ManifestMediaType,
   MediaType,
 } from './media-types.js';
-export type { Mount } from './mount.js';
+export type { Mount, Mounter } from './mount.js';
 export {
   availablePlatforms,
   compatiblePlatforms,

@@ -41,15 +41,16 @@ import {
   DigestErrorCode,
   type Digester,
   digestOf,
+  type FileLocker,
   isDigest,
   type Logger,
   parseDigest,
   silentLogger,
   splitDigest,
 } from '@berth/oci';
-import { withLock } from '@berth/sys';
 import { StoreErrorCode } from './errors.js';
 import { isErrno, syncDir, TEMP_PREFIX, writeFileAtomic, writeFileExclusive } from './fs-util.js';
+import { lockfileLocker, withLock } from './lock.js';
 import { type Owner, ownerAlive, parseOwner, processStart, selfProcessStart } from './owner.js';
 
 /** What the store knows about a committed blob. */
@@ -168,6 +169,12 @@ export interface ContentStoreOptions {
   path: string;
   /** Called with the lease and digest before a leased writer writes (see {@link WriterOptions.lease}). */
   addLeaseResource?: (lease: string, digest: Digest, opts: { signal?: AbortSignal }) => Promise<void>;
+  /**
+   * The cross-process lock around ingest takeovers (`ingest/lock`). Default: proper-lockfile (pure
+   * JS; a holder killed with `kill -9` blocks others for up to 10 s). `@berth/engine` passes
+   * `@berth/sys`'s flock(2) locker. Every process using this directory must use the same kind.
+   */
+  locker?: FileLocker;
   /** Structured logger; silent by default. */
   logger?: Logger;
   /** Aborts creation. */
@@ -258,6 +265,7 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
   const root = opts.path;
   const signal = opts.signal;
   const logger = opts.logger ?? silentLogger;
+  const locker = opts.locker ?? lockfileLocker;
   signal?.throwIfAborted();
   await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
   await mkdir(join(root, 'ingest'), { recursive: true });
@@ -321,6 +329,7 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
     // Someone owned it: take it over only if that owner is gone, under the ingest lock so two
     // processes cannot both take over the same abandoned ingest.
     return withLock(
+      locker,
       ingestLock,
       async () => {
         if (await isHeld(dir, hash)) return false;
@@ -638,6 +647,7 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
   async function removeIfAbandoned(hash: string, s?: AbortSignal): Promise<boolean> {
     const dir = join(root, 'ingest', hash);
     return withLock(
+      locker,
       ingestLock,
       async () => {
         if (await isHeld(dir, hash)) return false;

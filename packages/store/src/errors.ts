@@ -18,9 +18,11 @@ export const StoreErrorCode = {
   /** A stored document (index.json, a manifest, a record) is unreadable or does not match its digest. */
   STORE_CORRUPT: 'STORE_CORRUPT',
   /**
-   * Kept for compatibility; no longer raised: the store's lock is `@berth/sys`'s `lockFile`,
-   * which fails with `LOCK_FAILED`.
+   * The cross-process lock could not be taken (not "busy": that waits), or the default locker's
+   * lock was broken as stale while held. The same code as `@berth/sys`'s flock(2) locker.
    */
+  LOCK_FAILED: 'LOCK_FAILED',
+  /** Kept for compatibility; no longer raised (the store's locks fail with `LOCK_FAILED`). */
   STORE_LOCK_FAILED: 'STORE_LOCK_FAILED',
   /** No lease with that ID. */
   LEASE_NOT_FOUND: 'LEASE_NOT_FOUND',

@@ -130,7 +130,7 @@ async function markContent(
 
 /**
  * Runs one mark-and-sweep collection (see the module doc). Throws what the stores throw
- * (`STORE_CORRUPT` for an unreadable `index.json`, `LOCK_FAILED` from @berth/sys), or the signal's reason.
+ * (`STORE_CORRUPT` for an unreadable `index.json`, `LOCK_FAILED` from the locker), or the signal's reason.
  */
 export async function collectGarbage(opts: CollectGarbageOptions): Promise<CollectGarbageResult> {
   const { content, images, leases, snapshots, signal } = opts;

@@ -20,6 +20,7 @@ import {
   BerthError,
   type Descriptor,
   type Digest,
+  type FileLocker,
   familiarName,
   familiarReference,
   formatPlatform,
@@ -42,11 +43,11 @@ import {
   silentLogger,
   withDefaultTag,
 } from '@berth/oci';
-import { withLock } from '@berth/sys';
 import type { ContentStore } from './content.js';
 import { StoreErrorCode } from './errors.js';
 import { isErrno, writeFileAtomic } from './fs-util.js';
 import { compileGlob } from './glob.js';
+import { lockfileLocker, withLock } from './lock.js';
 
 /** The annotation that names an index entry (image-spec `annotations.md`). */
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -181,6 +182,12 @@ export interface ImageStoreOptions {
   path: string;
   /** The platform an index resolves to (default: the host). */
   platform?: Platform | string;
+  /**
+   * The cross-process lock around `index.json` changes (`<path>/lock`). Default: proper-lockfile
+   * (pure JS; a holder killed with `kill -9` blocks others for up to 10 s). `@berth/engine`
+   * passes `@berth/sys`'s flock(2) locker. Every process using this store must use the same kind.
+   */
+  locker?: FileLocker;
   /** Structured logger; silent by default. */
   logger?: Logger;
 }
@@ -270,6 +277,7 @@ function familiarForms(name: string): string[] {
 export async function createImageStore(opts: ImageStoreOptions): Promise<ImageStore> {
   const { content } = opts;
   const logger = opts.logger ?? silentLogger;
+  const locker = opts.locker ?? lockfileLocker;
   const platform =
     opts.platform === undefined
       ? hostPlatform()
@@ -445,7 +453,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
       // Cache what was derived so the next list reads no blobs; best effort.
       try {
         if (locked) await mergeRecords(missing, undefined, signal);
-        else await withLock(lockPath, () => mergeRecords(missing, undefined, signal), { signal });
+        else await withLock(locker, lockPath, () => mergeRecords(missing, undefined, signal), { signal });
       } catch (err) {
         logger.warn('could not cache image records', { error: (err as Error).message });
       }
@@ -603,6 +611,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
     }
     if (planned.length === 0) return;
     await withLock(
+      locker,
       lockPath,
       async () => {
         let manifests = (await readIndex(o.signal)).manifests;
@@ -630,6 +639,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
   async function untag(name: string, o: { signal?: AbortSignal } = {}): Promise<void> {
     const { full } = normalizeName(name);
     await withLock(
+      locker,
       lockPath,
       async () => {
         const index = await readIndex(o.signal);
@@ -647,6 +657,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
 
   async function remove(refOrId: string, o: RemoveOptions = {}): Promise<RemoveResult[]> {
     return withLock(
+      locker,
       lockPath,
       async () => {
         const snap = await load(o.signal, true);
@@ -723,6 +734,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
 
   async function pruneRecords(o: { signal?: AbortSignal } = {}): Promise<number> {
     return withLock(
+      locker,
       lockPath,
       async () => {
         const index = await readIndex(o.signal);
@@ -745,6 +757,6 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
     record,
     pruneRecords,
     entries: async (o = {}) => (await readIndex(o.signal)).manifests,
-    withLock: (fn, o = {}) => withLock(lockPath, fn, o),
+    withLock: (fn, o = {}) => withLock(locker, lockPath, fn, o),
   };
 }

@@ -4,7 +4,15 @@
  * registry client pulls into: it implements `ContentSink`, including `tag`.
  */
 import { join } from 'node:path';
-import type { ContentSink, ContentWriter, Descriptor, Digest, Logger, Platform } from '@berth/oci';
+import type {
+  ContentSink,
+  ContentWriter,
+  Descriptor,
+  Digest,
+  FileLocker,
+  Logger,
+  Platform,
+} from '@berth/oci';
 import {
   type ContentStore,
   createContentStore,
@@ -28,6 +36,13 @@ export interface StoreOptions {
   root: string;
   /** The platform indexes resolve to (default: the host). */
   platform?: Platform | string;
+  /**
+   * The cross-process lock of the content and image stores. Default: proper-lockfile (pure JS,
+   * no native addon; a holder killed with `kill -9` blocks others for up to 10 s).
+   * `@berth/engine` passes `@berth/sys`'s flock(2) locker, which the kernel drops when a holder
+   * dies. Every process using one root must use the same kind of locker.
+   */
+  locker?: FileLocker;
   /** Structured logger; silent by default. */
   logger?: Logger;
   /** Aborts opening. */
@@ -83,6 +98,7 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
   const leases = await createLeaseManager({ path: join(root, 'leases') });
   const content = await createContentStore({
     path: join(root, 'content'),
+    ...(opts.locker === undefined ? {} : { locker: opts.locker }),
     addLeaseResource: (lease, digest, o) => leases.addResource(lease, { type: 'content', digest }, o),
     ...(logger === undefined ? {} : { logger }),
     ...(signal === undefined ? {} : { signal }),
@@ -90,6 +106,7 @@ export async function createStore(opts: StoreOptions): Promise<Store> {
   const images = await createImageStore({
     content,
     path: join(root, 'images'),
+    ...(opts.locker === undefined ? {} : { locker: opts.locker }),
     ...(opts.platform === undefined ? {} : { platform: opts.platform }),
     ...(logger === undefined ? {} : { logger }),
   });

@@ -4,5 +4,5 @@
  */
 export { ADDON_PATH } from './addon.js';
 export { SysErrorCode } from './errors.js';
-export { type FileLock, lockFile, lockFileShared, withLock } from './lock.js';
-export { type MountFlags, mount, mountOptions, unmount } from './mount.js';
+export { type FileLock, flockLocker, lockFile, lockFileShared, withLock } from './lock.js';
+export { type MountFlags, mount, mountOptions, syscallMounter, unmount } from './mount.js';

@@ -3,11 +3,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { fileLockerSuite } from '@berth/oci/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lockFile, lockFileShared, withLock } from './lock.js';
+import { flockLocker, lockFile, lockFileShared, withLock } from './lock.js';
 
 const run = promisify(execFile);
 let dir: string;
+
+fileLockerSuite('flock(2) (flockLocker)', async () => {
+  const d = await mkdtemp(join(tmpdir(), `berth-sys-suite-t${process.pid}-`));
+  return { locker: flockLocker, dir: d, cleanup: () => rm(d, { recursive: true, force: true }) };
+});
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), `berth-sys-t${process.pid}-`));

@@ -8,7 +8,7 @@
  * on a promise chain first, so at most one thread per lock file waits.
  */
 import { type FileHandle, open } from 'node:fs/promises';
-import { BerthError } from '@berth/oci';
+import { BerthError, type FileLock, type FileLocker, type FileLockOptions } from '@berth/oci';
 import { errnoText, loadAddon } from './addon.js';
 import { SysErrorCode } from './errors.js';
 
@@ -18,11 +18,7 @@ const LOCK_EX = 2;
 const LOCK_NB = 4;
 const EWOULDBLOCK = 11;
 
-/** A held lock; `release()` drops it (idempotent). */
-export interface FileLock {
-  /** Drops the lock. */
-  release(): Promise<void>;
-}
+export type { FileLock } from '@berth/oci';
 
 const queues = new Map<string, Promise<void>>();
 
@@ -60,6 +56,20 @@ async function flockPath(path: string, signal?: AbortSignal, op = LOCK_EX): Prom
   return fh;
 }
 
+/** Waits for `previous`; an abort leaves the in-process queue at once. */
+function queued(previous: Promise<void>, signal?: AbortSignal): Promise<void> {
+  if (!signal) return previous;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    previous.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      if (signal.aborted) reject(signal.reason);
+      else resolve();
+    });
+  });
+}
+
 /**
  * Takes an exclusive lock on `path` (created when missing, mode 0600; its directory must exist)
  * across processes and within this one.
@@ -80,8 +90,7 @@ export async function lockFile(path: string, opts: { signal?: AbortSignal } = {}
     if (queues.get(path) === tail) queues.delete(path);
   };
   try {
-    await previous;
-    opts.signal?.throwIfAborted();
+    await queued(previous, opts.signal);
     const fh = await flockPath(path, opts.signal);
     let released = false;
     return {
@@ -134,3 +143,14 @@ export async function withLock<T>(
     await lock.release();
   }
 }
+
+/**
+ * {@link lockFile} and {@link lockFileShared} as `@berth/oci`'s `FileLocker`: what
+ * `@berth/engine` passes to the store and the snapshotter in place of their pure-JS default.
+ */
+export const flockLocker: FileLocker = {
+  lock(path: string, opts: FileLockOptions = {}): Promise<FileLock> {
+    const o = opts.signal === undefined ? {} : { signal: opts.signal };
+    return opts.shared ? lockFileShared(path, o) : lockFile(path, o);
+  },
+};

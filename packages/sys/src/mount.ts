@@ -2,7 +2,7 @@
  * mount(2) and umount2(2) with mount(8)'s option words, without running mount(8): each was a
  * fork and exec of 5-15 ms on every container start and removal.
  */
-import { BerthError } from '@berth/oci';
+import { BerthError, type Mounter } from '@berth/oci';
 import { errnoText, loadAddon } from './addon.js';
 import { SysErrorCode } from './errors.js';
 
@@ -131,3 +131,18 @@ export function mount(source: string, target: string, type: string, options: rea
 export function unmount(target: string, options: { lazy?: boolean } = {}): void {
   check(loadAddon().umount2(target, options.lazy ? MNT_DETACH : 0), `umount ${target}`);
 }
+
+/**
+ * {@link mount} and {@link unmount} as `@berth/oci`'s `Mounter`: what `@berth/engine` passes to
+ * `@berth/overlay`'s `mountAll` and `unmount` in place of their mount(8)/umount(8) default.
+ */
+export const syscallMounter: Mounter = {
+  async mount(source, target, type, options, opts = {}) {
+    opts.signal?.throwIfAborted();
+    mount(source, target, type, options);
+  },
+  async unmount(target, opts = {}) {
+    opts.signal?.throwIfAborted();
+    unmount(target, opts.lazy ? { lazy: true } : {});
+  },
+};
