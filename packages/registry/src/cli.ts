@@ -1,7 +1,7 @@
-#!/usr/bin/env node
 /**
  * A demo utility over the package's public API (not berth's CLI): pull an image into an OCI
- * layout directory, or push one from it. Used by tools/bench's `pull-layout` scenario.
+ * layout directory, or push one from it. Used by tools/bench's `pull-layout` scenario. Bundled
+ * into dist/cli.cjs and started by dist/cli.js (cli-loader.ts) through a V8 code cache.
  *
  *   berth-registry-demo pull REF DIR [--platform P] [--concurrency N] [--ca FILE] [--insecure HOST]... [--json]
  *   berth-registry-demo push DIR[:NAME] REF [--ca FILE] [--insecure HOST]... [--json]
@@ -11,7 +11,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 import { isBerthError } from '@berth/oci';
 import { createRegistryClient } from './client.js';
 import { defaultDockerConfigDir, dockerConfigCredentials } from './docker-config.js';
@@ -21,12 +20,6 @@ const usage = `usage:
   berth-registry-demo pull REF DIR [--platform P] [--concurrency N] [--ca FILE] [--insecure HOST]... [--json]
   berth-registry-demo push DIR[:NAME] REF [--ca FILE] [--insecure HOST]... [--json]
 `;
-
-// undici parses HTTP with llhttp compiled to WebAssembly. V8 compiles it with its baseline
-// compiler (Liftoff) and then again, in the background, with TurboFan: ~180 ms of CPU for a
-// state machine that, for blob bodies, only hands spans on. A short-lived process keeps the
-// baseline code (before the first connection compiles the module).
-setFlagsFromString('--liftoff-only');
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

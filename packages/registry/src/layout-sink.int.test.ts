@@ -1,6 +1,7 @@
 // The ContentSink conformance suite against the OCI-layout sink, plus what only a layout has:
 // the files other OCI tools read, tags under concurrency, and reading back for push.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Descriptor, digestOf, isBerthError, MediaType } from '@berth/oci';
@@ -84,6 +85,32 @@ describe('oci layout', () => {
       .resolve('x')
       .catch((e) => e);
     expect(isBerthError(missing, 'LAYOUT_INVALID')).toBe(true);
+  });
+
+  it('verifies large blobs (hashed on the worker thread) before they enter blobs/', async () => {
+    const bytes = randomBytes(3 * 1024 * 1024 + 17);
+    const desc = { mediaType: MediaType.OciLayerGzip, digest: digestOf(bytes), size: bytes.byteLength };
+    const half = 1536 * 1024;
+    // A wrong digest, written in two parts (one writev-style batch, one write): refused, nothing kept.
+    const wrong = { ...desc, digest: digestOf(randomBytes(8)) };
+    const bad = await toLayout(root).writer({ ref: 'bad', desc: wrong });
+    await bad.write(bytes.subarray(0, half));
+    await bad.write(bytes.subarray(half));
+    const err = await bad.commit(wrong.size, wrong.digest).catch((e) => e);
+    expect(isBerthError(err, 'DIGEST_MISMATCH')).toBe(true);
+    expect(await readdir(join(root, 'blobs', 'sha256'))).toEqual([]);
+    expect(await readdir(join(root, 'ingest'))).toEqual([]);
+    // An ingest left half-written by one sink object (a killed process) resumes in another:
+    // the worker hashes the earlier bytes from the file too.
+    const first = await toLayout(root).writer({ ref: 'resume', desc });
+    await first.write(bytes.subarray(0, half));
+    const layout = toLayout(root);
+    const second = await layout.writer({ ref: 'resume', desc });
+    expect(second.offset).toBe(half);
+    await second.write(bytes.subarray(half));
+    await second.commit(desc.size, desc.digest);
+    expect(await layout.info(desc.digest)).toEqual({ digest: desc.digest, size: desc.size });
+    expect((await readFile(join(root, 'blobs', 'sha256', desc.digest.slice(7)))).equals(bytes)).toBe(true);
   });
 
   it('reads blobs back, whole or by range, and refuses unknown ones', async () => {

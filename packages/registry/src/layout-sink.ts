@@ -31,6 +31,7 @@ import {
   splitDigest,
 } from '@berth/oci';
 import { RegistryError } from './errors.js';
+import { FileHash } from './file-hasher.js';
 
 /** The annotation naming a tag in an image layout's `index.json`. */
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -85,6 +86,9 @@ export interface OciLayout extends ContentSink {
 const LAYOUT_FILE = 'oci-layout';
 const INDEX_FILE = 'index.json';
 const LAYOUT_VERSION = '1.0.0';
+
+/** Blobs at least this large are hashed on the worker thread (file-hasher.ts), smaller ones here. */
+const HASH_OFF_THREAD_BYTES = 1024 * 1024;
 
 function layoutError(dir: string, why: string, cause?: unknown): RegistryError {
   return new RegistryError(
@@ -288,19 +292,28 @@ class Layout implements OciLayout {
     const algorithm = splitDigest(parseDigest(opts.desc.digest)).algorithm;
     const fh = await open(path, 'a', 0o644);
     let offset: number;
-    const digester = createDigester({ algorithm });
+    let hash: Hasher;
     try {
       offset = (await fh.stat()).size;
-      if (offset > 0) {
-        // Hash what an earlier process wrote, so commit can verify the whole blob.
-        for await (const chunk of createReadStream(path, { start: 0, end: offset - 1 }))
-          digester.update(chunk as Buffer);
+      if (opts.desc.size >= HASH_OFF_THREAD_BYTES) {
+        // The worker hashes from the file, including what an earlier process wrote.
+        const file = new FileHash(path, algorithm);
+        if (offset > 0) file.written(offset);
+        hash = { file };
+      } else {
+        const digester = createDigester({ algorithm });
+        if (offset > 0) {
+          // Hash what an earlier process wrote, so commit can verify the whole blob.
+          for await (const chunk of createReadStream(path, { start: 0, end: offset - 1 }))
+            digester.update(chunk as Buffer);
+        }
+        hash = { digester };
       }
     } catch (err) {
       await fh.close();
       throw err;
     }
-    return new LayoutWriter(this, fh, path, offset, digester, algorithm);
+    return new LayoutWriter(this, fh, path, offset, hash, algorithm);
   }
 
   /**
@@ -437,6 +450,9 @@ class Layout implements OciLayout {
   }
 }
 
+/** How a writer hashes: here, as bytes pass, or on the worker, from the file as it is written. */
+type Hasher = { digester: ReturnType<typeof createDigester>; file?: undefined } | { file: FileHash };
+
 class LayoutWriter implements ContentWriter {
   #written: number;
   #done = false;
@@ -446,7 +462,7 @@ class LayoutWriter implements ContentWriter {
     readonly fh: FileHandle,
     readonly path: string,
     readonly offset: number,
-    readonly digester: ReturnType<typeof createDigester>,
+    readonly hash: Hasher,
     readonly algorithm: DigestAlgorithm,
   ) {
     this.#written = offset;
@@ -458,9 +474,15 @@ class LayoutWriter implements ContentWriter {
 
   async write(chunk: Uint8Array): Promise<void> {
     this.#check();
+    if (this.hash.file) {
+      await this.#writeAll(chunk);
+      this.#written += chunk.byteLength;
+      this.hash.file.written(this.#written);
+      return;
+    }
     // The write runs on libuv's thread pool while this thread hashes the same bytes.
     const writing = this.#writeAll(chunk);
-    this.digester.update(chunk);
+    this.hash.digester.update(chunk);
     this.#written += chunk.byteLength;
     await writing;
   }
@@ -471,8 +493,14 @@ class LayoutWriter implements ContentWriter {
    */
   async writev(chunks: readonly Uint8Array[], n: number): Promise<void> {
     this.#check();
+    if (this.hash.file) {
+      await this.#writevAll(chunks, n);
+      this.#written += n;
+      this.hash.file.written(this.#written);
+      return;
+    }
     const writing = this.#writevAll(chunks, n);
-    for (const c of chunks) this.digester.update(c);
+    for (const c of chunks) this.hash.digester.update(c);
     this.#written += n;
     await writing;
   }
@@ -510,7 +538,7 @@ class LayoutWriter implements ContentWriter {
           `blob ${expected}: size mismatch (expected ${size} bytes, got ${this.#written})`,
         );
       }
-      let got = this.digester.digest();
+      let got = this.hash.file ? await this.hash.file.digest(this.#written) : this.hash.digester.digest();
       if (splitDigest(expected).algorithm !== this.algorithm) {
         const other = createDigester({ algorithm: splitDigest(expected).algorithm });
         for await (const c of createReadStream(this.path)) other.update(c as Buffer);
@@ -526,6 +554,7 @@ class LayoutWriter implements ContentWriter {
       await this.fh.close();
       await this.layout.install(this.path, expected);
     } catch (err) {
+      this.hash.file?.drop();
       await this.fh.close().catch(() => {});
       await rm(this.path, { force: true });
       if (isBerthError(err)) throw err;
@@ -541,6 +570,7 @@ class LayoutWriter implements ContentWriter {
   async abort(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
+    this.hash.file?.drop();
     await this.fh.close().catch(() => {});
     await rm(this.path, { force: true });
   }
@@ -549,6 +579,7 @@ class LayoutWriter implements ContentWriter {
   async release(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
+    this.hash.file?.drop();
     await this.fh.close().catch(() => {});
   }
 }
