@@ -10,8 +10,6 @@ const allowed = {
   sys: ['oci'],
   engine: ['oci', 'sys', ...leaves],
   ...Object.fromEntries(leaves.map((p) => [p, ['oci']])),
-  // until the snapshotter takes its locker and mounter from the engine (next step)
-  overlay: ['oci', 'sys'],
 };
 const all = Object.keys(allowed);
 

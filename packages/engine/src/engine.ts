@@ -213,6 +213,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       (await overlay()).createSnapshotter({
         root: join(root, 'snapshots'),
         logger,
+        locker: flockLocker,
         ...(options.snapshotter === undefined ? {} : { driver: options.snapshotter }),
       }),
   );

@@ -88,7 +88,8 @@ async function mergedTree(e: Engine, image: string) {
 
 describe('pull', () => {
   it('pulls busybox with docker-shaped progress, then is up to date', async () => {
-    const e = await engine();
+    const root = join(await tempDir(), 'root');
+    const e = await engine(root);
     const events: ImageProgressEvent[] = [];
     const [r] = await e.images.pull(ref('test/busybox:1'), { onProgress: (ev) => events.push(ev) });
     const layer = fixtures.images.busybox.gzip;
@@ -115,6 +116,10 @@ describe('pull', () => {
     expect(list).toHaveLength(1);
     expect(list[0]?.RepoTags).toEqual([ref('test/busybox:1')]);
     expect(list[0]?.RepoDigests).toEqual([`${ref('test/busybox')}@${layer.digest}`]);
+    // the engine injects @berth/sys's flock(2) into the store and the snapshotter: their lock
+    // files are flock'd files (the packages' pure-JS default makes a `<name>.lock` directory)
+    for (const lock of ['images/lock', 'snapshots/metadata.flock'])
+      expect((await stat(join(root, lock))).isFile()).toBe(true);
   });
 
   it.each(['gzip', 'zstd'] as const)('unpacks layers:%s into the expected tree', async (variant) => {

@@ -1,11 +1,13 @@
-// The engine passes @berth/sys's flock(2) locker to the store it opens (DESIGN.md: the engine
-// wires everything; the store alone defaults to a pure-JS lock directory). Seen from outside: a
-// flock(1) holder of the store's lock files makes the engine's store changes wait for it.
+// The engine passes @berth/sys's flock(2) locker to the store and the snapshotter it opens
+// (DESIGN.md: the engine wires everything; the packages alone default to a pure-JS lock
+// directory). Seen from outside: a flock(1) holder of their lock files makes them wait.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createSnapshotter } from '@berth/overlay';
+import { flockLocker } from '@berth/sys';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from './engine.js';
 
@@ -28,9 +30,9 @@ const takenByOthers = (path: string): Promise<boolean> =>
     () => true,
   );
 
-/** A flock(1) process holding `path` until killed; resolves once it holds it. */
-async function flockHolder(path: string) {
-  const child = spawn('flock', ['-x', '-o', path, 'sleep', '30'], { stdio: 'ignore' });
+/** A flock(1) process holding `path` (`-x` or `-s`) until killed; resolves once it holds it. */
+async function flockHolder(path: string, mode = '-x') {
+  const child = spawn('flock', [mode, '-o', path, 'sleep', '30'], { stdio: 'ignore' });
   for (let i = 0; i < 250 && !(await takenByOthers(path)); i++) await new Promise((r) => setTimeout(r, 20));
   return child;
 }
@@ -67,5 +69,37 @@ describe('the engine wires @berth/sys into the store', () => {
     } finally {
       holder.kill('SIGKILL');
     }
+  });
+});
+
+describe("the snapshotter with the engine's flock(2) locker", () => {
+  it('creates and removes active snapshots while another process holds the shared lock', async () => {
+    const sn = createSnapshotter({ root: `${root}/snap`, locker: flockLocker });
+    await sn.prepare('base-key');
+    await sn.commit('base', 'base-key');
+    await mkdir(`${root}/snap/records`, { recursive: true });
+    // another berth in the middle of a container create (shared lock): creates and removes of
+    // other containers go on; a commit (exclusive) waits for it
+    const lock = `${root}/snap/metadata.flock`;
+    expect((await stat(lock)).isFile()).toBe(true);
+    const other = await flockHolder(lock, '-s');
+    try {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => sn.prepare(`c${i}`, 'base')));
+      await sn.remove('c0');
+      expect((await sn.walk()).map((s) => s.name)).toEqual([
+        'base',
+        ...Array.from({ length: 9 }, (_, i) => `c${i + 1}`),
+      ]);
+      expect(await readdir(`${root}/snap/records`)).toHaveLength(9);
+      const commit = sn.commit('c1-img', 'c1').then(() => Date.now());
+      expect(await pendingAfter(commit, 300)).toBe(true);
+      const killedAt = Date.now();
+      other.kill('SIGKILL');
+      expect(await commit).toBeGreaterThanOrEqual(killedAt);
+    } finally {
+      other.kill('SIGKILL');
+    }
+    expect((await sn.stat('c1-img')).kind).toBe('committed');
+    expect(await readdir(`${root}/snap/records`)).toHaveLength(8);
   });
 });

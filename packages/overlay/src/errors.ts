@@ -29,8 +29,13 @@ export const OverlayErrorCode = {
   SNAPSHOT_METADATA_CORRUPT: 'SNAPSHOT_METADATA_CORRUPT',
   /** The snapshotter root is unusable (not absolute, or holds `,` or `:` which overlay options cannot carry). */
   SNAPSHOT_INVALID_ROOT: 'SNAPSHOT_INVALID_ROOT',
-  /** mount(8) or umount(8) failed. */
+  /** A mount or unmount failed (mount(8)/umount(8), or the injected mounter); names the target. */
   MOUNT_FAILED: 'MOUNT_FAILED',
+  /**
+   * The metadata lock could not be taken (not "busy": that waits), or the default locker's lock
+   * was broken as stale while held. The same code as `@berth/sys`'s flock(2) locker.
+   */
+  LOCK_FAILED: 'LOCK_FAILED',
   /** A helper tool (mknod, mkfifo, cp, sync) failed or is missing. */
   TOOL_FAILED: 'TOOL_FAILED',
 } as const;

@@ -11,7 +11,14 @@ export { type Compression, createDecompressor, sniffCompression } from './decomp
 export { type DiffOptions, type DiffResult, type DiffStream, diffLayer } from './diff.js';
 export { MAX_TAR_META_BYTES, OverlayErrorCode } from './errors.js';
 export { METADATA_VERSION, type SnapshotKind, type Usage } from './metadata.js';
-export { MOUNT_DATA_LIMIT, type MountCommand, mountAll, mountCommand, unmount } from './mount.js';
+export {
+  commandMounter,
+  MOUNT_DATA_LIMIT,
+  type MountCommand,
+  mountAll,
+  mountCommand,
+  unmount,
+} from './mount.js';
 export { cleanEntryPath, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './paths.js';
 export {
   type CommitOptions,

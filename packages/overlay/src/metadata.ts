@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
-import { BerthError } from '@berth/oci';
-import { type FileLock, lockFileShared, withLock } from '@berth/sys';
+import { BerthError, type FileLock, type FileLocker } from '@berth/oci';
+import { withLock } from './lock.js';
 
 /** Version tag of `metadata.json`. */
 export const METADATA_VERSION = 'berth.snapshots.v1';
@@ -77,9 +77,11 @@ const corrupt = (path: string, what: string, cause?: unknown): BerthError =>
  *   (fails when the key exists) and removed with unlink(2), under a *shared* lock, so parallel
  *   container creates and removes never wait on each other.
  *
- * The lock (`metadata.flock`, flock(2): the kernel drops it when a holder dies) is shared for
- * record-file changes and exclusive for `metadata.json` changes (commit, removing a committed
- * snapshot, cleanup), which therefore see no record half-made. Reads take no lock.
+ * The lock (`metadata.flock`, taken through the snapshotter's `FileLocker`: flock(2) when the
+ * engine injects `@berth/sys`, else proper-lockfile's `metadata.flock.lock` directory) is shared
+ * for record-file changes and exclusive for `metadata.json` changes (commit, removing a committed
+ * snapshot, cleanup), which therefore see no record half-made. A locker without shared locks
+ * takes an exclusive one (correct, only less parallel across processes). Reads take no lock.
  */
 export class MetadataStore {
   private readonly file: string;
@@ -87,11 +89,14 @@ export class MetadataStore {
   private readonly lockPath: string;
   private readonly gate: Gate;
 
-  constructor(private readonly root: string) {
+  constructor(
+    private readonly root: string,
+    private readonly locker: FileLocker,
+  ) {
     this.file = `${root}/metadata.json`;
     this.records = `${root}/records`;
     this.lockPath = `${root}/metadata.flock`;
-    this.gate = gateOf(this.lockPath);
+    this.gate = gateOf(this.lockPath, locker);
   }
 
   private recordPath(key: string): string {
@@ -191,7 +196,7 @@ export class MetadataStore {
   update<T>(fn: (m: Metadata) => Promise<{ value: T; write: boolean }>): Promise<T> {
     return this.gate.exclusive(async () => {
       await mkdir(this.root, { recursive: true });
-      return withLock(this.lockPath, async () => {
+      return withLock(this.locker, this.lockPath, async () => {
         const m = await this.read();
         const files = new Set(m.files);
         const { value, write } = await fn(m);
@@ -341,7 +346,10 @@ class Gate {
   private closing: Promise<void> | undefined;
   private readonly waiting: { ex: boolean; go: () => void }[] = [];
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly locker: FileLocker,
+  ) {}
 
   private canGo(ex: boolean): boolean {
     if (this.writer || this.closing) return false;
@@ -383,7 +391,7 @@ class Gate {
       if (!this.held) {
         await mkdir(dir, { recursive: true });
         if (!this.held) {
-          const p = lockFileShared(this.path);
+          const p = this.locker.lock(this.path, { shared: true });
           this.held = p;
           p.catch(() => {
             if (this.held === p) this.held = undefined;
@@ -409,11 +417,12 @@ class Gate {
   }
 }
 
+/** One gate per lock path in a process (with the locker of the first snapshotter there). */
 const gates = new Map<string, Gate>();
-const gateOf = (path: string): Gate => {
+const gateOf = (path: string, locker: FileLocker): Gate => {
   let g = gates.get(path);
   if (!g) {
-    g = new Gate(path);
+    g = new Gate(path, locker);
     gates.set(path, g);
   }
   return g;

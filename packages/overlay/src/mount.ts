@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { BerthError, type Mount } from '@berth/oci';
-import { mount as sysMount, unmount as sysUnmount } from '@berth/sys';
+import { BerthError, type Mount, type Mounter } from '@berth/oci';
 
 /** Linux's limit on mount(2) option data: one page. */
 export const MOUNT_DATA_LIMIT = 4096;
@@ -92,35 +91,61 @@ function run(args: string[], cwd: string | undefined, signal: AbortSignal | unde
 }
 
 /**
- * Performs mounts on `target` in order (the first on `target` itself) with mount(2) through
- * `@berth/sys` (one syscall each, no mount(8) process). Only an overlay whose option string
- * needs relative lowerdirs to fit a page runs mount(8) in the lowers' directory: mount(2)
- * resolves them against the process's working directory, which Node shares with every thread.
- * Needs root (CAP_SYS_ADMIN).
+ * The default {@link Mounter}: util-linux mount(8) and umount(8), one process each (5-15 ms of a
+ * fork and exec; the `mount` binary is everywhere overlay is). `@berth/engine` injects
+ * `@berth/sys`'s mount(2)/umount2(2) instead: one system call, no process.
+ */
+export const commandMounter: Mounter = {
+  mount(source, target, type, options, opts = {}) {
+    opts.signal?.throwIfAborted();
+    const cmd = mountCommand({ type, source, options: [...options] }, target, Number.POSITIVE_INFINITY);
+    return run(['mount', ...cmd.args], undefined, opts.signal, `mount ${target}`);
+  },
+  unmount(target, opts = {}) {
+    opts.signal?.throwIfAborted();
+    return run(
+      ['umount', ...(opts.lazy ? ['-l'] : []), '--', target],
+      undefined,
+      opts.signal,
+      `umount ${target}`,
+    );
+  },
+};
+
+/**
+ * Performs mounts on `target` in order (the first on `target` itself) through `mounter`
+ * (default {@link commandMounter}: mount(8); `@berth/engine` passes `@berth/sys`'s mount(2)).
+ * Only an overlay whose option string needs relative lowerdirs to fit a page always runs
+ * mount(8), in the lowers' directory: mount(2) resolves them against the process's working
+ * directory, which Node shares with every thread. Needs root (CAP_SYS_ADMIN).
  * @throws MOUNT_FAILED naming the target and the errno (or mount(8)'s message)
  */
 export async function mountAll(
   mounts: readonly Mount[],
   target: string,
-  options: { signal?: AbortSignal } = {},
+  options: { mounter?: Mounter; signal?: AbortSignal } = {},
 ): Promise<void> {
+  const mounter = options.mounter ?? commandMounter;
+  const signal = options.signal === undefined ? {} : { signal: options.signal };
   for (const m of mounts) {
     options.signal?.throwIfAborted();
     const where = m.target === undefined ? target : `${target}/${m.target}`;
     const cmd = mountCommand(m, where);
-    if (cmd.cwd === undefined) sysMount(m.source, where, m.type, m.options);
+    if (cmd.cwd === undefined) await mounter.mount(m.source, where, m.type, m.options, signal);
     else await run(['mount', ...cmd.args], cmd.cwd, options.signal, `mount ${where}`);
   }
 }
 
 /**
- * Unmounts `target` (umount2(2)); `lazy` detaches a busy mount (MNT_DETACH).
- * @throws MOUNT_FAILED
+ * Unmounts `target` through `mounter` (default {@link commandMounter}: umount(8); `@berth/engine`
+ * passes `@berth/sys`'s umount2(2)); `lazy` detaches a busy mount (MNT_DETACH).
+ * @throws MOUNT_FAILED naming the target (also when nothing is mounted there)
  */
 export async function unmount(
   target: string,
-  options: { lazy?: boolean; signal?: AbortSignal } = {},
+  options: { lazy?: boolean; mounter?: Mounter; signal?: AbortSignal } = {},
 ): Promise<void> {
   options.signal?.throwIfAborted();
-  sysUnmount(target, options.lazy ? { lazy: true } : {});
+  const { mounter = commandMounter, ...rest } = options;
+  await mounter.unmount(target, rest);
 }

@@ -1,7 +1,8 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { BerthError, type Logger, type Mount, silentLogger } from '@berth/oci';
+import { BerthError, type FileLocker, type Logger, type Mount, silentLogger } from '@berth/oci';
 import { snapshotError } from './errors.js';
+import { lockfileLocker } from './lock.js';
 import {
   type Metadata,
   MetadataStore,
@@ -135,6 +136,13 @@ export interface CreateSnapshotterOptions {
   root: string;
   /** `overlay` (default) or `copy`, for filesystems where overlay cannot mount. */
   driver?: SnapshotterDriver;
+  /**
+   * The cross-process lock of the metadata (`<root>/metadata.flock`). Default: proper-lockfile
+   * (pure JS; shared locks taken as exclusive; a holder killed with `kill -9` blocks others for
+   * up to 10 s). `@berth/engine` passes `@berth/sys`'s flock(2) locker. Every process using this
+   * root must use the same kind.
+   */
+  locker?: FileLocker;
   /** Structured logger. */
   logger?: Logger;
 }
@@ -152,7 +160,12 @@ export function createSnapshotter(options: CreateSnapshotterOptions): Snapshotte
       { input: { field: 'root' } },
     );
   }
-  return new DirSnapshotter(root, options.driver ?? 'overlay', options.logger ?? silentLogger);
+  return new DirSnapshotter(
+    root,
+    options.driver ?? 'overlay',
+    options.logger ?? silentLogger,
+    options.locker ?? lockfileLocker,
+  );
 }
 
 /**
@@ -212,8 +225,9 @@ class DirSnapshotter implements Snapshotter {
     readonly root: string,
     readonly driver: SnapshotterDriver,
     private readonly logger: Logger,
+    locker: FileLocker,
   ) {
-    this.meta = new MetadataStore(root);
+    this.meta = new MetadataStore(root, locker);
   }
 
   #snapshotsDir: Promise<void> | undefined;

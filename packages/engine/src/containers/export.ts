@@ -11,10 +11,10 @@ import { lstat, open, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { mountAll, unmount } from '@berth/overlay';
 import tar from 'tar-stream';
 import { whileFrozen } from './changes.js';
 import type { ServiceInternals } from './internals.js';
+import { mountAll, unmount } from './mounts.js';
 
 /** Options of {@link exportContainer}. */
 export interface ExportOptions {

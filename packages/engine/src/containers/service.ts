@@ -31,7 +31,7 @@ import {
   parseImageConfig,
   type Spec,
 } from '@berth/oci';
-import { mountAll, type Snapshotter, unmount } from '@berth/overlay';
+import type { Snapshotter } from '@berth/overlay';
 import {
   boundingCapabilities,
   buildSpec,
@@ -76,6 +76,7 @@ import {
 } from './health.js';
 import type { ServiceInternals } from './internals.js';
 import { readLog } from './logs.js';
+import { mountAll, unmount } from './mounts.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
 import { RECORD_VERSION, RecordStore, writeFileAtomic } from './record.js';
 import { restartDecision, startsAtBoot } from './restart.js';
