@@ -3,6 +3,7 @@ import { parseReference } from '@berth/oci';
 import { isTableFormat, renderList, renderObject } from '../format/formatter.js';
 import { goTime, humanSize, humanSizeWithPrecision, humanTimeAgo, truncateId } from '../format/units.js';
 import { withEngine } from './engine-support.js';
+import type { ImageRow } from './images.js';
 import { type ContainerRow, containerRow } from './ps.js';
 import type { CommandContext } from './spec.js';
 
@@ -15,24 +16,9 @@ export interface DiskUsageRow {
   Type: string;
 }
 
-/** One image of `berth system df -v`, docker's image fields. */
-export interface DiskUsageImageRow {
-  Containers: string;
-  CreatedAt: string;
-  CreatedSince: string;
-  Digest: string;
-  ID: string;
-  Repository: string;
-  SharedSize: string;
-  Size: string;
-  Tag: string;
-  UniqueSize: string;
-  VirtualSize: string;
-}
-
 /** `-v`'s sections, docker's names for `--format` (`{{range .Images}}…`, `{{json .}}`). */
 export interface VerboseDiskUsage {
-  Images: DiskUsageImageRow[];
+  Images: ImageRow[];
   Containers: ContainerRow[];
   Volumes: never[];
   BuildCache: never[];
@@ -64,7 +50,7 @@ export function diskUsageRows(du: DiskUsage): DiskUsageRow[] {
 }
 
 /** docker's `system df -v` image row: the first tag only, `<none>` for an untagged image. */
-function imageRow(i: ImageUsageItem, noTrunc: boolean): DiskUsageImageRow {
+function imageRow(i: ImageUsageItem, noTrunc: boolean): ImageRow {
   let repo = '<none>';
   let tag = '<none>';
   const first = i.repoTags[0];

@@ -143,6 +143,9 @@ const cases: Array<[string, string | { err: string }, unknown?]> = [
   ['{{range}}{{end}}', { err: 'template: :1: missing value for range' }],
   ['{{else}}', { err: 'template: :1: unexpected {{else}}' }],
   ['{{.Name }} }}{{ "unterminated }}', { err: 'template: :1: unterminated quoted string' }],
+  ["{{ 'x }}", { err: 'template: :1: unterminated character constant' }],
+  ['{{"a\\"b"}}', 'a"b'],
+  ["{{printf \"%c%c\" 'x' '\\''}}", "x'"],
   [
     '{{3 | printf}}',
     { err: 'template: :1:6: executing "" at <printf>: wrong type for value; expected string; got int' },

@@ -83,6 +83,20 @@ function lex(input: string): Token[] {
   const emit = (kind: TokKind, start: number, end: number, val = input.slice(start, end)): void => {
     tokens.push({ kind, val, pos: start, line: lineAt(start) });
   };
+  /** Moves past a quoted string or character constant opened at `start` (Go's lexQuote, lexChar). */
+  const skipQuoted = (quote: string, unterminated: string, start: number): void => {
+    pos++;
+    for (;;) {
+      const d = input[pos];
+      if (d === '\\') {
+        pos += 2;
+        continue;
+      }
+      if (d === undefined || d === '\n') fail(unterminated, start);
+      pos++;
+      if (d === quote) return;
+    }
+  };
   let trimNextText = false;
 
   while (pos <= input.length) {
@@ -176,21 +190,10 @@ function lex(input: string): Token[] {
           pos++;
           emit('rparen', start, pos);
           continue;
-        case '"': {
-          pos++;
-          for (;;) {
-            const d = input[pos];
-            if (d === '\\') {
-              pos += 2;
-              continue;
-            }
-            if (d === undefined || d === '\n') fail('unterminated quoted string', start);
-            pos++;
-            if (d === '"') break;
-          }
+        case '"':
+          skipQuoted(c, 'unterminated quoted string', start);
           emit('string', start, pos);
           continue;
-        }
         case '`': {
           const end = input.indexOf('`', pos + 1);
           if (end === -1) fail('unterminated raw quoted string', start);
@@ -198,21 +201,10 @@ function lex(input: string): Token[] {
           emit('rawString', start, pos);
           continue;
         }
-        case "'": {
-          pos++;
-          for (;;) {
-            const d = input[pos];
-            if (d === '\\') {
-              pos += 2;
-              continue;
-            }
-            if (d === undefined || d === '\n') fail('unterminated character constant', start);
-            pos++;
-            if (d === "'") break;
-          }
+        case "'":
+          skipQuoted(c, 'unterminated character constant', start);
           emit('char', start, pos);
           continue;
-        }
         default:
           break;
       }
