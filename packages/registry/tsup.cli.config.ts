@@ -2,6 +2,16 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Options } from 'tsup';
 
 const undiciCli = fileURLToPath(new URL('./undici-cli.cjs', import.meta.url));
+// Three rarely needed built-ins load on first use in the bundle (cli-shims/lazy.cjs says why).
+const shims = Object.fromEntries(
+  ['http2', 'tls', 'child_process'].flatMap((name) => {
+    const path = fileURLToPath(new URL(`./cli-shims/${name}.cjs`, import.meta.url));
+    return [
+      [name, path],
+      [`node:${name}`, path],
+    ];
+  }),
+);
 
 // The demo CLI is two files. dist/cli.cjs is the CLI as one self-contained CommonJS bundle:
 // bundling undici and @berth/oci into it spares a short-lived process ~150 ms of module
@@ -30,12 +40,17 @@ export default defineConfig([
     esbuildOptions(options) {
       options.conditions = ['@berth/source', 'require', 'module', 'default'];
     },
+    // tsup would rewrite `node:` built-ins to external bare names before the plugin below sees them
+    removeNodeProtocol: false,
     // `undici` itself (not its subpaths) resolves to the few modules the client uses.
     esbuildPlugins: [
       {
         name: 'undici-cli',
         setup(build) {
           build.onResolve({ filter: /^undici$/ }, () => ({ path: undiciCli }));
+          build.onResolve({ filter: /^(node:)?(http2|tls|child_process)$/ }, (args) => ({
+            path: shims[args.path]!,
+          }));
         },
       },
     ],

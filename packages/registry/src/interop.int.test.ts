@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   buildFixtures,
@@ -94,5 +95,22 @@ describe.each(['none', 'tls'] as const)('skopeo interop (%s)', (auth) => {
       const { stdout } = await run('skopeo', ['inspect', '--raw', `oci:${target.dir}:${pulled.reference}`]);
       expect(stdout.trim()).toBe((await target.readBlob(pulled.manifest)).toString().trim());
     }
+  });
+
+  it('the built demo CLI pulls what skopeo pushed (its bundle loads tls and child_process lazily)', async () => {
+    const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+    const image = fixtures.images.layers;
+    const { reference, digest } = await pushFixture(registry, image, 'skopeo-pushed/demo:1');
+    const dir = join(work, 'demo-cli');
+    const { stdout } = await run(process.execPath, [
+      cli,
+      'pull',
+      reference,
+      dir,
+      ...(registry.caFile ? ['--ca', registry.caFile] : []),
+    ]);
+    expect(stdout.trim()).toBe(`${reference}: ${digest}`);
+    const source = toLayout(image.layout);
+    await expectSameBlobs(source, toLayout(dir), await blobsOf(source, await source.resolve('gzip')));
   });
 });
