@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'tsup';
 import { baseConfig } from '../../tools/tsup.config.ts';
 
@@ -7,7 +9,11 @@ import { baseConfig } from '../../tools/tsup.config.ts';
 // loads it through a V8 code cache so a command neither parses nor compiles what it ran before
 // (Node 20 has no module compile cache; CommonJS through vm.Script can take cachedData). The
 // bundle's lazily imported modules (registry client, layer unpacker) stay lazily initialised,
-// so `berth version` does not run their top-level code.
+// so `berth version` does not run their top-level code, and the bundle requires each Node
+// built-in inside the module that uses it (rollup's tree-shaking pass, `treeshake`, would hoist
+// every require to the top: `berth version` loaded tls, zlib, worker_threads and the xattr addon).
+// Every file in dist/ is CommonJS (dist/package.json says so): an ES module entry would start
+// Node's ESM loader, ~20 ms of CPU per command before any of berth's code runs.
 function gitCommit(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -24,19 +30,40 @@ const define = {
   __BERTH_BUILD_TIME__: JSON.stringify(buildTime.toISOString()),
 };
 
-export default defineConfig([
+// modules that find files beside themselves (the shim, the apply worker, the bundle) do it from
+// the CommonJS file they are in
+const metaUrl = {
+  banner: {
+    js: "'use strict';\nvar __berth_import_meta_url = require('node:url').pathToFileURL(__filename).href;",
+  },
+  define: { ...define, 'import.meta.url': '__berth_import_meta_url' },
+};
+
+export default defineConfig((overrides) => [
   {
     ...baseConfig,
     // the loader: node built-ins only
     entry: { berth: 'src/bin.ts' },
+    format: ['cjs'],
+    outExtension: () => ({ js: '.js' }),
     dts: false,
     clean: false,
+    ...metaUrl,
+    // dist/ is CommonJS whatever the package's "type" says (see above)
+    async onSuccess() {
+      const out = overrides.outDir ?? 'dist';
+      mkdirSync(out, { recursive: true });
+      writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n');
+      writeFileSync(join(out, 'apply-worker.js'), "'use strict';\nimport('./apply-worker.mjs');\n");
+    },
   },
   {
     ...baseConfig,
     // @berth/overlay applies each layer on a worker thread, started from `apply-worker.js` beside
-    // the module that starts it: here, beside the bundle
+    // the module that starts it: here, beside the bundle. The worker is an ES module (it awaits at
+    // top level), so `apply-worker.js` (written below) imports `apply-worker.mjs`.
     entry: { 'apply-worker': '../../packages/overlay/src/apply-worker.ts' },
+    outExtension: () => ({ js: '.mjs' }),
     dts: false,
     clean: false,
     noExternal: [/^(?!@napi-rs\/xattr$)/],
@@ -57,6 +84,7 @@ export default defineConfig([
     dts: false,
     clean: false,
     splitting: false,
+    treeshake: false,
     // @napi-rs/xattr is a native addon (a dependency of the CLI); @berth/sys is bundled and
     // finds its addon through the CLI's node_modules
     noExternal: [/^(?!@napi-rs\/xattr$)/],
@@ -64,9 +92,14 @@ export default defineConfig([
     esbuildOptions(options) {
       // Bundle sibling packages from source (@berth/source) rather than their built dist.
       options.conditions = ['@berth/source', 'require', 'module', 'default'];
+      // ASCII only (other characters escaped) and no comments or indentation: V8 keeps the
+      // source as a one-byte string, and reads, hashes and lazily parses half the bytes
+      options.charset = 'ascii';
+      options.minifyWhitespace = true;
+      options.minifySyntax = true;
+      // licence texts go to berth.cjs.LEGAL.txt beside the bundle
+      options.legalComments = 'external';
     },
-    // modules that find files beside themselves (the shim, the apply worker) do it from the bundle
-    banner: { js: "var __berth_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-    define: { ...define, 'import.meta.url': '__berth_import_meta_url' },
+    ...metaUrl,
   },
 ]);

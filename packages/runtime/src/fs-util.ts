@@ -1,30 +1,11 @@
 /** Small file helpers shared inside the package (not exported from the index). */
-import { open, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-
-/** Write-temp, fsync, rename, fsync the directory (DESIGN.md, State on disk). */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
+import { rename, writeFile } from 'node:fs/promises';
 
 /**
  * Write-temp and rename without fsync: atomic for every reader and against a killed process,
- * not against power loss. For files consumed at once and worthless after a reboot (the launch
- * description, which the shim reads before the container exists).
+ * not against power loss. For files that are worthless after a reboot: the launch description
+ * (read by the shim before the container exists) and `state.json` (it names this boot's
+ * processes and carries the boot ID; a reader treats a torn one as a shim that is gone).
  */
 export async function writeFileReplace(path: string, data: string): Promise<void> {
   const tmp = `${path}.tmp`;

@@ -261,12 +261,23 @@ export function checkIdMappings(maps: readonly LinuxIDMapping[], field: string):
   }
 }
 
+/** Whether {@link encodeField} has anything to escape in `value`. */
+function needsEscape(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f || c === 0x25) return true;
+  }
+  return false;
+}
+
 /**
  * Encodes one field of a launch line: bytes <= 0x20, 0x7f and '%' become %XX (UTF-8 passes
  * through). A NUL cannot be encoded and throws LAUNCH_INVALID.
  */
 export function encodeField(value: string, field = 'field'): string {
   if (value.includes('\0')) throw invalid(field, 'contains a NUL byte');
+  // most fields (the seccomp program's hex, paths, argv) need no escape: no per-character copy
+  if (!needsEscape(value)) return value;
   let out = '';
   for (const ch of value) {
     const c = ch.codePointAt(0)!;

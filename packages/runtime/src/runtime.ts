@@ -27,7 +27,7 @@ import {
   readUserFiles,
   runExec,
 } from './exec.js';
-import { writeFileAtomic, writeFileReplace } from './fs-util.js';
+import { writeFileReplace } from './fs-util.js';
 import { encodeLaunch, type LaunchDescription, launchFromSpec, type ShimHooks } from './launch-spec.js';
 import { locateShim } from './locate-shim.js';
 import { type NetworkStats, networkStats, pidNamespaceMembers } from './net-stats.js';
@@ -501,7 +501,14 @@ class ShimRuntime implements Runtime {
         });
       throw err;
     }
-    const rec = JSON.parse(text) as StateRecord;
+    let rec: StateRecord;
+    try {
+      rec = JSON.parse(text) as StateRecord;
+    } catch (cause) {
+      // written temp-then-rename without fsync (it names this boot's processes, worthless after a
+      // reboot): only a power loss tears it, and then the shim is gone too
+      throw new BerthError('CONTAINER_NOT_FOUND', `container ${id}: state.json is unreadable`, { cause });
+    }
     if (rec.version !== 1)
       throw new BerthError('CONTAINER_NOT_FOUND', `container ${id}: state.json version ${rec.version}`);
     return rec;
@@ -697,7 +704,7 @@ class ShimRuntime implements Runtime {
         ...(cgroupPath ? { cgroupPath } : {}),
         ...(bootId() ? { bootId: bootId() } : {}),
       };
-      await writeFileAtomic(join(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
+      await writeFileReplace(join(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
       this.opts.logger?.debug('container created', { id, pid, shimPid });
       return this.toState(rec, dir, undefined, 'created');
     } finally {
@@ -800,7 +807,7 @@ class ShimRuntime implements Runtime {
     }
     if (reply?.type !== 'started') throw new BerthError('SHIM_DIED', `container ${id}: no reply to start`);
     rec.started = true;
-    await writeFileAtomic(join(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
+    await writeFileReplace(join(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
     return this.toState(rec, dir, undefined, 'running');
   }
 

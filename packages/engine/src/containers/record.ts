@@ -6,7 +6,7 @@
  * prefix.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '@berth/oci';
 import { lockFile } from '@berth/sys';
@@ -19,9 +19,23 @@ export const RECORD_VERSION = 1;
 
 const ID_RE = /^[0-9a-f]{64}$/;
 
-/** Write-temp, fsync, rename, fsync the directory. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+/**
+ * Write-temp, fsync, rename, fsync the directory. `durable: false` leaves out both fsyncs: still
+ * atomic for every reader and against a killed process (the rename), not against power loss;
+ * for state that does not outlive the machine's boot (a `--rm` container's record).
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+  durable = true,
+): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  if (!durable) {
+    await writeFile(tmp, data, { mode });
+    await rename(tmp, path);
+    return;
+  }
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
@@ -30,12 +44,27 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await fh.close();
   }
   await rename(tmp, path);
-  const dir = await open(join(path, '..'), 'r');
+  await syncDir(join(path, '..'));
+}
+
+/** fsync(2) of a directory: the names created, renamed or removed in it are on disk. */
+export async function syncDir(path: string): Promise<void> {
+  const dir = await open(path, 'r');
   try {
     await dir.sync();
   } finally {
     await dir.close();
   }
+}
+
+/**
+ * Whether a record's changes are fsynced. A `--rm` container's record dies with it: it is never
+ * wanted after a reboot (docker removes such containers at daemon start too), so its writes skip
+ * the fsyncs (atomic rename still, so a killed `berth` never leaves half a file; `list` skips a
+ * record torn by a power loss).
+ */
+export function durableRecord(rec: Pick<ContainerRecord, 'HostConfig'>): boolean {
+  return rec.HostConfig.AutoRemove !== true;
 }
 
 /** The record files of one engine root. */
@@ -97,12 +126,13 @@ export class RecordStore {
     return rec;
   }
 
-  /** Writes a record atomically. The caller holds the container's lock. */
+  /** Writes a record atomically (durably unless {@link durableRecord} says not). The caller holds the container's lock. */
   async write(rec: ContainerRecord): Promise<void> {
     await writeFileAtomic(
       join(this.containerDir(rec.Id), 'config.v2.json'),
       `${JSON.stringify(rec)}\n`,
       0o600,
+      durableRecord(rec),
     );
   }
 
@@ -171,7 +201,7 @@ export class RecordStore {
    * names lock. Without `name`, random names are tried until one is free.
    * @throws BerthError CONTAINER_NAME_CONFLICT, INVALID_OPTION (a bad name)
    */
-  async reserveName(id: string, name?: string): Promise<string> {
+  async reserveName(id: string, name?: string, durable = true): Promise<string> {
     if (name !== undefined) {
       const n = name.startsWith('/') ? name.slice(1) : name;
       if (!NAME_RE.test(name))
@@ -180,7 +210,7 @@ export class RecordStore {
           `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
           { input: { field: 'name' } },
         );
-      if (await this.tryReserve(id, n)) return n;
+      if (await this.tryReserve(id, n, durable)) return n;
       const owner = (await this.nameOwner(n)) ?? '';
       throw new BerthError(
         ContainerErrorCode.CONTAINER_NAME_CONFLICT,
@@ -190,18 +220,18 @@ export class RecordStore {
     }
     for (let attempt = 0; ; attempt++) {
       const n = randomName(attempt > 2 ? attempt : 0);
-      if (await this.tryReserve(id, n)) return n;
+      if (await this.tryReserve(id, n, durable)) return n;
     }
   }
 
-  private async tryReserve(id: string, name: string): Promise<boolean> {
+  private async tryReserve(id: string, name: string, durable: boolean): Promise<boolean> {
     const path = join(this.namesDir, name);
     for (let i = 0; i < 2; i++) {
       try {
         const fh = await open(path, 'wx', 0o600);
         try {
           await fh.writeFile(id);
-          await fh.sync();
+          if (durable) await fh.sync();
         } finally {
           await fh.close();
         }

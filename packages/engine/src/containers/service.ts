@@ -14,6 +14,7 @@ import {
   copyFile,
   lstat,
   mkdir,
+  open,
   readFile,
   rename,
   rm,
@@ -78,7 +79,7 @@ import type { ServiceInternals } from './internals.js';
 import { readLog } from './logs.js';
 import { mountAll, unmount } from './mounts.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
-import { RECORD_VERSION, RecordStore, writeFileAtomic } from './record.js';
+import { durableRecord, RECORD_VERSION, RecordStore } from './record.js';
 import { restartDecision, startsAtBoot } from './restart.js';
 import { DEFAULT_RUNTIME, findRuntime, OCI_RUNTIMES, runtimeSearchPath } from './runtimes.js';
 import { type ContainerStatsResponse, containerStats } from './stats.js';
@@ -831,7 +832,7 @@ class Containers implements ContainerService {
     let idMappings: IdMappings | undefined;
     let prepared = false;
     try {
-      name = await this.records.reserveName(id, o.name);
+      name = await this.records.reserveName(id, o.name, o.autoRemove !== true);
       idMappings = userns.kind === 'auto' ? await allocateAuto(this.ctx.root, id, userns.size) : fixedMaps;
       const dir = this.dir(id);
       const hostname = o.hostname || id.slice(0, 12);
@@ -906,14 +907,17 @@ class Containers implements ContainerService {
       await (await this.sn()).prepare(id, parent ?? undefined);
       prepared = true;
       await mkdir(join(dir, 'rootfs'), { mode: 0o755 });
-      // written before the record (which makes the container exist): no temp/rename needed
+      // written before the record (which makes the container exist): no temp/rename needed, and
+      // the record's write fsyncs the directory after them (their names are then on disk too)
+      const durable = durableRecord(rec);
       await writeFile(join(dir, 'hostname'), `${hostname}\n`);
       const hostHosts =
         network === 'host' ? await readFile('/etc/hosts', 'utf8').catch(() => HOSTS_NONE) : HOSTS_NONE;
-      await writeFileAtomic(join(dir, 'hosts'), hostHosts);
-      await writeFileAtomic(
+      await writeNewFile(join(dir, 'hosts'), hostHosts, durable);
+      await writeNewFile(
         join(dir, 'resolv.conf'),
         await readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
+        durable,
       );
       await this.records.write(rec);
       await this.event(rec, 'create');
@@ -1832,4 +1836,15 @@ function engineCapabilities(): Promise<string[]> {
 
 export function createContainerService(ctx: EngineContext, opts: ContainerServiceOptions): ContainerService {
   return new Containers(ctx, opts);
+}
+
+/** Writes a file no other process can see yet (the container's record comes later); fsynced when `durable`. */
+async function writeNewFile(path: string, data: string, durable: boolean): Promise<void> {
+  const fh = await open(path, 'w', 0o644);
+  try {
+    await fh.writeFile(data);
+    if (durable) await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }

@@ -126,9 +126,9 @@ const DURATION_UNITS: Record<string, number> = {
 
 /** Go's time.ParseDuration, in milliseconds; undefined when it is not one. */
 export function parseGoDuration(text: string): number | undefined {
-  if (!/^[-+]?(\d+(\.\d*)?(ns|us|µs|ms|s|m|h))+$/.test(text)) return undefined;
+  if (!/^[-+]?(\d+(\.\d*)?(ns|us|\u00b5s|ms|s|m|h))+$/.test(text)) return undefined;
   let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d*)?)(ns|us|µs|ms|s|m|h)/g))
+  for (const m of text.matchAll(/(\d+(?:\.\d*)?)(ns|us|\u00b5s|ms|s|m|h)/g))
     total += Number(m[1]) * (DURATION_UNITS[m[2] as string] ?? 0);
   return text.startsWith('-') ? -total : total;
 }
