@@ -17,18 +17,33 @@ const FEED_BUFFER = 4 * 1024 * 1024;
 
 /** One layer's bytes for its unpack; see the module comment. */
 export class LayerFeed {
-  /** What the unpack reads. */
-  readonly stream = new PassThrough({ highWaterMark: FEED_BUFFER });
+  #stream = new PassThrough({ highWaterMark: FEED_BUFFER });
   /** Bytes of the blob forwarded so far (a download that restarts skips them). */
   sent = 0;
   #live = true;
   #piped = false;
+  #opened = false;
 
   /** @param stored - opens the stored blob, for a feed that cannot be live */
   constructor(private readonly stored: () => Promise<Readable>) {}
 
   get live(): boolean {
     return this.#live;
+  }
+
+  /** What the unpack reads (see {@link open}). */
+  get stream(): PassThrough {
+    return this.#stream;
+  }
+
+  /**
+   * The unpack starts reading. Until then a live feed whose buffer fills does not hold its
+   * download back: it turns to the stored blob (the unpack reads the blob once it is complete)
+   * and the download goes on at the network's pace, as docker's does.
+   */
+  open(): PassThrough {
+    this.#opened = true;
+    return this.#stream;
   }
 
   /** From now on the feed reads the stored blob when the download is complete. */
@@ -38,23 +53,32 @@ export class LayerFeed {
 
   /** Forwards bytes of a live feed; waits while the unpack is behind. */
   async push(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
-    if (!this.#live || this.stream.destroyed) return;
-    if (!this.stream.write(chunk)) await once(this.stream, 'drain', signal ? { signal } : {});
+    if (!this.#live || this.#stream.destroyed) return;
+    if (this.#stream.write(chunk)) return;
+    if (!this.#opened) {
+      // nobody reads yet: drop what is buffered, read the stored blob later instead
+      this.#live = false;
+      this.#stream.destroy();
+      this.#stream = new PassThrough({ highWaterMark: FEED_BUFFER });
+      return;
+    }
+    await once(this.#stream, 'drain', signal ? { signal } : {});
   }
 
   /** The blob is complete and verified in the store. */
   async downloaded(): Promise<void> {
     if (this.#live) {
-      this.stream.end();
+      this.#stream.end();
       return;
     }
     if (this.#piped) return;
     this.#piped = true;
+    const stream = this.#stream;
     try {
       const source = await this.stored();
-      source.on('error', (err) => this.stream.destroy(err));
-      source.pipe(this.stream);
-      this.stream.on('close', () => source.destroy());
+      source.on('error', (err) => stream.destroy(err));
+      source.pipe(stream);
+      stream.on('close', () => source.destroy());
     } catch (err) {
       this.fail(err);
     }
@@ -62,12 +86,12 @@ export class LayerFeed {
 
   /** The download failed: the unpack fails with its error. */
   fail(err: unknown): void {
-    this.stream.destroy(err instanceof Error ? err : new Error(String(err)));
+    this.#stream.destroy(err instanceof Error ? err : new Error(String(err)));
   }
 
   /** Lets go of the stream (after the unpack, whatever its outcome). */
   close(): void {
-    this.stream.destroy();
+    this.#stream.destroy();
   }
 }
 
@@ -102,6 +126,16 @@ export function teeWriter(
     },
     async write(chunk) {
       await Promise.all([w.write(chunk), forward(chunk)]);
+    },
+    // a batch goes to the store in one call when it takes batches, and to the feeds as it came
+    async writev(chunks, n) {
+      const stored = w.writev
+        ? w.writev(chunks, n)
+        : w.write(chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, n));
+      const forwarded = (async () => {
+        for (const c of chunks) await forward(c);
+      })();
+      await Promise.all([stored, forwarded]);
     },
     commit: (size, expected) => w.commit(size, expected),
     abort: () => w.abort(),

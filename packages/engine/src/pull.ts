@@ -1,10 +1,11 @@
 /**
  * `pull`: resolve with the registry client, download into the store under a lease, and unpack
  * every layer into a snapshot named by its chain ID while it downloads: each layer's bytes are
- * fed to its own unpack (a worker thread, `@berth/overlay`'s `unpackLayers`) as the store
- * receives them. Layers download 3 at once and unpack all at once; snapshots are committed when
- * every blob and diffID is verified. Progress is reported with docker's words.
+ * fed to its unpack (a worker thread, `@berth/overlay`'s `unpackLayers`) as the store receives
+ * them. Layers download 3 at once and unpack one per core at once; snapshots are committed
+ * when every blob and diffID is verified. Progress is reported with docker's words.
  */
+import { availableParallelism } from 'node:os';
 import {
   BerthError,
   type ContentSink,
@@ -282,7 +283,7 @@ export async function pullOne(
         diffId: diffIds[i] as string,
         mediaType: l.mediaType,
         // called only for the layers whose snapshot is missing
-        open: async () => (live.get(i) ?? fromStore(l.digest)).stream,
+        open: async () => (live.get(i) ?? fromStore(l.digest)).open(),
         onProgress: (p) => {
           if (p.read - last < PROGRESS_STEP && p.read < l.size) return;
           last = p.read;
@@ -293,8 +294,9 @@ export async function pullOne(
     const extract = unpackLayers({
       snapshotter: sn,
       layers: toUnpack,
-      // every layer at once: each waits for its own bytes, on a thread of its own
-      concurrency: layers.length,
+      // a worker thread per core, each taking the next layer when done (a layer that waits for
+      // one reads its stored blob, LayerFeed); more threads than cores only cost CPU and memory
+      concurrency: Math.min(layers.length, Math.max(2, availableParallelism())),
       logger: ctx.logger,
       signal,
       onCommitted: (i) => {

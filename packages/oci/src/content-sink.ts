@@ -46,6 +46,11 @@ export interface ContentWriter {
   /** Appends a chunk to the ingest. */
   write(chunk: Uint8Array): Promise<void>;
   /**
+   * Optional: appends several chunks (`n` bytes in all) in one call, as `write` of each in
+   * order, without concatenating them first. Writers use it when a sink has it.
+   */
+  writev?(chunks: readonly Uint8Array[], n: number): Promise<void>;
+  /**
    * Verifies size and digest, makes the blob visible atomically; throws SIZE_MISMATCH /
    * DIGEST_MISMATCH and leaves nothing. A commit racing another writer of the same blob
    * succeeds.

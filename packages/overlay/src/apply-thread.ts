@@ -1,9 +1,9 @@
 /**
  * Applying a layer on a worker thread. Creating files is kernel CPU (26-900 µs per create on a
  * churned ext4, README "Throughput"), and node's fs calls that do it are synchronous, so
- * layers applied "in parallel" on one JS thread still create one file at a time. A worker per
- * layer ({@link unpackLayers}) creates files on several cores, and decompression and hashing
- * move off the thread that downloads. The calling thread keeps the stream (a download, a
+ * layers applied "in parallel" on one JS thread still create one file at a time. Worker threads
+ * ({@link unpackLayers}: one per layer applied at once, each reused for the next layer) create
+ * files on several cores, and decompression and hashing move off the thread that downloads. The calling thread keeps the stream (a download, a
  * file) and sends its bytes over; the worker runs the unchanged {@link applyLayerInto}, so
  * every hostile-input rule holds, inside the one target directory it is given.
  */
@@ -16,9 +16,9 @@ import { BerthError, type ErrorInput, type LogFields, type Logger, silentLogger 
 import type { ApplyLayerOptions, ApplyProgress, ApplyResult, ApplyTarget, ImplicitDir } from './apply.js';
 import type { Usage } from './metadata.js';
 
-/** What a worker is started with (`workerData`). */
+/** One job of a worker (the `job` message). */
 export interface WorkerInit {
-  version: 'berth.apply.v1';
+  version: 'berth.apply.v2';
   target: ApplyTarget;
   mediaType?: string;
   diffId?: string;
@@ -26,21 +26,23 @@ export interface WorkerInit {
   deferLowers: boolean;
 }
 
-/** Messages to a worker. */
+/** Messages to a worker; `job` numbers the layer they belong to. */
 export type ToWorker =
-  | { type: 'chunk'; chunk: Uint8Array }
-  | { type: 'end' }
-  | { type: 'fail'; message: string }
-  | { type: 'abort'; message: string };
+  | { type: 'job'; job: number; init: WorkerInit }
+  | { type: 'chunk'; job: number; chunk: Uint8Array }
+  | { type: 'end'; job: number }
+  | { type: 'fail'; job: number; message: string }
+  | { type: 'abort'; job: number; message: string };
 
 /** Messages from a worker. */
 export type FromWorker =
-  | { type: 'consumed'; bytes: number }
-  | { type: 'progress'; progress: ApplyProgress }
-  | { type: 'log'; level: keyof Logger; msg: string; fields?: LogFields }
-  | { type: 'done'; result: ApplyResult; implicit: ImplicitDir[]; usage: Usage }
+  | { type: 'consumed'; job: number; bytes: number }
+  | { type: 'progress'; job: number; progress: ApplyProgress }
+  | { type: 'log'; job: number; level: keyof Logger; msg: string; fields?: LogFields }
+  | { type: 'done'; job: number; result: ApplyResult; implicit: ImplicitDir[]; usage: Usage }
   | {
       type: 'failed';
+      job: number;
       berth: boolean;
       name: string;
       message: string;
@@ -57,6 +59,9 @@ export interface ThreadedApply {
 
 /** Bytes sent to a worker and not yet read by it before the sender waits. */
 const IN_FLIGHT = 8 * 1024 * 1024;
+
+/** Bytes the stream holds already that are sent in one message. */
+const BATCH = 1024 * 1024;
 
 /**
  * How to start the worker: the built `apply-worker.js` beside this module (the package's dist,
@@ -85,120 +90,193 @@ function rebuild(m: Extract<FromWorker, { type: 'failed' }>): Error {
 }
 
 /**
- * {@link applyLayerInto} on a worker thread of its own: reads `options.stream` here and sends
- * the bytes over (at most {@link IN_FLIGHT} unread), reports progress and log lines here, and
- * resolves with the worker's result and the target's usage. `sync` is never done by the
- * worker (the caller syncs once for the stack). On a failure or an abort the worker is
- * stopped before this settles, so nothing writes into the target afterwards; the caller
- * removes the snapshot.
- * @throws what {@link applyLayerInto} throws (same codes, messages and inputs), the stream's
- *   error, or the signal's reason
+ * Worker threads that apply layers, kept for the next layer once one is done: a thread costs
+ * ~130 ms of CPU to start and JIT-compiles the apply code again, so an image of 5 layers on 2
+ * threads pays that twice, not 5 times. A thread whose layer failed or was aborted is stopped
+ * (never reused), so nothing writes into a target after its apply settled. {@link close}
+ * stops the idle threads; call it when the batch is over.
+ */
+export class ApplyThreads {
+  #idle: Worker[] = [];
+  #jobs = 0;
+  #closed = false;
+
+  /**
+   * {@link applyLayerInto} on a worker thread (an idle one or a new one): reads
+   * `options.stream` here and sends the bytes over (at most {@link IN_FLIGHT} unread), reports
+   * progress and log lines here, and resolves with the worker's result and the target's usage.
+   * `sync` is never done by the worker (the caller syncs once for the stack). On a failure or
+   * an abort the worker is stopped before this settles, so nothing writes into the target
+   * afterwards; the caller removes the snapshot.
+   * @throws what {@link applyLayerInto} throws (same codes, messages and inputs), the stream's
+   *   error, or the signal's reason
+   */
+  async apply(
+    target: ApplyTarget,
+    options: Omit<ApplyLayerOptions, 'mounts' | 'sync'>,
+    deferLowers: boolean,
+  ): Promise<ThreadedApply> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    if (this.#closed) throw new BerthError('INTERNAL', 'apply threads: used after close');
+    const logger = options.logger ?? silentLogger;
+    const job = ++this.#jobs;
+    const init: WorkerInit = {
+      version: 'berth.apply.v2',
+      target,
+      deferLowers,
+      ...(options.mediaType === undefined ? {} : { mediaType: options.mediaType }),
+      ...(options.diffId === undefined ? {} : { diffId: options.diffId }),
+      ...(options.digest === undefined ? {} : { digest: options.digest }),
+    };
+    const worker = this.#idle.pop() ?? start();
+    worker.ref();
+    let inFlight = 0;
+    let credit: (() => void) | undefined;
+    let outcome: { ok: ThreadedApply } | { err: unknown } | undefined;
+    let finished: () => void = () => {};
+    const settled = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    const settle = (o: { ok: ThreadedApply } | { err: unknown }) => {
+      outcome ??= o;
+      credit?.();
+      finished();
+    };
+    const onMessage = (m: FromWorker) => {
+      if (m.job !== job) return;
+      switch (m.type) {
+        case 'consumed':
+          inFlight -= m.bytes;
+          if (inFlight <= IN_FLIGHT / 2) credit?.();
+          break;
+        case 'progress':
+          options.onProgress?.(m.progress);
+          break;
+        case 'log':
+          logger[m.level](m.msg, m.fields);
+          break;
+        case 'done':
+          settle({ ok: { result: m.result, implicit: m.implicit, usage: m.usage } });
+          break;
+        case 'failed':
+          settle({ err: rebuild(m) });
+          break;
+      }
+    };
+    const onError = (err: Error) => settle({ err });
+    const onExit = (code: number) =>
+      settle({ err: new BerthError('INTERNAL', `apply worker exited with code ${code} before its result`) });
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    const onAbort = () => {
+      settle({ err: signal?.reason });
+      worker.postMessage({ type: 'abort', job, message: 'aborted' } satisfies ToWorker);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.postMessage({ type: 'job', job, init } satisfies ToWorker);
+
+    const source: AsyncIterable<Uint8Array> =
+      options.stream instanceof Readable
+        ? options.stream
+        : Symbol.asyncIterator in options.stream
+          ? options.stream
+          : Readable.from(options.stream);
+    // bytes the stream holds already and that would go into the same message
+    const buffered = source instanceof Readable ? () => source.readableLength : () => 0;
+    void (async () => {
+      try {
+        let batch: Uint8Array[] = [];
+        let size = 0;
+        for await (const chunk of source) {
+          if (outcome !== undefined) return;
+          batch.push(chunk);
+          size += chunk.byteLength;
+          // network chunks are ~64 KiB: one message (and one gunzip call) per ~1 MiB costs less
+          if (size < BATCH && buffered() > 0) continue;
+          // a copy of the chunks' own bytes (a view may share a larger pooled buffer), moved
+          const own = new Uint8Array(size);
+          let at = 0;
+          for (const c of batch) {
+            own.set(c, at);
+            at += c.byteLength;
+          }
+          batch = [];
+          size = 0;
+          worker.postMessage({ type: 'chunk', job, chunk: own } satisfies ToWorker, [own.buffer]);
+          inFlight += own.byteLength;
+          while (inFlight > IN_FLIGHT && outcome === undefined) {
+            await new Promise<void>((resolve) => {
+              credit = resolve;
+            });
+            credit = undefined;
+          }
+        }
+        if (outcome === undefined) worker.postMessage({ type: 'end', job } satisfies ToWorker);
+      } catch (err) {
+        // the stream failed: the worker fails its apply with the same words, this throws the error
+        worker.postMessage({
+          type: 'fail',
+          job,
+          message: (err as Error)?.message ?? String(err),
+        } satisfies ToWorker);
+        settle({ err });
+      }
+    })();
+
+    let reuse = false;
+    try {
+      // not `feed`: after a failure it may be waiting on a stream that the caller destroys
+      await settled;
+      reuse = outcome !== undefined && 'ok' in outcome && !this.#closed;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      // a done worker waits for its next job; any other stops before the caller may remove the target
+      if (reuse) {
+        // an idle thread does not keep the process alive
+        worker.unref();
+        this.#idle.push(worker);
+      } else await worker.terminate();
+    }
+    const o = outcome as { ok: ThreadedApply } | { err: unknown };
+    if ('err' in o) throw o.err;
+    return o.ok;
+  }
+
+  /** Stops the idle threads; a later {@link apply} throws. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const idle = this.#idle;
+    this.#idle = [];
+    await Promise.all(idle.map((w) => w.terminate()));
+  }
+}
+
+function start(): Worker {
+  const spec = workerSpec();
+  return new Worker(spec.file, {
+    eval: spec.eval,
+    ...(spec.execArgv ? { execArgv: spec.execArgv } : {}),
+  });
+}
+
+/**
+ * {@link ApplyThreads.apply} on a thread of its own, stopped afterwards.
+ * @throws what {@link ApplyThreads.apply} throws
  */
 export async function applyLayerThreaded(
   target: ApplyTarget,
   options: Omit<ApplyLayerOptions, 'mounts' | 'sync'>,
   deferLowers: boolean,
 ): Promise<ThreadedApply> {
-  const { signal } = options;
-  signal?.throwIfAborted();
-  const logger = options.logger ?? silentLogger;
-  const init: WorkerInit = {
-    version: 'berth.apply.v1',
-    target,
-    deferLowers,
-    ...(options.mediaType === undefined ? {} : { mediaType: options.mediaType }),
-    ...(options.diffId === undefined ? {} : { diffId: options.diffId }),
-    ...(options.digest === undefined ? {} : { digest: options.digest }),
-  };
-  const spec = workerSpec();
-  const worker = new Worker(spec.file, {
-    eval: spec.eval,
-    workerData: init,
-    ...(spec.execArgv ? { execArgv: spec.execArgv } : {}),
-  });
-  let inFlight = 0;
-  let credit: (() => void) | undefined;
-  let outcome: { ok: ThreadedApply } | { err: unknown } | undefined;
-  let finished: () => void = () => {};
-  const settled = new Promise<void>((resolve) => {
-    finished = resolve;
-  });
-  const settle = (o: { ok: ThreadedApply } | { err: unknown }) => {
-    outcome ??= o;
-    credit?.();
-    finished();
-  };
-  worker.on('message', (m: FromWorker) => {
-    switch (m.type) {
-      case 'consumed':
-        inFlight -= m.bytes;
-        if (inFlight <= IN_FLIGHT / 2) credit?.();
-        break;
-      case 'progress':
-        options.onProgress?.(m.progress);
-        break;
-      case 'log':
-        logger[m.level](m.msg, m.fields);
-        break;
-      case 'done':
-        settle({ ok: { result: m.result, implicit: m.implicit, usage: m.usage } });
-        break;
-      case 'failed':
-        settle({ err: rebuild(m) });
-        break;
-    }
-  });
-  worker.on('error', (err) => settle({ err }));
-  worker.on('exit', (code) =>
-    settle({ err: new BerthError('INTERNAL', `apply worker exited with code ${code} before its result`) }),
-  );
-  const onAbort = () => {
-    settle({ err: signal?.reason });
-    worker.postMessage({ type: 'abort', message: 'aborted' } satisfies ToWorker);
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
-
-  const source: AsyncIterable<Uint8Array> =
-    options.stream instanceof Readable
-      ? options.stream
-      : Symbol.asyncIterator in options.stream
-        ? options.stream
-        : Readable.from(options.stream);
-  void (async () => {
-    try {
-      for await (const chunk of source) {
-        if (outcome !== undefined) return;
-        // a copy of the chunk's own bytes (a view may share a larger pooled buffer), moved
-        const own = new Uint8Array(chunk);
-        worker.postMessage({ type: 'chunk', chunk: own } satisfies ToWorker, [own.buffer]);
-        inFlight += own.byteLength;
-        while (inFlight > IN_FLIGHT && outcome === undefined) {
-          await new Promise<void>((resolve) => {
-            credit = resolve;
-          });
-          credit = undefined;
-        }
-      }
-      if (outcome === undefined) worker.postMessage({ type: 'end' } satisfies ToWorker);
-    } catch (err) {
-      // the stream failed: the worker fails its apply with the same words, this throws the error
-      worker.postMessage({
-        type: 'fail',
-        message: (err as Error)?.message ?? String(err),
-      } satisfies ToWorker);
-      settle({ err });
-    }
-  })();
-
+  const threads = new ApplyThreads();
   try {
-    // not `feed`: after a failure it may be waiting on a stream that the caller destroys
-    await settled;
+    return await threads.apply(target, options, deferLowers);
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    // the thread stops before the caller may remove the target
-    await worker.terminate();
+    await threads.close();
   }
-  const o = outcome as { ok: ThreadedApply } | { err: unknown };
-  if ('err' in o) throw o.err;
-  return o.ok;
 }

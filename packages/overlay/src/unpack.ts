@@ -11,7 +11,7 @@ import {
   fixImplicitDirs,
   type ImplicitDir,
 } from './apply.js';
-import { applyLayerThreaded } from './apply-thread.js';
+import { ApplyThreads } from './apply-thread.js';
 import type { Usage } from './metadata.js';
 import type { SnapshotInfo, Snapshotter } from './snapshotter.js';
 import { syncfs } from './tools.js';
@@ -174,6 +174,7 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
     usage?: Usage;
   }
   const jobs: Job[] = [];
+  const threads = new ApplyThreads();
   try {
     // prepare every extraction snapshot up front, bottom first, so cleanup knows them all
     for (let i = first; i < layers.length; i++) {
@@ -204,7 +205,7 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
             signal: ac.signal,
           };
           if (options.threads !== false) {
-            const done = await applyLayerThreaded(target, applyOptions, !bottom);
+            const done = await threads.apply(target, applyOptions, !bottom);
             job.applied = done.result;
             job.implicit = done.implicit;
             job.usage = done.usage;
@@ -234,6 +235,7 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
       ),
     );
     signal?.removeEventListener('abort', stop);
+    await threads.close();
     if (failure) throw failure.err;
     void settled;
 
@@ -274,6 +276,8 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
     for (const job of [...jobs].reverse())
       if (job.key !== '') await sn.remove(job.key).catch(() => undefined);
     throw err;
+  } finally {
+    await threads.close();
   }
 }
 

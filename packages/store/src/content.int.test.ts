@@ -60,6 +60,19 @@ describe('content store on disk', () => {
     expect(seen).toEqual([desc.digest]);
   });
 
+  it('takes a batch of chunks in one writev, verified like single writes', async () => {
+    const { bytes, desc } = blob('a batch of chunks, written at once');
+    const w = await content.writer({ desc });
+    const parts = [bytes.subarray(0, 2), bytes.subarray(2, 20), bytes.subarray(20)];
+    // a batch whose announced size is not its bytes is refused before anything is written
+    await expect(w.writev?.(parts, bytes.byteLength + 1)).rejects.toMatchObject({ code: 'INGEST_INVALID' });
+    expect(w.offset).toBe(0);
+    await w.writev?.(parts, bytes.byteLength);
+    expect(w.offset).toBe(bytes.byteLength);
+    await w.commit(desc.size, desc.digest);
+    expect(await content.readBlob(desc.digest)).toEqual(bytes);
+  });
+
   it('refuses unknown and malformed digests with typed errors', async () => {
     const missing = digestOf('missing');
     await expect(content.readerAt(missing)).rejects.toSatisfy((e) => isBerthError(e, 'BLOB_NOT_FOUND'));

@@ -451,6 +451,24 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
         s.digester.update(chunk);
         offset += chunk.byteLength;
       },
+      async writev(chunks, n) {
+        guard('write');
+        const total = chunks.reduce((sum, c) => sum + c.byteLength, 0);
+        if (total !== n) throw ingestInvalid(s.ref, `writev: ${n} bytes announced, ${total} given`);
+        // one writev(2) for the batch; a short one (rare on a regular file) goes on chunk by chunk
+        let done = (await s.fh.writev(chunks as Uint8Array[])).bytesWritten;
+        let at = 0;
+        for (const chunk of chunks) {
+          const end = at + chunk.byteLength;
+          while (done < end) {
+            const from = Math.max(done - at, 0);
+            done += (await s.fh.write(chunk, from, chunk.byteLength - from)).bytesWritten;
+          }
+          at = end;
+          s.digester.update(chunk);
+        }
+        offset += n;
+      },
       async commit(size, expected) {
         guard('commit');
         try {
