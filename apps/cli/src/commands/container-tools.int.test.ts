@@ -8,7 +8,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { buildFixtures } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { humanSize, humanSizeWithPrecision } from '../format/units.js';
 import { cliHarness, finish, host, sleep, until } from '../testing/cli-harness.js';
@@ -18,10 +17,7 @@ const { berth, ok, start } = cli;
 
 beforeAll(async () => {
   await cli.setup();
-  const fixtures = await buildFixtures();
-  const archive = fixtures.images.busybox.dockerArchive;
-  if (!archive) throw new Error('the busybox fixture has no docker-archive');
-  await ok('load', '-i', archive.path);
+  await cli.loadBusybox();
 }, 180_000);
 
 afterEach(() => cli.removeContainers());

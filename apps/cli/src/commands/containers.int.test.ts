@@ -8,13 +8,12 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildFixtures, type FixtureSet } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliDir, cliHarness, finish, until } from '../testing/cli-harness.js';
 
 const cli = cliHarness('bt');
 const { berth, ok, start } = cli;
-let fixtures: FixtureSet;
+let busyboxArchive = '';
 
 /**
  * What containers may leave behind: mounts of their roots, their cgroups, their berth-shims
@@ -44,11 +43,10 @@ async function leftovers(ids: string[]): Promise<string[]> {
 
 beforeAll(async () => {
   await cli.setup();
-  fixtures = await buildFixtures();
-  const archive = fixtures.images.busybox.dockerArchive;
-  if (!archive) throw new Error('the busybox fixture has no docker-archive');
   // the README demo, offline
-  expect(await ok('load', '-i', archive.path)).toContain('Loaded image: busybox:latest');
+  const loaded = await cli.loadBusybox();
+  busyboxArchive = loaded.archive;
+  expect(loaded.output).toContain('Loaded image: busybox:latest');
 }, 180_000);
 
 /** Every test starts with no containers. */
@@ -153,7 +151,7 @@ ${b} rm -f $c >/dev/null
     const other = join(parent, 'root');
     const inOther = (...args: string[]) => finish(start(args, { env: { BERTH_ROOT: other } }));
     try {
-      expect((await inOther('load', '-i', fixtures.images.busybox.dockerArchive!.path)).code).toBe(0);
+      expect((await inOther('load', '-i', busyboxArchive)).code).toBe(0);
       const r = await inOther('run', '--rm', '--uidmap', '0:100000:65536', 'busybox', 'true');
       expect(r.code).toBe(125);
       expect(r.stderr).toContain(`${parent} is not searchable by others`);

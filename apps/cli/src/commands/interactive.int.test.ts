@@ -6,7 +6,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { buildFixtures } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliDir, cliHarness, finish, until } from '../testing/cli-harness.js';
 
@@ -69,10 +68,7 @@ async function state(name: string): Promise<string> {
 
 beforeAll(async () => {
   await cli.setup();
-  const fixtures = await buildFixtures();
-  const archive = fixtures.images.busybox.dockerArchive;
-  if (!archive) throw new Error('the busybox fixture has no docker-archive');
-  expect(await ok('load', '-i', archive.path)).toContain('Loaded image: busybox:latest');
+  expect((await cli.loadBusybox()).output).toContain('Loaded image: busybox:latest');
 }, 180_000);
 
 afterEach(async () => {

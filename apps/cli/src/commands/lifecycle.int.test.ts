@@ -9,7 +9,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildFixtures } from '@berth/fixtures';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliHarness, finish, until } from '../testing/cli-harness.js';
 
@@ -35,10 +34,7 @@ async function inspect(ref: string): Promise<Inspected> {
 
 beforeAll(async () => {
   await cli.setup();
-  const fixtures = await buildFixtures();
-  const archive = fixtures.images.busybox.dockerArchive;
-  if (!archive) throw new Error('the busybox fixture has no docker-archive');
-  await ok('load', '-i', archive.path);
+  await cli.loadBusybox();
 }, 240_000);
 
 afterEach(() => cli.removeContainers());

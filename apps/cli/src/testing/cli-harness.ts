@@ -16,6 +16,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildFixtures } from '@berth/fixtures';
 import type { CliIO } from '../io.js';
 import { runCli } from '../run-cli.js';
 import { cliBundle } from './cli-bundle.js';
@@ -138,6 +139,11 @@ export interface CliHarness {
   berthIn(input: string, ...args: string[]): Promise<Result>;
   /** Runs `berth ARGS` and returns its stdout; throws naming the command on a non-zero exit. */
   ok(...args: string[]): Promise<string>;
+  /**
+   * Loads the offline busybox fixture (Debian's busybox-static as a docker-archive) into the
+   * root; returns the archive's path and what `load` printed.
+   */
+  loadBusybox(): Promise<{ archive: string; output: string }>;
   /** Removes every container of the root (`rm -f` of `ps -aq`). */
   removeContainers(): Promise<void>;
   /** Removes the containers, unmounts what is left under the root, removes it and a private bundle. */
@@ -203,6 +209,11 @@ export function cliHarness(prefix: string, options: HarnessOptions = {}): CliHar
       return done;
     },
     ok,
+    async loadBusybox() {
+      const archive = (await buildFixtures()).images.busybox.dockerArchive?.path;
+      if (!archive) throw new Error('the busybox fixture has no docker-archive');
+      return { archive, output: await ok('load', '-i', archive) };
+    },
     removeContainers,
     async dispose() {
       if (root) {
