@@ -35,8 +35,14 @@ export interface CliIO {
 /** The real process's streams and environment. */
 export function processIO(): CliIO {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // getters: a stream is made on first use (a pipe's costs node:net and a socket; `berth
+    // images` never touches stderr)
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
     env: process.env,
     // a getter: process.stdin is opened only by a command that reads it
     get stdin() {

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -39,6 +39,12 @@ describe('dist/berth.js', () => {
     expect(r.code).toBe(125);
     expect(r.out).toBe('');
     expect(r.err).toBe("unknown flag: --foo\nSee 'berth version --help'.\n");
+  });
+
+  it('ships an ASCII-only bundle, which dist/berth.js reads as latin1 (no UTF-8 decoding)', () => {
+    const bundle = readFileSync(fileURLToPath(new URL('../dist/berth.cjs', import.meta.url)));
+    const at = bundle.findIndex((b) => b > 0x7f);
+    expect(at === -1 ? '' : bundle.subarray(Math.max(0, at - 40), at + 10).toString('utf8')).toBe('');
   });
 
   it('writes no colour when not on a terminal, or when NO_COLOR is set', () => {

@@ -2,7 +2,8 @@
  * Content digests per the OCI image-spec (`descriptor.md`, registered algorithms): `sha256`
  * (64 lowercase hex) and `sha512` (128 lowercase hex). Hashing uses node:crypto; no I/O.
  */
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BerthError, InternalError } from './errors.js';
 
@@ -23,6 +24,16 @@ export type DigestAlgorithm = 'sha256' | 'sha512';
 
 /** A validated digest string, `algorithm:hex`. Obtain one from {@link parseDigest} or {@link digestOf}. */
 export type Digest = `${DigestAlgorithm}:${string}`;
+
+/**
+ * node:crypto, required on first hash: loading it costs ~5-10 ms, and commands that only parse
+ * and compare digests (`berth images`) never hash. (Node 20 has no `process.getBuiltinModule`.)
+ */
+let crypto: typeof import('node:crypto') | undefined;
+function createHash(algorithm: DigestAlgorithm): Hash {
+  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return crypto.createHash(algorithm);
+}
 
 const hexLength: Record<DigestAlgorithm, number> = { sha256: 64, sha512: 128 };
 const algorithmSyntax = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*$/;

@@ -44,6 +44,19 @@ describe('image store', () => {
     expect(list[0]?.diffIds).toEqual(img.layers.map((l) => l.digest));
   });
 
+  it('lists newest first by creation instant (time zones compared as instants), undated last', async () => {
+    const made = async (n: string, created: string) =>
+      (await writeTestImage(content, { layers: ['one'], labels: { n }, created })).manifest;
+    await images.tag('t:old', await made('old', '2023-06-01T00:00:00Z'));
+    await images.tag('t:undated', await made('undated', 'not a time'));
+    // 2024-01-01T01:30:00+02:00 is 2023-12-31T23:30:00Z: older than `mid`, though it sorts after it as text
+    await images.tag('t:zoned', await made('zoned', '2024-01-01T01:30:00+02:00'));
+    await images.tag('t:mid', await made('mid', '2024-01-01T00:00:00.5Z'));
+    await images.tag('t:new', await made('new', '2025-02-03T04:05:06.123456789Z'));
+    const order = (await images.list()).map((i) => i.labels.n);
+    expect(order).toEqual(['new', 'mid', 'zoned', 'old', 'undated']);
+  });
+
   it('tags many names at once, in order, and tags none when one target is missing', async () => {
     const a = await writeTestImage(content, { layers: ['one'], labels: { n: 'a' } });
     const b = await writeTestImage(content, { layers: ['one'], labels: { n: 'b' } });

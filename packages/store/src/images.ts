@@ -254,6 +254,20 @@ function repoOf(name: string): string {
   return colon > name.lastIndexOf('/') ? name.slice(0, colon) : name;
 }
 
+/**
+ * Images newest first by their creation time (an instant, so `+02:00` and `Z` times compare
+ * right); images without a readable time last; ties keep index order. Numbers, not
+ * `localeCompare`, which builds an ICU collator on first use (~15 ms of every listing).
+ */
+function newestFirst(images: Image[]): Image[] {
+  const keyed = images.map((img, i) => {
+    const t = img.created === undefined ? Number.NaN : Date.parse(img.created);
+    return { img, i, t: Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t };
+  });
+  keyed.sort((a, b) => (a.t === b.t ? a.i - b.i : b.t > a.t ? 1 : -1));
+  return keyed.map((k) => k.img);
+}
+
 /** Familiar forms of a stored full name, for reference filters. */
 function familiarForms(name: string): string[] {
   try {
@@ -458,8 +472,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
         logger.warn('could not cache image records', { error: (err as Error).message });
       }
     }
-    const images = [...byId.values()].sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
-    return { manifests: index.manifests, images, idOf };
+    return { manifests: index.manifests, images: newestFirst([...byId.values()]), idOf };
   }
 
   function matchLabel(img: Image, filter: string): boolean {

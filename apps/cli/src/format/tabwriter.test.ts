@@ -36,4 +36,20 @@ describe('tabwrite', () => {
   it('writes trailing text without a newline as is', () => {
     expect(tabwrite('a\tb')).toBe('a         b');
   });
+  it('counts a character outside the BMP (a surrogate pair) as one rune', () => {
+    expect(tabwrite('\u{1F600}x\tA\nabcdefghijk\tB\n')).toBe('\u{1F600}x            A\nabcdefghijk   B\n');
+  });
+
+  it('ends every block at a form feed, and a vertical tab ends a cell', () => {
+    expect(tabwrite('long cell here\tA\fx\vB\n')).toBe('long cell here   A\nx         B\n');
+  });
+
+  it('aligns a 300-row table in one block', () => {
+    const rows = Array.from({ length: 300 }, (_, i) => `repo/${'x'.repeat(i % 17)}\t${i}\tsha256:${i}\n`);
+    const out = tabwrite(`REPOSITORY\tTAG\tID\n${rows.join('')}`).split('\n');
+    expect(out).toHaveLength(302);
+    expect(out[0]).toBe(`REPOSITORY${' '.repeat(14)}TAG       ID`);
+    expect(out[17]).toBe(`repo/${'x'.repeat(16)}   16        sha256:16`);
+    expect(new Set(out.slice(1, 301).map((l) => l.indexOf('sha256:')))).toEqual(new Set([34]));
+  });
 });
