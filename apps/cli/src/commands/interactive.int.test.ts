@@ -112,7 +112,7 @@ describe('berth run -it, attach and exec -it in a real terminal (tmux)', () => {
     await typeLine('attach', 'echo back in; exit 3');
     await waitPane('attach', /back in[\s\S]*EXIT=3/);
     await sttyRestored('attach');
-    await until(async () => (await state(name)) === '', 'the --rm container to go', 60_000);
+    await until(async () => (await state(name)) === '', 'the --rm container to go');
   });
 
   it('takes custom detach keys; attach detaching says so and exits 1, as docker', async () => {
@@ -181,7 +181,7 @@ describe('berth run -i, -a and --sig-proxy without a terminal', () => {
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
     });
-    await until(() => out.includes('ready'), 'the trap to be set', 60_000);
+    await until(() => out.includes('ready'), 'the trap to be set');
     child.kill('SIGINT');
     expect(await done).toMatchObject({ code: 5, stdout: 'ready\ngot INT\n' });
     const name = `berth-t${process.pid}-noproxy`;
@@ -191,7 +191,7 @@ describe('berth run -i, -a and --sig-proxy without a terminal', () => {
     c2.stdout?.on('data', (d: Buffer) => {
       out2 += d.toString();
     });
-    await until(() => out2.includes('ready'), 'the trap to be set', 60_000);
+    await until(() => out2.includes('ready'), 'the trap to be set');
     c2.kill('SIGINT');
     expect((await d2).code).not.toBe(5);
     expect(await state(name)).toBe('running');
@@ -202,11 +202,7 @@ describe('berth exec', () => {
   it('joins the container: pid namespace, filesystem, -u, -e, --env-file, -w, -i, -d and exit codes', async () => {
     const name = `berth-t${process.pid}-exec`;
     await ok('run', '-d', '--name', name, 'busybox', 'sh', '-c', 'echo init > /tmp/init; exec sleep 1000');
-    await until(
-      async () => (await berth('exec', name, 'test', '-f', '/tmp/init')).code === 0,
-      'init',
-      60_000,
-    );
+    await until(async () => (await berth('exec', name, 'test', '-f', '/tmp/init')).code === 0, 'init');
     // the same pid namespace (its pid 1 is the container's sleep) and the same files
     expect(await ok('exec', name, 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "; cat /tmp/init')).toBe(
       'sleep 1000 init\n',
@@ -237,11 +233,7 @@ describe('berth exec', () => {
       code: 0,
       stdout: '',
     });
-    await until(
-      async () => (await berth('exec', name, 'cat', '/tmp/d')).stdout === 'later\n',
-      'exec -d',
-      60_000,
-    );
+    await until(async () => (await berth('exec', name, 'cat', '/tmp/d')).stdout === 'later\n', 'exec -d');
     // --privileged: every capability the engine holds, no seccomp filter
     const capEff = (t: string) => BigInt(`0x${/CapEff:\s*([0-9a-f]+)/.exec(t)?.[1] ?? '0'}`);
     const plain = capEff(await ok('exec', name, 'cat', '/proc/self/status'));

@@ -63,7 +63,7 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export async function until<T>(
   fn: () => T | undefined | false | Promise<T | undefined | false>,
   what: string,
-  ms = 30_000,
+  ms = 60_000,
 ): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
