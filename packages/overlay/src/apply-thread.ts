@@ -100,6 +100,12 @@ export class ApplyThreads {
   #idle: Worker[] = [];
   #jobs = 0;
   #closed = false;
+  #started = 0;
+
+  /** Threads started so far (reused ones count once). */
+  get started(): number {
+    return this.#started;
+  }
 
   /**
    * {@link applyLayerInto} on a worker thread (an idle one or a new one): reads
@@ -129,7 +135,7 @@ export class ApplyThreads {
       ...(options.diffId === undefined ? {} : { diffId: options.diffId }),
       ...(options.digest === undefined ? {} : { digest: options.digest }),
     };
-    const worker = this.#idle.pop() ?? start();
+    const worker = this.#idle.pop() ?? this.#start();
     worker.ref();
     let inFlight = 0;
     let credit: (() => void) | undefined;
@@ -245,6 +251,34 @@ export class ApplyThreads {
     const o = outcome as { ok: ThreadedApply } | { err: unknown };
     if ('err' in o) throw o.err;
     return o.ok;
+  }
+
+  /**
+   * Starts threads up to `n` idle ones now (best effort), so that starting them overlaps with
+   * what the caller does before its first {@link apply} (preparing snapshots, downloading).
+   */
+  warm(n: number): void {
+    try {
+      while (!this.#closed && this.#idle.length < n) {
+        const worker = this.#start();
+        worker.unref();
+        this.#idle.push(worker);
+      }
+    } catch {
+      // the worker file is missing: apply throws that, with the words
+    }
+  }
+
+  /** A new thread; one that dies while idle leaves the idle list. */
+  #start(): Worker {
+    const worker = start();
+    this.#started++;
+    // an idle thread's error is seen through its exit; a job's error by the job's listener
+    worker.on('error', () => {});
+    worker.once('exit', () => {
+      this.#idle = this.#idle.filter((w) => w !== worker);
+    });
+    return worker;
   }
 
   /** Stops the idle threads; a later {@link apply} throws. */

@@ -176,14 +176,26 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
   const jobs: Job[] = [];
   const threads = new ApplyThreads();
   try {
-    // prepare every extraction snapshot up front, bottom first, so cleanup knows them all
-    for (let i = first; i < layers.length; i++) {
-      const key = `extract-${process.pid}-${randomBytes(6).toString('hex')} ${chains[i]}`;
-      // the bottom layer of the whole image is an ordinary parentless snapshot (whiteouts
-      // deleted, nothing to hide); every other one is in overlay form for a parent set at commit
-      await sn.prepare(key, undefined, so);
-      jobs.push({ index: i, key, dir: (await sn.stat(key)).dir, implicit: [] });
-    }
+    const n = Math.max(1, Math.min(options.concurrency ?? 3, layers.length - first));
+    // the threads start while the snapshots are prepared
+    if (options.threads !== false) threads.warm(n);
+    // prepare every extraction snapshot up front, all at once, so cleanup knows them all
+    const slots: (Job | undefined)[] = [];
+    const prepared = await Promise.allSettled(
+      layers.slice(first).map(async (_, k) => {
+        const index = first + k;
+        const key = `extract-${process.pid}-${randomBytes(6).toString('hex')} ${chains[index]}`;
+        // the bottom layer of the whole image is an ordinary parentless snapshot (whiteouts
+        // deleted, nothing to hide); every other one is in overlay form for a parent set at commit
+        await sn.prepare(key, undefined, so);
+        const job: Job = { index, key, dir: '', implicit: [] };
+        slots[k] = job;
+        job.dir = (await sn.stat(key)).dir;
+      }),
+    );
+    for (const job of slots) if (job !== undefined) jobs.push(job);
+    const refused = prepared.find((r) => r.status === 'rejected');
+    if (refused) throw refused.reason;
     // the first failure stops the other workers; cleanup waits until none is writing
     const ac = new AbortController();
     const stop = () => ac.abort(signal?.reason);
@@ -223,7 +235,6 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
         }
       }
     };
-    const n = Math.max(1, Math.min(options.concurrency ?? 3, jobs.length));
     let failure: { err: unknown } | undefined;
     const settled = await Promise.allSettled(
       Array.from({ length: n }, () =>

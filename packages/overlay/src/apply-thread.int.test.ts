@@ -1,0 +1,54 @@
+// ApplyThreads: a thread is reused for the next layer, a failed layer's thread is not.
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ApplyThreads } from './apply-thread.js';
+import { sha256, tarOf } from './test/tar.js';
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(`${tmpdir()}/berth-t${process.pid}-`);
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function layer(name: string, content: string) {
+  const blob = await tarOf([{ name, content }]);
+  const dir = `${root}/${name}-${Math.random().toString(16).slice(2)}`;
+  await mkdir(dir);
+  return { blob, dir, target: { root: dir, lowers: [], whiteouts: 'overlay' as const } };
+}
+
+describe('ApplyThreads', () => {
+  it('applies layers one after another on a warmed thread, and starts a new one after a failure', async () => {
+    const threads = new ApplyThreads();
+    try {
+      threads.warm(1);
+      expect(threads.started).toBe(1);
+      for (const text of ['first', 'second']) {
+        const l = await layer(text, `${text}\n`);
+        const done = await threads.apply(l.target, { stream: [l.blob], diffId: sha256(l.blob) }, false);
+        expect(done.result.diffId).toBe(sha256(l.blob));
+        expect(await readFile(`${l.dir}/${text}`, 'utf8')).toBe(`${text}\n`);
+      }
+      expect(threads.started).toBe(1);
+
+      const bad = await layer('bad', 'x');
+      const hostile = await tarOf([{ name: '../escape', content: 'x' }]);
+      await expect(threads.apply(bad.target, { stream: [hostile] }, false)).rejects.toMatchObject({
+        code: 'LAYER_INVALID_ENTRY',
+      });
+      const l = await layer('third', 'third\n');
+      await threads.apply(l.target, { stream: [l.blob] }, false);
+      expect(await readFile(`${l.dir}/third`, 'utf8')).toBe('third\n');
+      expect(threads.started).toBe(2);
+    } finally {
+      await threads.close();
+    }
+    const l = await layer('late', 'late\n');
+    await expect(threads.apply(l.target, { stream: [l.blob] }, false)).rejects.toMatchObject({
+      code: 'INTERNAL',
+    });
+  });
+});
