@@ -9,13 +9,7 @@ import type { Snapshotter, SnapshotterDriver } from '@berth/overlay';
 import type { RegistryClient } from '@berth/registry';
 import { createStore } from '@berth/store';
 import { flockLocker } from '@berth/sys';
-import {
-  type LoadImageOptions,
-  type LoadImageResult,
-  loadImages,
-  type SaveImageOptions,
-  saveImages,
-} from './archive.js';
+import type { LoadImageOptions, LoadImageResult, SaveImageOptions } from './archive.js';
 import {
   appendEvent,
   type EngineEvent,
@@ -208,6 +202,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   // loaded on first use (see EngineContext)
   const overlay = once(() => import('@berth/overlay'));
   const registryModule = once(() => import('@berth/registry'));
+  const archive = once(() => import('./archive.js'));
   const snapshotter = once(
     async (): Promise<Snapshotter> =>
       (await overlay()).createSnapshotter({
@@ -278,8 +273,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     },
     prune: (o = {}) => pruneImages(ctx, o),
     diskUsage: (o) => imageDiskUsage(ctx, s(o)),
-    save: (refs, o) => saveImages(ctx, refs, o),
-    load: (o) => loadImages(ctx, o),
+    // save and load (tar-stream, streamx, node:crypto) are loaded by the commands that use them
+    save: async (refs, o) => (await archive()).saveImages(ctx, refs, o),
+    load: async (o) => (await archive()).loadImages(ctx, o),
     login: (o) => login(ctx, o),
     logout: (server) => logout(ctx, server),
   };

@@ -15,7 +15,6 @@
  * (process dies)        → writer({ ref, desc }) again resumes at `offset`
  * ```
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream as fsCreateReadStream } from 'node:fs';
 import {
   chmod,
@@ -49,7 +48,7 @@ import {
   splitDigest,
 } from '@berth/oci';
 import { StoreErrorCode } from './errors.js';
-import { isErrno, syncDir, TEMP_PREFIX, writeFileAtomic, writeFileExclusive } from './fs-util.js';
+import { isErrno, randomHex, syncDir, TEMP_PREFIX, writeFileAtomic, writeFileExclusive } from './fs-util.js';
 import { lockfileLocker, withLock } from './lock.js';
 import { type Owner, ownerAlive, parseOwner, processStart, selfProcessStart } from './owner.js';
 
@@ -281,7 +280,9 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
     if (!exists) await writeFileExclusive(join(root, name), text, { signal });
   }
 
-  const instance = randomBytes(8).toString('hex');
+  // this store instance's ID, drawn when it first claims an ingest
+  let instanceId: string | undefined;
+  const instance = (): string => (instanceId ??= randomHex(8));
   const active = new Set<string>();
   let privateCounter = 0;
   const ingestLock = join(root, 'ingest', '.lock');
@@ -317,13 +318,13 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
   async function isHeld(dir: string, hash: string): Promise<boolean> {
     const owner = await readOwner(dir);
     if (owner === undefined) return false;
-    return ownerAlive(owner, { instance, activeHere: active.has(hash) });
+    return ownerAlive(owner, { instance: instance(), activeHere: active.has(hash) });
   }
 
   /** Claims the ingest dir for this instance. False when a live writer holds it. */
   async function claim(dir: string, hash: string, s?: AbortSignal): Promise<boolean> {
     if (active.has(hash)) return false;
-    const me: Owner = { pid: process.pid, start: selfProcessStart(), instance };
+    const me: Owner = { pid: process.pid, start: selfProcessStart(), instance: instance() };
     const text = JSON.stringify(me);
     if (await writeFileExclusive(join(dir, 'owner'), text, { signal: s })) return true;
     // Someone owned it: take it over only if that owner is gone, under the ingest lock so two
@@ -367,7 +368,7 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
     if (!(await claim(dir, hash, w.signal))) {
       // A live writer holds this ref: write a private ingest instead (not resumable).
       privateCounter += 1;
-      ref = `${ref}#private-${instance}-${privateCounter}`;
+      ref = `${ref}#private-${instance()}-${privateCounter}`;
       logger.debug('ingest ref busy, writing a private ingest', { ref, digest: desc.digest });
       dir = ingestDir(ref);
       hash = dir.slice(dir.lastIndexOf('/') + 1);

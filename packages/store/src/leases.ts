@@ -9,12 +9,11 @@
  * sha256 of the key, holding the key). Deleting renames the directory away first, so a
  * half-deleted lease is never read.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, type Digest, isDigest, parseDigest } from '@berth/oci';
 import { StoreErrorCode } from './errors.js';
-import { isErrno, syncDir, TEMP_PREFIX, writeFileAtomic } from './fs-util.js';
+import { isErrno, nodeCrypto, randomHex, syncDir, TEMP_PREFIX, writeFileAtomic } from './fs-util.js';
 import { processStart, selfProcessStart } from './owner.js';
 
 /** Something a lease protects: a content blob or a snapshot (by key or name). */
@@ -123,7 +122,11 @@ function markerName(r: LeaseResource): { dir: 'content' | 'snapshots'; name: str
     if (typeof r.key !== 'string' || r.key.length === 0 || r.key.length > MAX_KEY || r.key.includes('\0')) {
       throw invalid(String(r.key), 'snapshot key must be 1 to 4096 characters without NUL');
     }
-    return { dir: 'snapshots', name: createHash('sha256').update(r.key).digest('hex'), body: r.key };
+    return {
+      dir: 'snapshots',
+      name: nodeCrypto().createHash('sha256').update(r.key).digest('hex'),
+      body: r.key,
+    };
   }
   throw invalid(String((r as { type?: unknown }).type), 'resource type must be content or snapshot');
 }
@@ -191,10 +194,7 @@ export async function createLeaseManager(opts: LeaseManagerOptions): Promise<Lea
 
   async function create(o: CreateLeaseOptions = {}): Promise<Lease> {
     o.signal?.throwIfAborted();
-    const id =
-      o.id === undefined
-        ? `berth-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`
-        : checkId(o.id);
+    const id = o.id === undefined ? `berth-${Date.now().toString(36)}-${randomHex(6)}` : checkId(o.id);
     if (o.expiresIn !== undefined && (!Number.isFinite(o.expiresIn) || o.expiresIn < 0)) {
       throw invalid(id, `expiresIn must be a non-negative number of ms, got ${o.expiresIn}`);
     }
@@ -206,7 +206,7 @@ export async function createLeaseManager(opts: LeaseManagerOptions): Promise<Lea
     const f: LeaseFile = { version: 1, id, createdAt: now.toISOString(), labels };
     if (o.expiresIn !== undefined) f.expiresAt = new Date(now.getTime() + o.expiresIn).toISOString();
     if (o.untilExit === true) f.owner = { pid: process.pid, start: selfProcessStart() };
-    const tmp = join(root, `${TEMP_PREFIX}${id}-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const tmp = join(root, `${TEMP_PREFIX}${id}-${process.pid}-${randomHex(6)}`);
     await mkdir(join(tmp, 'content'), { recursive: true });
     await mkdir(join(tmp, 'snapshots'));
     try {
@@ -228,7 +228,7 @@ export async function createLeaseManager(opts: LeaseManagerOptions): Promise<Lea
   async function del(id: string, o: { signal?: AbortSignal } = {}): Promise<void> {
     o.signal?.throwIfAborted();
     checkId(id);
-    const gone = join(root, `.deleting-${id}-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const gone = join(root, `.deleting-${id}-${process.pid}-${randomHex(6)}`);
     try {
       await rename(join(root, id), gone);
     } catch (err) {

@@ -34,9 +34,10 @@ type Final = unknown | typeof NO_FINAL;
 class BreakSignal {}
 class ContinueSignal {}
 
+/** Where execution is, for error messages; the text is built only when an error needs it. */
 interface ExecNode {
   pos: number;
-  text: string;
+  text: () => string;
 }
 
 function argString(a: Arg): string {
@@ -83,7 +84,7 @@ function pipeString(p: Pipe): string {
 
 class State {
   private vars: Array<{ name: string; value: unknown }>;
-  private node: ExecNode = { pos: 0, text: '' };
+  private node: ExecNode = { pos: 0, text: () => '' };
   private out = '';
 
   constructor(
@@ -99,12 +100,12 @@ class State {
     return this.out;
   }
 
-  private at(pos: number, text: string): void {
+  private at(pos: number, text: () => string): void {
     this.node = { pos, text };
   }
 
   private atArg(a: Arg): void {
-    this.at(a.pos, argString(a));
+    this.at(a.pos, () => argString(a));
   }
 
   private fail(msg: string): never {
@@ -113,7 +114,7 @@ class State {
     const nl = before.lastIndexOf('\n');
     const line = 1 + (before.match(/\n/g)?.length ?? 0);
     const col = nl === -1 ? this.node.pos : this.node.pos - (nl + 1);
-    let ctx = this.node.text;
+    let ctx = this.node.text();
     if (ctx.length > 20) ctx = `${ctx.slice(0, 20)}...`;
     throw new TemplateExecError(`template: :${line}:${col}: executing "" at <${ctx}>: ${msg}`);
   }
@@ -186,7 +187,7 @@ class State {
   }
 
   private walkRange(dot: unknown, node: Extract<TemplateNode, { type: 'if' | 'with' | 'range' }>): void {
-    this.at(node.pos, `{{range ${pipeString(node.pipe)}}}`);
+    this.at(node.pos, () => `{{range ${pipeString(node.pipe)}}}`);
     const mark = this.mark();
     const val = this.evalPipeline(dot, { ...node.pipe, decl: [] });
     const decl = node.pipe.decl;
@@ -257,14 +258,14 @@ class State {
       return;
     }
     if (typeof val === 'function') {
-      this.at(pipe.pos, pipeString(pipe));
+      this.at(pipe.pos, () => pipeString(pipe));
       this.fail(`can't print ${pipeString(pipe)} of type ${goTypeName(val)}`);
     }
     this.out += formatGoValue(val);
   }
 
   private evalPipeline(dot: unknown, pipe: Pipe): unknown {
-    this.at(pipe.pos, pipeString(pipe));
+    this.at(pipe.pos, () => pipeString(pipe));
     let value: unknown = NO_FINAL;
     for (const cmd of pipe.cmds) value = this.evalCommand(dot, cmd, value);
     // A nil interface digs down to "no value", as Go's reflect.ValueOf(nil) does.
@@ -443,8 +444,8 @@ class State {
     try {
       return fn.fn(...argv);
     } catch (e) {
-      if (cmd) this.at(cmd.pos, commandString(cmd));
-      else this.at(all[0]?.pos ?? 0, all.map(argString).join(' '));
+      if (cmd) this.at(cmd.pos, () => commandString(cmd));
+      else this.at(all[0]?.pos ?? 0, () => all.map(argString).join(' '));
       const msg = e instanceof Error ? e.message : String(e);
       return this.fail(`error calling ${name}: ${msg}`);
     }
