@@ -427,8 +427,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
 
   /** Reads index.json and the records; `locked` when the caller already holds the lock. */
   async function load(signal?: AbortSignal, locked = false): Promise<Snapshot> {
-    const index = await readIndex(signal);
-    const records = await readRecords();
+    const [index, records] = await Promise.all([readIndex(signal), readRecords()]);
     const missing: Record<string, ImageRecord> = {};
     const byId = new Map<string, Image>();
     const idOf = new Map<string, Digest>();

@@ -95,14 +95,19 @@ export interface Store extends ContentSink {
 export async function createStore(opts: StoreOptions): Promise<Store> {
   const { root, signal } = opts;
   const logger = opts.logger;
-  const leases = await createLeaseManager({ path: join(root, 'leases') });
-  const content = await createContentStore({
-    path: join(root, 'content'),
-    ...(opts.locker === undefined ? {} : { locker: opts.locker }),
-    addLeaseResource: (lease, digest, o) => leases.addResource(lease, { type: 'content', digest }, o),
-    ...(logger === undefined ? {} : { logger }),
-    ...(signal === undefined ? {} : { signal }),
-  });
+  // leases and content open at once (independent directories)
+  const leasesOpening = createLeaseManager({ path: join(root, 'leases') });
+  const [leases, content] = await Promise.all([
+    leasesOpening,
+    createContentStore({
+      path: join(root, 'content'),
+      ...(opts.locker === undefined ? {} : { locker: opts.locker }),
+      addLeaseResource: async (lease, digest, o) =>
+        (await leasesOpening).addResource(lease, { type: 'content', digest }, o),
+      ...(logger === undefined ? {} : { logger }),
+      ...(signal === undefined ? {} : { signal }),
+    }),
+  ]);
   const images = await createImageStore({
     content,
     path: join(root, 'images'),
