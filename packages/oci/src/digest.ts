@@ -28,10 +28,12 @@ export type Digest = `${DigestAlgorithm}:${string}`;
 /**
  * node:crypto, required on first hash: loading it costs ~5-10 ms, and commands that only parse
  * and compare digests (`berth images`) never hash. (Node 20 has no `process.getBuiltinModule`.)
+ * A built-in resolves from any path: `import.meta.url` is empty where this module is bundled into
+ * CommonJS (the registry's demo CLI), so `/` stands in.
  */
 let crypto: typeof import('node:crypto') | undefined;
 function createHash(algorithm: DigestAlgorithm): Hash {
-  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  crypto ??= createRequire(import.meta.url ?? '/')('node:crypto') as typeof import('node:crypto');
   return crypto.createHash(algorithm);
 }
 

@@ -17,10 +17,11 @@ let crypto: typeof import('node:crypto') | undefined;
 /**
  * node:crypto, loaded on first use: opening the store and listing images never hash or draw
  * random names, and loading it costs ~2 ms of every command. (Node 20 has no
- * `process.getBuiltinModule`.)
+ * `process.getBuiltinModule`.) A built-in resolves from any path: `import.meta.url` is empty where
+ * this module is bundled into CommonJS (the registry's demo CLI), so `/` stands in.
  */
 export function nodeCrypto(): typeof import('node:crypto') {
-  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  crypto ??= createRequire(import.meta.url ?? '/')('node:crypto') as typeof import('node:crypto');
   return crypto;
 }
 
