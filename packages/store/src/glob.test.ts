@@ -17,6 +17,15 @@ describe('compileGlob (Go path.Match)', () => {
     ['a\\*b', 'axb', false],
     ['x.y', 'xzy', false],
     ['localhost:5000/*', 'localhost:5000/app:1', true],
+    // `-` and `_` outside a class are plain characters (a `u` RegExp refuses `\-` there)
+    ['berth-bench/img:1*', 'berth-bench/img:12', true],
+    ['berth-bench/img', 'berth-bench/img', true],
+    ['my_app-x', 'my_app-x', true],
+    ['a\\-b', 'a-b', true],
+    ['[a\\-c]', 'b', false],
+    ['[a\\-c]', '-', true],
+    ['[\\]]', ']', true],
+    ['[\\^]', '^', true],
   ];
   for (const [pattern, input, want] of cases) {
     it(`${pattern} vs ${input} → ${want}`, () => {

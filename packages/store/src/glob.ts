@@ -14,8 +14,12 @@ function bad(pattern: string, why: string): BerthError<'INVALID_FILTER'> {
   });
 }
 
-const special = /[.*+?^${}()|[\]\\/-]/g;
+// With the `u` flag only syntax characters may be escaped: `-` only inside a class
+// (`berth-bench/img` as a pattern threw "Invalid escape" before).
+const special = /[.*+?^${}()|[\]\\/]/g;
+const classSpecial = /[\]\\^-]/g;
 const escapeChar = (c: string): string => c.replace(special, '\\$&');
+const escapeClassChar = (c: string): string => c.replace(classSpecial, '\\$&');
 
 /** Compiles a Go `path.Match` pattern into an anchored RegExp. Throws `INVALID_FILTER`. */
 export function compileGlob(pattern: string): RegExp {
@@ -54,8 +58,8 @@ export function compileGlob(pattern: string): RegExp {
             i += 1;
           }
           if (hi === '' || hi < lo) throw bad(pattern, 'bad range in character class');
-          cls += `${escapeChar(lo)}-${escapeChar(hi)}`;
-        } else cls += escapeChar(lo);
+          cls += `${escapeClassChar(lo)}-${escapeClassChar(hi)}`;
+        } else cls += escapeClassChar(lo);
       }
       if (pattern[i] !== ']' || cls === '' || cls === '^') throw bad(pattern, 'unterminated character class');
       // Go's classes never match '/'.
