@@ -82,7 +82,12 @@ function failAll(err: Error): void {
 
 function started(): Worker {
   if (worker !== undefined) return worker;
-  const w = new Worker(WORKER_SOURCE, { eval: true, name: 'berth-registry-hash' });
+  const w = new Worker(WORKER_SOURCE, {
+    eval: true,
+    name: 'berth-registry-hash',
+    // It holds a 1 MiB buffer and one hash state per ingest: a small heap keeps its RSS small.
+    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
+  });
   w.on('message', (reply: Reply) => {
     const job = jobs.get(reply.id);
     if (job === undefined) return;
