@@ -31,7 +31,14 @@ export {
   InternalErrorCode,
   isBerthError,
 } from './errors.js';
-export type { FileLock, FileLocker, FileLockOptions } from './file-lock.js';
+export type {
+  FileLock,
+  FileLocker,
+  FileLockOptions,
+  LockDirLibrary,
+  PollingLockerOptions,
+} from './file-lock.js';
+export { lockQueue, pollingLocker, withFileLock } from './file-lock.js';
 export {
   type ContainerConfig,
   type HealthConfig,

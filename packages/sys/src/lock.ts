@@ -8,7 +8,14 @@
  * on a promise chain first, so at most one thread per lock file waits.
  */
 import { type FileHandle, open } from 'node:fs/promises';
-import { BerthError, type FileLock, type FileLocker, type FileLockOptions } from '@berth/oci';
+import {
+  BerthError,
+  type FileLock,
+  type FileLocker,
+  type FileLockOptions,
+  lockQueue,
+  withFileLock,
+} from '@berth/oci';
 import { errnoText, loadAddon } from './addon.js';
 import { SysErrorCode } from './errors.js';
 
@@ -20,7 +27,8 @@ const EWOULDBLOCK = 11;
 
 export type { FileLock } from '@berth/oci';
 
-const queues = new Map<string, Promise<void>>();
+/** Contenders in this process queue here first, so at most one thread per lock file waits. */
+const inProcess = lockQueue();
 
 function failed(path: string, errno: number): BerthError {
   return new BerthError(SysErrorCode.LOCK_FAILED, `lock ${path}: flock: ${errnoText(errno)}`, {
@@ -56,58 +64,17 @@ async function flockPath(path: string, signal?: AbortSignal, op = LOCK_EX): Prom
   return fh;
 }
 
-/** Waits for `previous`; an abort leaves the in-process queue at once. */
-function queued(previous: Promise<void>, signal?: AbortSignal): Promise<void> {
-  if (!signal) return previous;
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    previous.then(() => {
-      signal.removeEventListener('abort', onAbort);
-      if (signal.aborted) reject(signal.reason);
-      else resolve();
-    });
-  });
-}
-
 /**
  * Takes an exclusive lock on `path` (created when missing, mode 0600; its directory must exist)
  * across processes and within this one.
  * @throws the open error (`ENOENT` when the directory is gone), BerthError LOCK_FAILED,
  *   SYS_ADDON_NOT_FOUND, or the signal's reason when aborted while waiting
  */
-export async function lockFile(path: string, opts: { signal?: AbortSignal } = {}): Promise<FileLock> {
-  opts.signal?.throwIfAborted();
-  const previous = queues.get(path) ?? Promise.resolve();
-  let releaseQueue!: () => void;
-  const mine = new Promise<void>((r) => {
-    releaseQueue = r;
-  });
-  const tail = previous.then(() => mine);
-  queues.set(path, tail);
-  const done = (): void => {
-    releaseQueue();
-    if (queues.get(path) === tail) queues.delete(path);
-  };
-  try {
-    await queued(previous, opts.signal);
+export function lockFile(path: string, opts: { signal?: AbortSignal } = {}): Promise<FileLock> {
+  return inProcess(path, opts.signal, async () => {
     const fh = await flockPath(path, opts.signal);
-    let released = false;
-    return {
-      async release() {
-        if (released) return;
-        released = true;
-        try {
-          await fh.close();
-        } finally {
-          done();
-        }
-      },
-    };
-  } catch (err) {
-    done();
-    throw err;
-  }
+    return { release: () => fh.close() };
+  });
 }
 
 /**
@@ -131,17 +98,12 @@ export async function lockFileShared(path: string, opts: { signal?: AbortSignal 
 }
 
 /** Runs `fn` while holding the lock on `path`, and releases it however `fn` ends. */
-export async function withLock<T>(
+export function withLock<T>(
   path: string,
   fn: () => Promise<T>,
   opts: { signal?: AbortSignal } = {},
 ): Promise<T> {
-  const lock = await lockFile(path, opts);
-  try {
-    return await fn();
-  } finally {
-    await lock.release();
-  }
+  return withFileLock(flockLocker, path, fn, opts);
 }
 
 /**
