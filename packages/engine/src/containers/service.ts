@@ -62,7 +62,7 @@ import {
 import { type ContainerChange, containerChanges } from './changes.js';
 import { type CommitOptions, commitContainer } from './commit.js';
 import { ContainerErrorCode, invalidOption, noSuchContainer } from './errors.js';
-import { appendEvent } from './events.js';
+import { appendEvent, sleep } from './events.js';
 import { type ContainerExecOptions, type ContainerExecResult, checkExecutable, execRecord } from './exec.js';
 import { type ExportOptions, exportContainer } from './export.js';
 import {
@@ -309,18 +309,6 @@ function exitedState(
 /** A run that is (or, unpersisted, was) in progress: its end has not been recorded yet. */
 function isActive(s: ContainerStateInfo): boolean {
   return s.Status === 'running' || s.Status === 'paused';
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Go's time.Duration String for whole milliseconds: `1s`, `500ms`, `1m30s`. */
