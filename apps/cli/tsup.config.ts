@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig } from 'tsup';
 import { baseConfig } from '../../tools/tsup.config.ts';
@@ -55,6 +55,9 @@ export default defineConfig((overrides) => [
       mkdirSync(out, { recursive: true });
       writeFileSync(join(out, 'package.json'), '{ "type": "commonjs" }\n');
       writeFileSync(join(out, 'apply-worker.js'), "'use strict';\nimport('./apply-worker.mjs');\n");
+      // the `berth` bin: a sh launcher that keeps NODE_EXTRA_CA_CERTS from node (src/berth.sh)
+      copyFileSync('src/berth.sh', join(out, 'berth'));
+      chmodSync(join(out, 'berth'), 0o755);
     },
   },
   {

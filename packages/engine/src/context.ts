@@ -24,6 +24,8 @@ export interface EngineContext {
   overlay(): Promise<typeof import('@berth/overlay')>;
   registryModule(): Promise<typeof import('@berth/registry')>;
   dockerConfigDir?: string;
+  /** The environment of `docker-credential-*` helpers; default this process's. */
+  helperEnv?: Readonly<Record<string, string | undefined>>;
   /** Whether a container uses the image (no containers yet: always false). */
   imageInUse(id: Digest): Promise<boolean>;
   /** The snapshot side of garbage collection; `reclaimed` sums the usage of what it swept. */

@@ -69,6 +69,13 @@ export interface EngineRegistryOptions {
   dockerConfigDir?: string;
   /** Extra CA certificates (PEM). */
   ca?: string[];
+  /**
+   * PEM files of extra CA certificates, read on the first HTTPS connection (the CLI passes the
+   * file its launcher moved out of `NODE_EXTRA_CA_CERTS`).
+   */
+  caFiles?: string[];
+  /** The environment of `docker-credential-*` helpers; default this process's. */
+  helperEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Options of {@link createEngine}. */
@@ -221,10 +228,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       credentials: m.dockerConfigCredentials({
         logger,
         ...(reg.dockerConfigDir === undefined ? {} : { dir: reg.dockerConfigDir }),
+        ...(reg.helperEnv === undefined ? {} : { helperEnv: reg.helperEnv }),
       }),
       ...(reg.insecure === undefined ? {} : { insecure: reg.insecure }),
       ...(reg.mirrors === undefined ? {} : { mirrors: reg.mirrors }),
       ...(reg.ca === undefined ? {} : { ca: reg.ca }),
+      ...(reg.caFiles === undefined ? {} : { caFiles: reg.caFiles }),
     });
     return client;
   };
@@ -239,6 +248,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     overlay,
     registryModule,
     ...(reg.dockerConfigDir === undefined ? {} : { dockerConfigDir: reg.dockerConfigDir }),
+    ...(reg.helperEnv === undefined ? {} : { helperEnv: reg.helperEnv }),
     // containers arrive in a later issue; this is the hook rmi and prune ask
     imageInUse: async () => false,
     collector: snapshotCollector(snapshotter),

@@ -122,6 +122,7 @@ export async function login(ctx: EngineContext, opts: LoginOptions): Promise<{ s
     password: opts.password,
     logger: ctx.logger,
     ...(ctx.dockerConfigDir === undefined ? {} : { dir: ctx.dockerConfigDir }),
+    ...(ctx.helperEnv === undefined ? {} : { helperEnv: ctx.helperEnv }),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   return { status: 'Login Succeeded' };
@@ -137,6 +138,7 @@ export async function logout(
     registry,
     logger: ctx.logger,
     ...(ctx.dockerConfigDir === undefined ? {} : { dir: ctx.dockerConfigDir }),
+    ...(ctx.helperEnv === undefined ? {} : { helperEnv: ctx.helperEnv }),
   });
   return { registry, removed: r.removed };
 }

@@ -24,6 +24,8 @@ export interface DockerConfigOptions {
   dir?: string;
   /** Directories searched for `docker-credential-*` executables instead of `PATH`. */
   helperDirs?: readonly string[];
+  /** The environment of `docker-credential-*` executables; default this process's. */
+  helperEnv?: Readonly<Record<string, string | undefined>>;
   /** Structured logger; silent by default. */
   logger?: Logger;
   signal?: AbortSignal;
@@ -175,6 +177,7 @@ async function runHelper(
       (resolve, reject) => {
         const child = spawn(file, [action], {
           stdio: ['pipe', 'pipe', 'pipe'],
+          ...(options.helperEnv ? { env: options.helperEnv } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         });
         let stdout = '';

@@ -201,6 +201,7 @@ export function errorFromResponse(options: {
 
 /** Node/undici error codes that mean TLS failed (certificate, host name, handshake). */
 const tlsCodes = new Set([
+  'CA_FILE_UNREADABLE',
   'CERT_HAS_EXPIRED',
   'CERT_NOT_YET_VALID',
   'DEPTH_ZERO_SELF_SIGNED_CERT',

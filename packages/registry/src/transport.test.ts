@@ -1,8 +1,11 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseContentRange } from './blobs.js';
 import { errorFromResponse, parseErrorBody } from './errors.js';
 import { nextLink } from './resolve.js';
-import { isLoopback, parseRetryAfter, Transport } from './transport.js';
+import { isLoopback, parseRetryAfter, Transport, trustedContext } from './transport.js';
 
 describe('transport helpers', () => {
   it('knows loopback hosts', () => {
@@ -29,6 +32,26 @@ describe('transport helpers', () => {
     expect(t.allowsHttp('other.lan:443')).toBe(true);
     expect(t.allowsHttp('docker.io')).toBe(false);
     await t.close();
+  });
+
+  it('reads caFiles when the trust is built, naming a file it cannot use', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-ca-'));
+    try {
+      const missing = join(dir, 'missing.pem');
+      const empty = join(dir, 'empty.pem');
+      await writeFile(empty, 'not a certificate\n');
+      // the constructor reads nothing
+      await new Transport({ caFiles: [missing] }).close();
+      expect(() => trustedContext([], [missing])).toThrow(
+        expect.objectContaining({
+          code: 'CA_FILE_UNREADABLE',
+          message: expect.stringContaining(`cannot read extra CA certificates from ${missing}: ENOENT`),
+        }),
+      );
+      expect(() => trustedContext([], [empty])).toThrow(`${empty}: no PEM certificate in it`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('parses Retry-After as seconds or a date', () => {

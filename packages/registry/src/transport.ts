@@ -17,6 +17,12 @@ export interface TransportOptions {
   /** Extra CA certificates (PEM) trusted besides the system's, e.g. a private registry's CA. */
   ca?: string | readonly string[];
   /**
+   * PEM files of extra CA certificates, read on the first HTTPS connection (never for plain
+   * HTTP), as Node reads `NODE_EXTRA_CA_CERTS`. A file that cannot be read or holds no
+   * certificate fails that connection with TLS_ERROR naming the file.
+   */
+  caFiles?: readonly string[];
+  /**
    * Registries (`host` or `host:port`) that may be reached over plain HTTP. Loopback hosts
    * (`localhost`, `127.0.0.0/8`, `[::1]`) always may. HTTPS is tried first either way.
    */
@@ -111,13 +117,33 @@ const pemBody = (pem: string) => pem.replace(/-----[A-Z ]+-----/g, '').replace(/
 
 /**
  * The TLS trust: Node's built-in roots, plus the system bundle's certificates Node lacks (the
- * distribution's additions and locally installed CAs), plus the caller's. Building a context
+ * distribution's additions and locally installed CAs), plus the caller's (`extra` PEM text and
+ * the certificates of the PEM `files`; throws CA_FILE_UNREADABLE naming a file that cannot be
+ * read or holds none). Building a context
  * from a full PEM bundle parses every certificate (~200 ms with OpenSSL 3); starting from Node's
  * pre-parsed roots and adding only the difference costs a fraction of that.
  */
-export function trustedContext(extra: readonly string[]): SecureContext {
+export function trustedContext(extra: readonly string[], files: readonly string[] = []): SecureContext {
+  const pems = [...extra];
+  for (const file of files) {
+    let found: string[] = [];
+    try {
+      found = readFileSync(file, 'utf8').match(pemBlock) ?? [];
+    } catch (cause) {
+      throw caFileError(file, (cause as Error).message, cause);
+    }
+    if (found.length === 0) throw caFileError(file, 'no PEM certificate in it');
+    pems.push(...found);
+  }
   const known = new Set(rootCertificates.map(pemBody));
   const add: string[] = [];
+  // only certificates Node lacks are parsed again (an extra file is often the system bundle)
+  const addNew = (pem: string) => {
+    const body = pemBody(pem);
+    if (known.has(body)) return;
+    known.add(body);
+    add.push(pem);
+  };
   for (const path of systemBundles) {
     let text: string;
     try {
@@ -125,13 +151,21 @@ export function trustedContext(extra: readonly string[]): SecureContext {
     } catch {
       continue;
     }
-    for (const pem of text.match(pemBlock) ?? []) if (!known.has(pemBody(pem))) add.push(pem);
+    for (const pem of text.match(pemBlock) ?? []) addNew(pem);
     break;
   }
+  for (const pem of pems) addNew(pem);
   const context = createSecureContext();
   const native = (context as unknown as { context: { addCACert(pem: string): void } }).context;
-  for (const pem of [...add, ...extra]) native.addCACert(pem);
+  for (const pem of add) native.addCACert(pem);
   return context;
+}
+
+function caFileError(file: string, why: string, cause?: unknown): Error {
+  return Object.assign(new Error(`cannot read extra CA certificates from ${file}: ${why}`), {
+    code: 'CA_FILE_UNREADABLE',
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 /** Whether `host` (`name[:port]`) is loopback: `localhost`, `127.0.0.0/8` or `[::1]`. */
@@ -214,13 +248,19 @@ export class Transport {
   constructor(options: TransportOptions = {}) {
     const extra =
       options.ca === undefined ? [] : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
+    const caFiles = [...(options.caFiles ?? [])];
     const timeout = options.connectTimeoutMs ?? 30_000;
     // Built on first use, once: plain-http registries never pay for the CA store.
     let plain: buildConnector.connector | undefined;
     let secure: buildConnector.connector | undefined;
     const connect: buildConnector.connector = (opts, callback) => {
       if (opts.protocol === 'https:') {
-        secure ??= buildConnector({ timeout, secureContext: trustedContext(extra) });
+        try {
+          secure ??= buildConnector({ timeout, secureContext: trustedContext(extra, caFiles) });
+        } catch (err) {
+          callback(err as Error, null);
+          return;
+        }
         secure(opts, callback);
       } else {
         plain ??= buildConnector({ timeout });

@@ -78,9 +78,10 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const warmup = opts.warmup ?? 1;
   const log = opts.log ?? (() => {});
   const scratch = await mkdtemp(join(tmpdir(), `berth-bench-${scenario.name}-`));
-  const berthBin = join(repoRoot, 'apps/cli/dist/berth.js');
+  // the bin users run: the sh launcher that starts node on dist/berth.js
+  const berthBin = join(repoRoot, 'apps/cli/dist/berth');
   if (!existsSync(berthBin)) throw new Error(`berth is not built: ${berthBin} is missing (run pnpm build)`);
-  const ctx: BenchContext = { berth: [process.execPath, berthBin], scratch };
+  const ctx: BenchContext = { berth: [berthBin], scratch };
   const absent: ScenarioResult['absent'] = {};
   const wanted = scenario.engines.filter((e) => !opts.engines || opts.engines.includes(e));
   const engines: EngineName[] = [];

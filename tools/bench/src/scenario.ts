@@ -6,7 +6,7 @@ export type EngineName = 'berth' | 'docker' | 'podman' | 'skopeo' | 'crun' | 'ru
 
 /** What a scenario receives: the commands for each engine and a scratch directory. */
 export interface BenchContext {
-  /** The berth CLI as argv: `node apps/cli/dist/berth.js`. */
+  /** The berth CLI as argv: `apps/cli/dist/berth` (the launcher users run). */
   berth: string[];
   /** Docker's client as argv, when docker takes part. */
   docker?: string[];

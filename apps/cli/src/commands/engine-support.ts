@@ -31,16 +31,35 @@ export async function openEngine(ctx: CommandContext): Promise<Engine> {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+  // the launcher (src/berth.sh) moved NODE_EXTRA_CA_CERTS to BERTH_EXTRA_CA_CERTS so that node
+  // did not parse it at start: the registry client reads it on its first TLS connection, and
+  // credential helpers (maybe Node programs) get it back under its own name. Run as plain
+  // `node berth.js`, the registry client needs it too: its context adds CAs, and on Node 20 a
+  // context that adds any CA no longer holds NODE_EXTRA_CA_CERTS's.
+  const caFile = env.BERTH_EXTRA_CA_CERTS || env.NODE_EXTRA_CA_CERTS;
+  const extraCa =
+    caFile === undefined || caFile === ''
+      ? {}
+      : { caFiles: [caFile], helperEnv: { ...env, NODE_EXTRA_CA_CERTS: caFile } };
   return createEngine({
     root: stateRoot(env),
-    registry: { dockerConfigDir, insecure },
+    registry: { dockerConfigDir, insecure, ...extraCa },
     shim: shimSearch(env),
     hooks: selfHooks(env),
   });
 }
 
 /** What the shim's hooks keep of this process's environment (besides BERTH_ROOT). */
-const HOOK_ENV = ['PATH', 'HOME', 'BERTH_SHIM', 'DOCKER_CONFIG', 'BERTH_INSECURE_REGISTRIES', 'TZ', 'LANG'];
+const HOOK_ENV = [
+  'PATH',
+  'HOME',
+  'BERTH_SHIM',
+  'DOCKER_CONFIG',
+  'BERTH_INSECURE_REGISTRIES',
+  'BERTH_EXTRA_CA_CERTS',
+  'TZ',
+  'LANG',
+];
 
 /**
  * berth-shim's hooks call this same CLI (the same node, flags and entry script, so a checkout

@@ -1,7 +1,7 @@
 /**
  * Test helper: the built `berth` bundle for tests that run the CLI as separate processes, fast to
- * start (no tsx). `dist/berth.js` when it is newer than every source it is made of, else a
- * private build beside it (`.dist-t<pid>`, so its relative lookups of the shim and the native
+ * start (no tsx), with the `berth` launcher beside it. `dist/berth.js` when it is newer than
+ * every source it is made of, else a private build beside it (`.dist-t<pid>`, so its relative lookups of the shim and the native
  * addons still resolve), removed by `dispose`.
  */
 import { execFileSync } from 'node:child_process';
@@ -20,7 +20,7 @@ async function newestSource(dir: string): Promise<number> {
     if (e.name === 'node_modules' || e.name === 'dist' || e.name.startsWith('.')) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) newest = Math.max(newest, await newestSource(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
+    else if ((e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) || e.name.endsWith('.sh'))
       newest = Math.max(newest, (await stat(p)).mtimeMs);
   }
   return newest;
@@ -29,7 +29,8 @@ async function newestSource(dir: string): Promise<number> {
 /** A fresh CLI bundle: `bin` to run with node, `dispose` to remove a private build. */
 export async function cliBundle(): Promise<{ bin: string; dispose(): Promise<void> }> {
   const dist = join(cliDir, 'dist/berth.js');
-  const built = existsSync(dist) ? (await stat(dist)).mtimeMs : 0;
+  // dist/berth is the launcher (src/berth.sh) beside it
+  const built = existsSync(dist) && existsSync(join(cliDir, 'dist/berth')) ? (await stat(dist)).mtimeMs : 0;
   const sources = Math.max(
     await newestSource(join(cliDir, 'src')),
     await newestSource(join(repo, 'packages')),
