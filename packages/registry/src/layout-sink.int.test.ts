@@ -87,7 +87,7 @@ describe('oci layout', () => {
     expect(isBerthError(missing, 'LAYOUT_INVALID')).toBe(true);
   });
 
-  it('verifies large blobs (hashed on the worker thread) before they enter blobs/', async () => {
+  it('verifies large blobs before they enter blobs/', async () => {
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
     const desc = { mediaType: MediaType.OciLayerGzip, digest: digestOf(bytes), size: bytes.byteLength };
     const half = 1536 * 1024;
@@ -101,7 +101,7 @@ describe('oci layout', () => {
     expect(await readdir(join(root, 'blobs', 'sha256'))).toEqual([]);
     expect(await readdir(join(root, 'ingest'))).toEqual([]);
     // An ingest left half-written by one sink object (a killed process) resumes in another:
-    // the worker hashes the earlier bytes from the file too.
+    // the earlier bytes are hashed from the file.
     const first = await toLayout(root).writer({ ref: 'resume', desc });
     await first.write(bytes.subarray(0, half));
     const layout = toLayout(root);

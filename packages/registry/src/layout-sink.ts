@@ -31,7 +31,6 @@ import {
   splitDigest,
 } from '@berth/oci';
 import { RegistryError } from './errors.js';
-import { FileHash } from './file-hasher.js';
 
 /** The annotation naming a tag in an image layout's `index.json`. */
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
@@ -86,9 +85,6 @@ export interface OciLayout extends ContentSink {
 const LAYOUT_FILE = 'oci-layout';
 const INDEX_FILE = 'index.json';
 const LAYOUT_VERSION = '1.0.0';
-
-/** Blobs at least this large are hashed on the worker thread (file-hasher.ts), smaller ones here. */
-const HASH_OFF_THREAD_BYTES = 1024 * 1024;
 
 function layoutError(dir: string, why: string, cause?: unknown): RegistryError {
   return new RegistryError(
@@ -292,28 +288,19 @@ class Layout implements OciLayout {
     const algorithm = splitDigest(parseDigest(opts.desc.digest)).algorithm;
     const fh = await open(path, 'a', 0o644);
     let offset: number;
-    let hash: Hasher;
+    const digester = createDigester({ algorithm });
     try {
       offset = (await fh.stat()).size;
-      if (opts.desc.size >= HASH_OFF_THREAD_BYTES) {
-        // The worker hashes from the file, including what an earlier process wrote.
-        const file = new FileHash(path, algorithm);
-        if (offset > 0) file.written(offset);
-        hash = { file };
-      } else {
-        const digester = createDigester({ algorithm });
-        if (offset > 0) {
-          // Hash what an earlier process wrote, so commit can verify the whole blob.
-          for await (const chunk of createReadStream(path, { start: 0, end: offset - 1 }))
-            digester.update(chunk as Buffer);
-        }
-        hash = { digester };
+      if (offset > 0) {
+        // Hash what an earlier process wrote, so commit can verify the whole blob.
+        for await (const chunk of createReadStream(path, { start: 0, end: offset - 1 }))
+          digester.update(chunk as Buffer);
       }
     } catch (err) {
       await fh.close();
       throw err;
     }
-    return new LayoutWriter(this, fh, path, offset, hash, algorithm);
+    return new LayoutWriter(this, fh, path, offset, digester, algorithm);
   }
 
   /**
@@ -450,9 +437,6 @@ class Layout implements OciLayout {
   }
 }
 
-/** How a writer hashes: here, as bytes pass, or on the worker, from the file as it is written. */
-type Hasher = { digester: ReturnType<typeof createDigester>; file?: undefined } | { file: FileHash };
-
 class LayoutWriter implements ContentWriter {
   #written: number;
   #done = false;
@@ -462,7 +446,7 @@ class LayoutWriter implements ContentWriter {
     readonly fh: FileHandle,
     readonly path: string,
     readonly offset: number,
-    readonly hash: Hasher,
+    readonly digester: ReturnType<typeof createDigester>,
     readonly algorithm: DigestAlgorithm,
   ) {
     this.#written = offset;
@@ -474,15 +458,9 @@ class LayoutWriter implements ContentWriter {
 
   async write(chunk: Uint8Array): Promise<void> {
     this.#check();
-    if (this.hash.file) {
-      await this.#writeAll(chunk);
-      this.#written += chunk.byteLength;
-      this.hash.file.written(this.#written);
-      return;
-    }
     // The write runs on libuv's thread pool while this thread hashes the same bytes.
     const writing = this.#writeAll(chunk);
-    this.hash.digester.update(chunk);
+    this.digester.update(chunk);
     this.#written += chunk.byteLength;
     await writing;
   }
@@ -493,14 +471,8 @@ class LayoutWriter implements ContentWriter {
    */
   async writev(chunks: readonly Uint8Array[], n: number): Promise<void> {
     this.#check();
-    if (this.hash.file) {
-      await this.#writevAll(chunks, n);
-      this.#written += n;
-      this.hash.file.written(this.#written);
-      return;
-    }
     const writing = this.#writevAll(chunks, n);
-    for (const c of chunks) this.hash.digester.update(c);
+    for (const c of chunks) this.digester.update(c);
     this.#written += n;
     await writing;
   }
@@ -538,7 +510,7 @@ class LayoutWriter implements ContentWriter {
           `blob ${expected}: size mismatch (expected ${size} bytes, got ${this.#written})`,
         );
       }
-      let got = this.hash.file ? await this.hash.file.digest(this.#written) : this.hash.digester.digest();
+      let got = this.digester.digest();
       if (splitDigest(expected).algorithm !== this.algorithm) {
         const other = createDigester({ algorithm: splitDigest(expected).algorithm });
         for await (const c of createReadStream(this.path)) other.update(c as Buffer);
@@ -554,7 +526,6 @@ class LayoutWriter implements ContentWriter {
       await this.fh.close();
       await this.layout.install(this.path, expected);
     } catch (err) {
-      this.hash.file?.drop();
       await this.fh.close().catch(() => {});
       await rm(this.path, { force: true });
       if (isBerthError(err)) throw err;
@@ -570,7 +541,6 @@ class LayoutWriter implements ContentWriter {
   async abort(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
-    this.hash.file?.drop();
     await this.fh.close().catch(() => {});
     await rm(this.path, { force: true });
   }
@@ -579,7 +549,6 @@ class LayoutWriter implements ContentWriter {
   async release(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
-    this.hash.file?.drop();
     await this.fh.close().catch(() => {});
   }
 }
