@@ -83,6 +83,17 @@ const corrupt = (path: string, what: string, cause?: unknown): BerthError =>
  * snapshot, cleanup), which therefore see no record half-made. A locker without shared locks
  * takes an exclusive one (correct, only less parallel across processes). Reads take no lock.
  */
+/** Writes `doc` as one JSON line to the new file `tmp` (mode 0600) and fsyncs it. */
+async function writeSynced(tmp: string, doc: unknown): Promise<void> {
+  const fh = await open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(`${JSON.stringify(doc)}\n`);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 export class MetadataStore {
   private readonly file: string;
   private readonly records: string;
@@ -231,13 +242,7 @@ export class MetadataStore {
     const doc: RecordFile = { version: RECORD_VERSION, key, ...rec };
     const tmp = `${this.records}/.tmp-${process.pid}-${rec.id}`;
     const path = this.recordPath(key);
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(`${JSON.stringify(doc)}\n`);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeSynced(tmp, doc);
     try {
       await link(tmp, path);
     } catch (err) {
@@ -308,13 +313,7 @@ export class MetadataStore {
     const nextId = Math.max(m.nextId, ...global.map(([, r]) => r.id + 1));
     const doc: MetadataFile = { version: METADATA_VERSION, nextId, snapshots: global };
     const tmp = `${this.file}.tmp-${process.pid}`;
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(`${JSON.stringify(doc)}\n`);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeSynced(tmp, doc);
     try {
       await rename(tmp, this.file);
     } catch (err) {
