@@ -1,3 +1,4 @@
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Options } from 'tsup';
 
@@ -30,7 +31,17 @@ const common: Options = {
 };
 
 export default defineConfig([
-  { ...common, entry: { cli: 'src/cli-loader.ts' }, format: ['esm'] },
+  {
+    ...common,
+    entry: { cli: 'src/cli-loader.ts' },
+    format: ['esm'],
+    // the bin: a sh launcher that keeps NODE_EXTRA_CA_CERTS from node's start (src/cli.sh)
+    onSuccess: async () => {
+      mkdirSync('dist', { recursive: true });
+      copyFileSync('src/cli.sh', 'dist/berth-registry-demo');
+      chmodSync('dist/berth-registry-demo', 0o755);
+    },
+  },
   {
     ...common,
     entry: { cli: 'src/cli.ts' },

@@ -6,8 +6,10 @@
  *   berth-registry-demo pull REF DIR [--platform P] [--concurrency N] [--ca FILE] [--insecure HOST]... [--json]
  *   berth-registry-demo push DIR[:NAME] REF [--ca FILE] [--insecure HOST]... [--json]
  *
- * Credentials come from the docker config ($DOCKER_CONFIG or ~/.docker). `--json` prints the
- * result with the process's peak RSS.
+ * Credentials come from the docker config ($DOCKER_CONFIG or ~/.docker). Extra CAs come from
+ * `--ca` and from NODE_EXTRA_CA_CERTS (moved to BERTH_EXTRA_CA_CERTS by the bin's launcher,
+ * src/cli.sh, so that node does not parse it at start). `--json` prints the result with the
+ * process's peak RSS.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -39,8 +41,16 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(usage);
     return values.help ? 0 : 2;
   }
+  // The launcher moved NODE_EXTRA_CA_CERTS aside; run as plain `node cli.js` the variable is
+  // still there, and the client's TLS context (which adds CAs) needs it named too.
+  const env = process.env;
+  const caFile = env.BERTH_EXTRA_CA_CERTS || env.NODE_EXTRA_CA_CERTS;
   const client = createRegistryClient({
-    credentials: dockerConfigCredentials({ dir: defaultDockerConfigDir(process.env) }),
+    credentials: dockerConfigCredentials({
+      dir: defaultDockerConfigDir(env),
+      ...(caFile ? { helperEnv: { ...env, NODE_EXTRA_CA_CERTS: caFile } } : {}),
+    }),
+    ...(caFile ? { caFiles: [caFile] } : {}),
     ...(values.ca ? { ca: await readFile(values.ca, 'utf8') } : {}),
     ...(values.insecure ? { insecure: values.insecure } : {}),
   });

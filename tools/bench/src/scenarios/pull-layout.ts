@@ -22,8 +22,9 @@ let previous: string | undefined;
 
 /**
  * `pull-layout`: a cold pull of the ~150 MB `medium` fixture from Debian's docker-registry on
- * loopback into a fresh OCI layout directory: @berth/registry's demo utility
- * (`packages/registry/dist/cli.js pull REF DIR`) vs `skopeo copy docker://REF oci:DIR:TAG`.
+ * loopback into a fresh OCI layout directory: @berth/registry's demo utility as its bin runs
+ * (`packages/registry/dist/berth-registry-demo pull REF DIR`, the sh launcher that starts node on
+ * dist/cli.js) vs `skopeo copy docker://REF oci:DIR:TAG`, both in the harness's environment.
  * Every run writes a new directory (the previous run's is removed before the next starts, outside
  * the timing), so no run finds blobs already present.
  */
@@ -35,7 +36,7 @@ export const pullLayout: Scenario = {
   target: 'berth/skopeo <= 0.8',
   async setup() {
     if (registry) return;
-    const cli = join(repoRoot(), 'packages/registry/dist/cli.js');
+    const cli = join(repoRoot(), 'packages/registry/dist/berth-registry-demo');
     if (!existsSync(cli)) throw new Error(`pull-layout: ${cli} is missing (run pnpm build)`);
     const fixtures = await buildFixtures({ medium: true });
     registry = await startRegistry({ auth: 'none' });
@@ -57,13 +58,7 @@ export const pullLayout: Scenario = {
       };
     }
     return {
-      argv: [
-        process.execPath,
-        join(repoRoot(), 'packages/registry/dist/cli.js'),
-        'pull',
-        reference,
-        previous,
-      ],
+      argv: [join(repoRoot(), 'packages/registry/dist/berth-registry-demo'), 'pull', reference, previous],
     };
   },
   async teardown() {
