@@ -1,4 +1,5 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { BerthError, type FileLocker, type Logger, type Mount, silentLogger } from '@berth/oci';
 import { snapshotError } from './errors.js';
@@ -331,7 +332,7 @@ class DirSnapshotter implements Snapshotter {
       };
       const dirs = this.dirOf(id);
       try {
-        await mkdir(dirs.fs, { mode: 0o755 });
+        await this.makeFs(dirs.fs);
         if (this.driver === 'overlay' && kind === 'active') await mkdir(dirs.work, { mode: 0o700 });
         // directory first: a crash before the record leaves an orphan for cleanup()
         const global = new Set([...m.snapshots].filter(([k]) => !m.files.has(k)).map(([, r]) => r.id));
@@ -358,6 +359,29 @@ class DirSnapshotter implements Snapshotter {
     }
     this.logger.debug('snapshot created', { key, kind, parent, id: rec.id });
     return snapshotMounts(this.driver, kind, dirs, parents);
+  }
+
+  /**
+   * Makes a snapshot's `fs` directory where the Orlov allocator puts a new tree, not where the
+   * last tree of the same number was. For a directory in a top directory (`snapshots/`, `chattr
+   * +T`) ext4 starts its search for the emptiest block group at a hash of the new directory's
+   * *name*; the files of a tree go into the group of their directory. Snapshot numbers start at
+   * 1 in every new root, so `snapshots/1` of a root made right after another was removed landed
+   * in the very group just freed, where every create first skips each inode deleted there in the
+   * last minute or more (`recently_deleted`, ext4 without a journal): a pull after `rm -rf` of the previous root
+   * spent most of its kernel time there. So `fs` is made under a random name in `snapshots/`
+   * and renamed into its numbered directory (a rename keeps the inode and its group). A crash in
+   * between leaves a `.new-…` directory, which {@link cleanup} removes like any unnamed one.
+   */
+  private async makeFs(fs: string): Promise<void> {
+    const tmp = `${this.root}/snapshots/.new-${randomBytes(8).toString('hex')}`;
+    await mkdir(tmp, { mode: 0o755 });
+    try {
+      await rename(tmp, fs);
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   /**
