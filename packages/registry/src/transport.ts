@@ -5,6 +5,7 @@
  * followed by hand so that `Authorization` never reaches another host and loops end in an error.
  */
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
@@ -104,6 +105,39 @@ const retryErrnos = new Set([
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CLOSED',
 ]);
+
+/** Size of the buffers plain-HTTP sockets read into (see {@link largeReads}). */
+const READ_SLAB = 1024 * 1024;
+/** The least room offered to one read; a slab with less left is replaced by a new one. */
+const MIN_READ = 128 * 1024;
+
+/**
+ * `net.connect`'s `onread` for one socket: a read may fill the rest of a 1 MiB slab instead of
+ * Node's fixed 64 KiB buffer, so a blob body that arrives faster than it is consumed comes in
+ * chunks of up to 1 MiB (about 130 reads for 120 MB where there were 1900; each chunk costs a
+ * trip through the socket stream, undici's parser and the body stream, and that per-chunk work
+ * was most of the main thread's time besides hashing). Each chunk is a view of its own bytes of
+ * the slab, which is never written again; a slab is freed with its last chunk.
+ */
+function largeReads(): { buffer: () => Buffer; callback: (this: Socket, n: number, buf: Buffer) => boolean } {
+  let slab = Buffer.allocUnsafe(READ_SLAB);
+  let used = 0;
+  return {
+    // offered after each read (Node calls it without `this`)
+    buffer: () => {
+      if (slab.byteLength - used < MIN_READ) {
+        slab = Buffer.allocUnsafe(READ_SLAB);
+        used = 0;
+      }
+      return slab.subarray(used);
+    },
+    // `buf` is what `buffer` offered; `false` stops reading until the socket is read from again
+    callback(n, buf) {
+      used += n;
+      return this.push(buf.subarray(0, n));
+    },
+  };
+}
 
 /** Where Debian, Fedora and Alpine keep the system CA bundle. */
 const systemBundles = [
@@ -250,8 +284,8 @@ export class Transport {
       options.ca === undefined ? [] : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
     const caFiles = [...(options.caFiles ?? [])];
     const timeout = options.connectTimeoutMs ?? 30_000;
-    // Built on first use, once: plain-http registries never pay for the CA store.
-    let plain: buildConnector.connector | undefined;
+    // The TLS connector is built on first use, once: plain-http registries never pay for the CA
+    // store. TLS sockets keep Node's reads (TLS records are 16 KiB at most anyway).
     let secure: buildConnector.connector | undefined;
     const connect: buildConnector.connector = (opts, callback) => {
       if (opts.protocol === 'https:') {
@@ -263,8 +297,10 @@ export class Transport {
         }
         secure(opts, callback);
       } else {
-        plain ??= buildConnector({ timeout });
-        plain(opts, callback);
+        // one connector per socket, each with its own read slab (undici passes the options
+        // it does not know to net.connect)
+        const options = { timeout, onread: largeReads() } as buildConnector.BuildOptions;
+        buildConnector(options)(opts, callback);
       }
     };
     this.#agent = new Agent({
