@@ -1,26 +1,27 @@
 // dependency-cruiser rules generated from DESIGN.md's arrows (STYLE.md, Module boundaries):
 // apps -> engine -> {compose, builder, network, volumes, runtime, overlay, store, registry} -> oci.
-// sys (flock, mount, umount2 through an N-API addon) imports only oci, and only engine imports
-// it: a leaf that needs a lock or a mount declares the interface in oci (FileLocker, Mounter),
-// ships a default of its own, and engine injects sys's implementation.
+// The flock/mount/umount2 addon is runtime's (DESIGN.md, The kernel boundary: the C sits in
+// packages/runtime/native/): a leaf that needs a lock or a mount declares the interface in oci
+// (FileLocker, Mounter), ships a default of its own, and engine injects runtime's implementation.
 // Siblings never import each other. Run by `pnpm lint:deps` in CI.
 const leaves = ['registry', 'store', 'overlay', 'runtime', 'network', 'volumes', 'builder', 'compose'];
 const allowed = {
   oci: [],
-  sys: ['oci'],
-  engine: ['oci', 'sys', ...leaves],
+  engine: ['oci', ...leaves],
   ...Object.fromEntries(leaves.map((p) => [p, ['oci']])),
 };
 const all = Object.keys(allowed);
 
 const forbidden = all.map((pkg) => {
   const banned = all.filter((other) => other !== pkg && !allowed[pkg].includes(other));
+  const b = banned.join('|');
   return {
     name: `${pkg}-imports`,
     comment: `@berth/${pkg} may import only: ${allowed[pkg].join(', ') || 'nothing of ours'} (DESIGN.md)`,
     severity: 'error',
     from: { path: `^packages/${pkg}/` },
-    to: { path: `^(packages/(${banned.join('|')})/|node_modules/@berth/(${banned.join('|')})/)` },
+    // the bare name too: an import of a package that is not a dependency does not resolve
+    to: { path: `^(packages/(${b})/|node_modules/@berth/(${b})/|@berth/(${b})(/|$))` },
   };
 });
 
@@ -30,7 +31,10 @@ forbidden.push(
     comment: 'apps import @berth/engine and @berth/oci only (DESIGN.md)',
     severity: 'error',
     from: { path: '^apps/' },
-    to: { path: `^packages/(${all.filter((p) => p !== 'engine' && p !== 'oci').join('|')})/` },
+    // the CLI depends on @berth/runtime for its native build (berth-sys.node), never imports it
+    to: {
+      path: `^(packages/|node_modules/@berth/|@berth/)(${all.filter((p) => p !== 'engine' && p !== 'oci').join('|')})(/|$)`,
+    },
   },
   {
     // Tests may use the offline fixtures and the registry/dockerd helpers in tools/fixtures;

@@ -88,8 +88,10 @@ export default defineConfig((overrides) => [
     clean: false,
     splitting: false,
     treeshake: false,
-    // @napi-rs/xattr is a native addon (a dependency of the CLI); @berth/sys is bundled and
-    // finds its addon through the CLI's node_modules
+    // @napi-rs/xattr is a native addon (a dependency of the CLI); @berth/runtime is bundled (the
+    // engine imports it) and finds its flock/mount addon, native/build/berth-sys.node, through
+    // the CLI's node_modules: the CLI depends on @berth/runtime for that build, imports nothing
+    // of it (DESIGN.md's arrows), as it depends on @napi-rs/xattr for @berth/overlay
     noExternal: [/^(?!@napi-rs\/xattr$)/],
     external: ['@napi-rs/xattr'],
     esbuildOptions(options) {

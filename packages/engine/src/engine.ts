@@ -4,11 +4,10 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError, type Logger, silentLogger } from '@berth/oci';
+import { BerthError, type FileLocker, type Logger, silentLogger } from '@berth/oci';
 import type { Snapshotter, SnapshotterDriver } from '@berth/overlay';
 import type { RegistryClient } from '@berth/registry';
 import { createStore } from '@berth/store';
-import { flockLocker } from '@berth/sys';
 import type { LoadImageOptions, LoadImageResult, SaveImageOptions } from './archive.js';
 import {
   appendEvent,
@@ -58,6 +57,16 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
     return p;
   };
 }
+
+/**
+ * `@berth/runtime`'s flock(2) locker, imported on the first lock: `berth version` and image
+ * listing take no lock, so they never initialise the runtime's modules (seccomp tables, cgroup
+ * drivers), as when the locks were a package of their own.
+ */
+const runtime = once(() => import('@berth/runtime'));
+const flockLocker: FileLocker = {
+  lock: async (path, opts) => (await runtime()).flockLocker.lock(path, opts),
+};
 
 /** Registry settings of {@link createEngine}. */
 export interface EngineRegistryOptions {
@@ -198,7 +207,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const logger = options.logger ?? silentLogger;
   const tmpDir = join(root, 'tmp');
   await mkdir(tmpDir, { recursive: true, mode: 0o700 });
-  // the leaves' locks and mounts are @berth/sys's system calls (DESIGN.md: the engine wires)
+  // the leaves' locks and mounts are @berth/runtime's system calls (DESIGN.md: the engine wires)
   const store = await createStore({
     root,
     logger,

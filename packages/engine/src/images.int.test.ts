@@ -116,7 +116,7 @@ describe('pull', () => {
     expect(list).toHaveLength(1);
     expect(list[0]?.RepoTags).toEqual([ref('test/busybox:1')]);
     expect(list[0]?.RepoDigests).toEqual([`${ref('test/busybox')}@${layer.digest}`]);
-    // the engine injects @berth/sys's flock(2) into the store and the snapshotter: their lock
+    // the engine injects @berth/runtime's flock(2) into the store and the snapshotter: their lock
     // files are flock'd files (the packages' pure-JS default makes a `<name>.lock` directory)
     for (const lock of ['images/lock', 'snapshots/metadata.flock'])
       expect((await stat(join(root, lock))).isFile()).toBe(true);

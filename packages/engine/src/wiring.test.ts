@@ -1,4 +1,4 @@
-// The engine passes @berth/sys's flock(2) locker to the store and the snapshotter it opens
+// The engine passes @berth/runtime's flock(2) locker to the store and the snapshotter it opens
 // (DESIGN.md: the engine wires everything; the packages alone default to a pure-JS lock
 // directory). Seen from outside: a flock(1) holder of their lock files makes them wait.
 import { execFile, spawn } from 'node:child_process';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createSnapshotter } from '@berth/overlay';
-import { flockLocker } from '@berth/sys';
+import { flockLocker } from '@berth/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from './engine.js';
 
@@ -52,7 +52,7 @@ async function pendingAfter(p: Promise<unknown>, ms: number): Promise<boolean> {
   return !settled;
 }
 
-describe('the engine wires @berth/sys into the store', () => {
+describe("the engine wires @berth/runtime's flock(2) into the store", () => {
   it("image prune waits for a flock(1) holder of the image store's lock", { timeout: 30_000 }, async () => {
     await engine.images.prune(); // loads what prune needs, takes the lock once
     const lock = join(root, 'images', 'lock');

@@ -2,7 +2,7 @@
  * The cross-process file lock a package takes around a change spanning several files (DESIGN.md,
  * state on disk). Declared here: `@berth/store` and `@berth/overlay` take a {@link FileLocker} in
  * their options and ship a pure-JS default ({@link pollingLocker}, given proper-lockfile);
- * `@berth/engine` injects `@berth/sys`'s flock(2) locker, which the kernel drops the instant its
+ * `@berth/engine` injects `@berth/runtime`'s flock(2) locker, which the kernel drops the instant its
  * holder dies. The helpers below do no I/O themselves (the lock implementations bring it), so the
  * three lockers share one in-process queue and one `withFileLock`.
  *

@@ -26,7 +26,7 @@ export interface Mount {
 /**
  * Performs mounts: what `@berth/overlay`'s `mountAll` and `unmount` call. Declared here, types
  * only: overlay's default runs util-linux mount(8)/umount(8); `@berth/engine` injects
- * `@berth/sys`'s mount(2)/umount2(2) (one system call, no process). Needs CAP_SYS_ADMIN.
+ * `@berth/runtime`'s mount(2)/umount2(2) (one system call, no process). Needs CAP_SYS_ADMIN.
  */
 export interface Mounter {
   /**

@@ -33,7 +33,7 @@ export const OverlayErrorCode = {
   MOUNT_FAILED: 'MOUNT_FAILED',
   /**
    * The metadata lock could not be taken (not "busy": that waits), or the default locker's lock
-   * was broken as stale while held. The same code as `@berth/sys`'s flock(2) locker.
+   * was broken as stale while held. The same code as `@berth/runtime`'s flock(2) locker.
    */
   LOCK_FAILED: 'LOCK_FAILED',
   /** A helper tool (mknod, mkfifo, cp, sync) failed or is missing. */

@@ -2,7 +2,7 @@
  * The snapshotter's default {@link FileLocker} for its metadata, for users of `@berth/overlay`
  * alone, who then need no native addon: proper-lockfile (a lock directory `<path>.lock` made by
  * an atomic mkdir, its mtime refreshed while held) through `@berth/oci`'s {@link pollingLocker}.
- * `@berth/engine` injects `@berth/sys`'s flock(2) locker instead.
+ * `@berth/engine` injects `@berth/runtime`'s flock(2) locker instead.
  *
  * Costs of the default: after a `kill -9` of a holder, the next taker waits {@link STALE_MS}
  * before it breaks the leftover directory; shared requests are exclusive. All processes on one

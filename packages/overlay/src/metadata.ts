@@ -78,7 +78,7 @@ const corrupt = (path: string, what: string, cause?: unknown): BerthError =>
  *   container creates and removes never wait on each other.
  *
  * The lock (`metadata.flock`, taken through the snapshotter's `FileLocker`: flock(2) when the
- * engine injects `@berth/sys`, else proper-lockfile's `metadata.flock.lock` directory) is shared
+ * engine injects `@berth/runtime`'s flock(2), else proper-lockfile's `metadata.flock.lock` directory) is shared
  * for record-file changes and exclusive for `metadata.json` changes (commit, removing a committed
  * snapshot, cleanup), which therefore see no record half-made. A locker without shared locks
  * takes an exclusive one (correct, only less parallel across processes). Reads take no lock.

@@ -1,5 +1,5 @@
 // The default Mounter (mount(8)/umount(8)) as a user of @berth/overlay alone gets it; the engine
-// injects @berth/sys's mount(2) instead (its own tests and the engine's container tests).
+// injects @berth/runtime's mount(2) instead (its own tests and the engine's container tests).
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isBerthError } from '@berth/oci';

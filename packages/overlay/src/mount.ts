@@ -93,7 +93,7 @@ function run(args: string[], cwd: string | undefined, signal: AbortSignal | unde
 /**
  * The default {@link Mounter}: util-linux mount(8) and umount(8), one process each (5-15 ms of a
  * fork and exec; the `mount` binary is everywhere overlay is). `@berth/engine` injects
- * `@berth/sys`'s mount(2)/umount2(2) instead: one system call, no process.
+ * `@berth/runtime`'s mount(2)/umount2(2) instead: one system call, no process.
  */
 export const commandMounter: Mounter = {
   mount(source, target, type, options, opts = {}) {
@@ -114,7 +114,7 @@ export const commandMounter: Mounter = {
 
 /**
  * Performs mounts on `target` in order (the first on `target` itself) through `mounter`
- * (default {@link commandMounter}: mount(8); `@berth/engine` passes `@berth/sys`'s mount(2)).
+ * (default {@link commandMounter}: mount(8); `@berth/engine` passes `@berth/runtime`'s mount(2)).
  * Only an overlay whose option string needs relative lowerdirs to fit a page always runs
  * mount(8), in the lowers' directory: mount(2) resolves them against the process's working
  * directory, which Node shares with every thread. Needs root (CAP_SYS_ADMIN).
@@ -138,7 +138,7 @@ export async function mountAll(
 
 /**
  * Unmounts `target` through `mounter` (default {@link commandMounter}: umount(8); `@berth/engine`
- * passes `@berth/sys`'s umount2(2)); `lazy` detaches a busy mount (MNT_DETACH).
+ * passes `@berth/runtime`'s umount2(2)); `lazy` detaches a busy mount (MNT_DETACH).
  * @throws MOUNT_FAILED naming the target (also when nothing is mounted there)
  */
 export async function unmount(

@@ -140,7 +140,7 @@ export interface CreateSnapshotterOptions {
   /**
    * The cross-process lock of the metadata (`<root>/metadata.flock`). Default: proper-lockfile
    * (pure JS; shared locks taken as exclusive; a holder killed with `kill -9` blocks others for
-   * up to 10 s). `@berth/engine` passes `@berth/sys`'s flock(2) locker. Every process using this
+   * up to 10 s). `@berth/engine` passes `@berth/runtime`'s flock(2) locker. Every process using this
    * root must use the same kind.
    */
   locker?: FileLocker;

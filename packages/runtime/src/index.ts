@@ -102,6 +102,7 @@ export {
   locateShim,
   SHIM_NAME,
 } from './locate-shim.js';
+export { NATIVE_BUILD_DIR } from './native-build.js';
 export { type NetworkStats, networkStats, parseNetDev, pidNamespaceMembers } from './net-stats.js';
 export {
   type ContainerState,
@@ -165,4 +166,8 @@ export {
   DEFAULT_SHM_SIZE,
   SpecErrorCode,
 } from './spec.js';
+export { BUNDLED_SYS_ADDON_PATH, SYS_ADDON_NAME } from './sys/addon.js';
+export { SysErrorCode } from './sys/errors.js';
+export { type FileLock, flockLocker, lockFile, lockFileShared, withLock } from './sys/lock.js';
+export { type MountFlags, mount, mountOptions, syscallMounter, unmount } from './sys/mount.js';
 export { type ResolvedUser, resolveUser, UserErrorCode } from './user.js';

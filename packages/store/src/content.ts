@@ -171,7 +171,7 @@ export interface ContentStoreOptions {
   /**
    * The cross-process lock around ingest takeovers (`ingest/lock`). Default: proper-lockfile (pure
    * JS; a holder killed with `kill -9` blocks others for up to 10 s). `@berth/engine` passes
-   * `@berth/sys`'s flock(2) locker. Every process using this directory must use the same kind.
+   * `@berth/runtime`'s flock(2) locker. Every process using this directory must use the same kind.
    */
   locker?: FileLocker;
   /** Structured logger; silent by default. */

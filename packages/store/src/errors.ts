@@ -19,7 +19,7 @@ export const StoreErrorCode = {
   STORE_CORRUPT: 'STORE_CORRUPT',
   /**
    * The cross-process lock could not be taken (not "busy": that waits), or the default locker's
-   * lock was broken as stale while held. The same code as `@berth/sys`'s flock(2) locker.
+   * lock was broken as stale while held. The same code as `@berth/runtime`'s flock(2) locker.
    */
   LOCK_FAILED: 'LOCK_FAILED',
   /** Kept for compatibility; no longer raised (the store's locks fail with `LOCK_FAILED`). */

@@ -185,7 +185,7 @@ export interface ImageStoreOptions {
   /**
    * The cross-process lock around `index.json` changes (`<path>/lock`). Default: proper-lockfile
    * (pure JS; a holder killed with `kill -9` blocks others for up to 10 s). `@berth/engine`
-   * passes `@berth/sys`'s flock(2) locker. Every process using this store must use the same kind.
+   * passes `@berth/runtime`'s flock(2) locker. Every process using this store must use the same kind.
    */
   locker?: FileLocker;
   /** Structured logger; silent by default. */

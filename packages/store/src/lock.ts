@@ -2,7 +2,7 @@
  * The store's default {@link FileLocker}, for users of `@berth/store` alone: `@berth/oci`'s
  * {@link pollingLocker} over proper-lockfile, a pure-JS lock (an atomic mkdir of `<path>.lock`,
  * its mtime refreshed while held), so the package needs no native addon and starts no process.
- * `@berth/engine` injects `@berth/sys`'s flock(2) locker instead, which the kernel drops the
+ * `@berth/engine` injects `@berth/runtime`'s flock(2) locker instead, which the kernel drops the
  * instant its holder dies.
  *
  * What the default costs: a holder killed with `kill -9` leaves its lock directory behind, and

@@ -39,7 +39,7 @@ export interface StoreOptions {
   /**
    * The cross-process lock of the content and image stores. Default: proper-lockfile (pure JS,
    * no native addon; a holder killed with `kill -9` blocks others for up to 10 s).
-   * `@berth/engine` passes `@berth/sys`'s flock(2) locker, which the kernel drops when a holder
+   * `@berth/engine` passes `@berth/runtime`'s flock(2) locker, which the kernel drops when a holder
    * dies. Every process using one root must use the same kind of locker.
    */
   locker?: FileLocker;

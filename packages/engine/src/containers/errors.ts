@@ -34,7 +34,7 @@ export const ContainerErrorCode = {
    * directory above berth's root is not searchable by others (runc's rule).
    */
   USERNS_PATH_UNREACHABLE: 'USERNS_PATH_UNREACHABLE',
-  /** Kept for compatibility; no longer raised (the lock is `@berth/sys`'s: `LOCK_FAILED`). */
+  /** Kept for compatibility; no longer raised (the lock is `@berth/runtime`'s: `LOCK_FAILED`). */
   CONTAINER_LOCK_FAILED: 'CONTAINER_LOCK_FAILED',
 } as const;
 /** Union of {@link ContainerErrorCode} values. */

@@ -14,7 +14,6 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lockFile } from '@berth/sys';
 
 /** The file a state root keeps its events in. */
 export const EVENTS_FILE = 'events.log';
@@ -102,6 +101,8 @@ export async function appendEvent(root: string, e: EventInput): Promise<void> {
 
 async function rotate(root: string, ino: number): Promise<void> {
   const path = join(root, EVENTS_FILE);
+  // imported here: the engine loads this module for every command, the runtime only when used
+  const { lockFile } = await import('@berth/runtime');
   const l = await lockFile(join(root, 'events.lock'));
   try {
     // another writer may have rotated meanwhile: only the file we wrote to, and only once

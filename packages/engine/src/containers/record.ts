@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '@berth/oci';
-import { lockFile } from '@berth/sys';
+import { lockFile } from '@berth/runtime';
 import { ContainerErrorCode, noSuchContainer } from './errors.js';
 import { NAME_RE, randomName } from './names.js';
 import type { ContainerRecord } from './types.js';

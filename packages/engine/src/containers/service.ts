@@ -40,13 +40,14 @@ import {
   createCgroupDriver,
   createRuntime,
   dockerResources,
+  type FileLock,
   idmapLayers,
+  lockFile,
   type Runtime,
   type ContainerState as RuntimeState,
   releaseIdmapLayers,
   type ShimHooks,
 } from '@berth/runtime';
-import { type FileLock, lockFile } from '@berth/sys';
 import type { EngineContext } from '../context.js';
 import { getImage } from '../images.js';
 import { pullImage } from '../pull.js';

@@ -1,7 +1,7 @@
 /**
  * Conformance suite for {@link FileLocker} implementations, in one process (each package adds
  * its own cross-process tests). `@berth/store` and `@berth/overlay` run it on their pure-JS
- * default, `@berth/sys` on its flock(2) locker:
+ * default, `@berth/runtime` on its flock(2) locker:
  *
  * ```ts
  * fileLockerSuite('flock', async () => {

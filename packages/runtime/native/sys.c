@@ -1,7 +1,7 @@
 /* sys.c: the few system calls berth makes on every container command and Node has no binding
  * for. Each was a child process (flock(1), mount(8), umount(8)) costing 5-15 ms of fork, exec
  * and event-loop turns; here each is one syscall. The surface is three functions; the policy
- * (which options, which paths, how to wait for a lock) stays in TypeScript (src/index.ts).
+ * (which options, which paths, how to wait for a lock) stays in TypeScript (src/sys/).
  *
  *   flock(fd, op)           op: LOCK_EX|LOCK_SH|LOCK_UN [|LOCK_NB]; returns 0, or the errno
  *                           (EWOULDBLOCK when LOCK_NB finds it taken)

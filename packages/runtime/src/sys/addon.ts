@@ -5,9 +5,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
 import { BerthError } from '@berth/oci';
+import { NATIVE_BUILD_DIR } from '../native-build.js';
 import { SysErrorCode } from './errors.js';
 
 /** The addon's functions (native/sys.c); each returns 0 or an errno. */
@@ -24,30 +24,36 @@ export interface Addon {
   umount2(target: string, flags: number): number;
 }
 
-/** Where the addon is: beside `src/` and `dist/` alike. */
-export const ADDON_PATH = fileURLToPath(new URL('../native/build/berth-sys.node', import.meta.url));
+/** The addon's file name, beside berth-shim and berth-init in `native/build/`. */
+export const SYS_ADDON_NAME = 'berth-sys.node';
+
+/** Where this package's build writes the addon (`make -C native`). Works from src/ and dist/. */
+export const BUNDLED_SYS_ADDON_PATH = join(NATIVE_BUILD_DIR, SYS_ADDON_NAME);
 
 let addon: Addon | undefined;
 
-/** The package's own copy, seen from a bundle that inlined this module (the berth CLI). */
+/**
+ * The package's own copy, seen from a bundle that inlined this module: the bundle's package
+ * depends on `@berth/runtime` for its native build (the berth CLI does), so it resolves.
+ */
 function packageAddon(): string | undefined {
   try {
-    const pkg = createRequire(import.meta.url).resolve('@berth/sys/package.json');
-    return join(dirname(pkg), 'native', 'build', 'berth-sys.node');
+    const pkg = createRequire(import.meta.url).resolve('@berth/runtime/package.json');
+    return join(dirname(pkg), 'native', 'build', SYS_ADDON_NAME);
   } catch {
     return undefined;
   }
 }
 
 /**
- * The addon: beside this module, else in the `@berth/sys` package this module's location
+ * The addon: beside this module, else in the `@berth/runtime` package this module's location
  * resolves (a bundle that inlined it).
  * @throws BerthError SYS_ADDON_NOT_FOUND naming every path tried (run `pnpm build`)
  */
 export function loadAddon(): Addon {
   if (addon) return addon;
   const tried: string[] = [];
-  for (const path of [ADDON_PATH, packageAddon()]) {
+  for (const path of [BUNDLED_SYS_ADDON_PATH, packageAddon()]) {
     if (path === undefined || tried.includes(path)) continue;
     tried.push(path);
     if (!existsSync(path)) continue;
@@ -66,7 +72,7 @@ export function loadAddon(): Addon {
   }
   throw new BerthError(
     SysErrorCode.SYS_ADDON_NOT_FOUND,
-    `berth-sys addon: not built (\`make -C native\` in @berth/sys); tried ${tried.join(', ')}`,
+    `berth-sys addon: not built (\`make -C native\` in @berth/runtime); tried ${tried.join(', ')}`,
   );
 }
 

@@ -1,4 +1,4 @@
-/** Error codes raised by `@berth/sys` (STYLE.md, Errors); every error is a `BerthError`. */
+/** Error codes raised by the flock/mount functions (STYLE.md, Errors); every error is a `BerthError`. */
 export const SysErrorCode = {
   /** The addon (`native/build/berth-sys.node`) is not built or cannot load; lists where it looked. */
   SYS_ADDON_NOT_FOUND: 'SYS_ADDON_NOT_FOUND',
