@@ -2,15 +2,14 @@
 // error naming the entry, leave no snapshot behind and create nothing outside the root.
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { readTree } from '@berth/fixtures';
+import { type RawTarEntry, readTree, sha256Digest as sha256, tarOf } from '@berth/fixtures';
 import { isBerthError } from '@berth/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_TAR_META_BYTES } from './errors.js';
 import { createSnapshotter, type Snapshotter, type SnapshotterDriver } from './snapshotter.js';
-import { sha256, type TestEntry, tarOf } from './test/tar.js';
 import { unpackLayer, unpackLayers } from './unpack.js';
 
-type E = TestEntry;
+type E = RawTarEntry;
 
 let root: string;
 let canary: string;

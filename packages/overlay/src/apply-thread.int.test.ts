@@ -1,9 +1,9 @@
 // ApplyThreads: a thread is reused for the next layer, a failed layer's thread is not.
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { sha256Digest as sha256, tarOf } from '@berth/fixtures';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApplyThreads } from './apply-thread.js';
-import { sha256, tarOf } from './test/tar.js';
 
 let root: string;
 beforeEach(async () => {

@@ -1,11 +1,18 @@
 import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { buildFixtures, type ExpectedTree, type FixtureSet, readTree, withoutTimes } from '@berth/fixtures';
+import {
+  buildFixtures,
+  type ExpectedTree,
+  type FixtureSet,
+  fixtureLayers,
+  readTree,
+  sha256Digest as sha256,
+  tarOf,
+  withoutTimes,
+} from '@berth/fixtures';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mountAll, unmount } from './mount.js';
 import { createSnapshotter, type SnapshotterDriver } from './snapshotter.js';
-import { fixtureLayers } from './test/layout.js';
-import { sha256, tarOf } from './test/tar.js';
 import { unpackLayer, unpackLayers } from './unpack.js';
 
 let fixtures: FixtureSet;

@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { sha256Digest as sha256, tarOf } from '@berth/fixtures';
 import { isBerthError } from '@berth/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MOUNT_DATA_LIMIT, mountAll, unmount } from './mount.js';
 import { createSnapshotter } from './snapshotter.js';
-import { sha256, tarOf } from './test/tar.js';
 import { unpackLayer } from './unpack.js';
 
 let root: string;
