@@ -9,5 +9,11 @@ if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
   NODE_EXTRA_CA_CERTS=
   export BERTH_EXTRA_CA_CERTS NODE_EXTRA_CA_CERTS
 fi
-self=$(readlink -f "$0") || exit 125
+# a symlink (npm links the bin) is followed by readlink; run by its own path, the bin needs no
+# readlink process (a fork and an exec on every command)
+if [ -L "$0" ]; then
+  self=$(readlink -f "$0") || exit 125
+else
+  case $0 in */*) self=$0 ;; *) self=./$0 ;; esac
+fi
 exec node "${self%/*}/berth.js" "$@"

@@ -140,20 +140,25 @@ export async function createOptions(
   if (f.bool('no-healthcheck')) health.none = true;
   if (Object.keys(health).length) o.health = health;
   // a missing image: docker's client says so on stderr, then shows the pull there
-  const err = ctx.io.stderr;
-  const renderer = createProgressRenderer({
-    out: err,
-    tty: err.isTTY === true,
-    ...(err.columns === undefined ? {} : { columns: err.columns }),
-  });
+  // made on first use: process.stderr is a stream (node:net on a pipe) a local image never needs
+  let renderer: ReturnType<typeof createProgressRenderer> | undefined;
+  const progress = () => {
+    const err = ctx.io.stderr;
+    renderer ??= createProgressRenderer({
+      out: err,
+      tty: err.isTTY === true,
+      ...(err.columns === undefined ? {} : { columns: err.columns }),
+    });
+    return renderer;
+  };
   o.onPullStart = (ref) => {
     if (pull === 'missing')
-      err.write(
+      ctx.io.stderr.write(
         `Unable to find image '${ref.includes(':') || ref.includes('@') ? ref : `${ref}:latest`}' locally\n`,
       );
   };
   o.onProgress = (e) =>
-    renderer.update({
+    progress().update({
       ...(e.id === undefined ? {} : { id: e.id }),
       status: e.status,
       ...(e.current === undefined ? {} : { current: e.current }),

@@ -19,8 +19,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   const attach = opts.attach ?? [];
   const tty = opts.tty === true;
   const stdin = attach.includes('stdin');
-  // docker checks before it creates anything
-  if (!detach) checkTty(inputOf(ctx), stdin, tty);
+  // docker checks before it creates anything; only `-it` looks at stdin (process.stdin costs a
+  // stream and, on a pipe, node:net: a plain run never opens it)
+  if (!detach && tty && stdin) checkTty(inputOf(ctx), stdin, tty);
   const detachKeys = ctx.flags.string('detach-keys');
   const engine = await openEngine(ctx);
   let unproxy: (() => void) | undefined;

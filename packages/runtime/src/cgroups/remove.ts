@@ -1,5 +1,5 @@
 /** Removing a cgroup directory tree: children first, retrying while exiting tasks drain. */
-import { readdir, rmdir } from 'node:fs/promises';
+import { readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError } from '@berth/oci';
@@ -7,23 +7,26 @@ import { BerthError } from '@berth/oci';
 /** rmdir attempts before giving up on a busy cgroup (back-off 2..20 ms, about 2 s in all). */
 const MAX_ATTEMPTS = 100;
 
-async function subdirs(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
+function subdirs(dir: string): string[] {
+  const entries = readdirSync(dir, { withFileTypes: true });
   return entries.filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
 }
 
-/** rmdir `dir` after its sub-cgroups; ENOENT counts as removed. */
-async function removeTree(dir: string): Promise<void> {
+/**
+ * rmdir `dir` after its sub-cgroups; ENOENT counts as removed. Synchronous, as the control files
+ * are (files.ts): cgroupfs touches no disk, and a v1 host removes one directory per hierarchy.
+ */
+function removeTree(dir: string): void {
   let children: string[];
   try {
-    children = await subdirs(dir);
+    children = subdirs(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  for (const c of children) await removeTree(c);
+  for (const c of children) removeTree(c);
   try {
-    await rmdir(dir);
+    rmdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
@@ -43,7 +46,7 @@ export async function removeCgroupDir(
   for (let i = 0; i < MAX_ATTEMPTS; i++) {
     opts.signal?.throwIfAborted();
     try {
-      await removeTree(dir);
+      removeTree(dir);
       return;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;

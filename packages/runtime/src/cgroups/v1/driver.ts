@@ -3,7 +3,8 @@
  * applied in its own hierarchy, the process placed in every hierarchy — name=systemd and, on
  * a hybrid host, the cgroup2 mount too, as runc does.
  */
-import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LinuxResources, Logger } from '@berth/oci';
 import { BerthError, isBerthError } from '@berth/oci';
@@ -174,9 +175,11 @@ class V1Driver implements CgroupDriver {
     precheck(resources);
     const made: { first: string; dir: string }[] = [];
     try {
+      // synchronous: a mkdir in cgroupfs touches no disk, and a hybrid host has ten directories
+      // (files.ts)
+      opts.signal?.throwIfAborted();
       for (const d of dirs) {
-        opts.signal?.throwIfAborted();
-        const first = await mkdir(d, { recursive: true, mode: 0o755 });
+        const first = mkdirSync(d, { recursive: true, mode: 0o755 });
         if (first !== undefined) made.push({ first, dir: d });
       }
       const cs = this.byController.get('cpuset');
@@ -186,7 +189,13 @@ class V1Driver implements CgroupDriver {
     } catch (err) {
       // remove what this call created, deepest first
       for (const { first, dir } of made.reverse()) {
-        for (let d = dir; d.length >= first.length; d = join(d, '..')) await rmdir(d).catch(() => {});
+        for (let d = dir; d.length >= first.length; d = join(d, '..')) {
+          try {
+            rmdirSync(d);
+          } catch {
+            // busy or gone: left as it is
+          }
+        }
       }
       throw err;
     }
