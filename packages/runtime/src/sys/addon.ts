@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { getSystemErrorMap } from 'node:util';
 import { BerthError } from '@berth/oci';
 import { NATIVE_BUILD_DIR } from '../native-build.js';
@@ -53,7 +54,8 @@ function packageAddon(): string | undefined {
 export function loadAddon(): Addon {
   if (addon) return addon;
   const tried: string[] = [];
-  for (const path of [BUNDLED_SYS_ADDON_PATH, packageAddon()]) {
+  const fromPackage = packageAddon();
+  for (const path of [BUNDLED_SYS_ADDON_PATH, fromPackage]) {
     if (path === undefined || tried.includes(path)) continue;
     tried.push(path);
     if (!existsSync(path)) continue;
@@ -70,6 +72,8 @@ export function loadAddon(): Addon {
       );
     }
   }
+  if (fromPackage === undefined)
+    tried.push(`@berth/runtime (no such package seen from ${fileURLToPath(import.meta.url)})`);
   throw new BerthError(
     SysErrorCode.SYS_ADDON_NOT_FOUND,
     `berth-sys addon: not built (\`make -C native\` in @berth/runtime); tried ${tried.join(', ')}`,
