@@ -49,10 +49,14 @@ export interface EventInput {
 }
 
 let lastNano = 0n;
-/** Wall-clock nanoseconds, strictly increasing within one process. */
+/**
+ * Wall-clock nanoseconds, strictly increasing within one process. Events in the same millisecond
+ * step by a microsecond, not a nanosecond: `timeNano` is a JS number, whose precision at today's
+ * ~1.8e18 ns is 256 ns, so a 1 ns step could round back to the previous event's time.
+ */
 function nowNano(): bigint {
   const ms = BigInt(Date.now()) * 1_000_000n;
-  const t = ms > lastNano ? ms : lastNano + 1n;
+  const t = ms > lastNano ? ms : lastNano + 1_000n;
   lastNano = t;
   return t;
 }
