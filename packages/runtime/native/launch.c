@@ -210,6 +210,7 @@ enum key_id {
   K_TERM_SIZE, K_OCI_RUNTIME, K_OCI_ROOT, K_OCI_BUNDLE, K_OCI_LOG, K_OCI_HIDE, K_NET_LO, K_HOOK_EXIT, K_HOOK_HEALTH,
   K_HOOK_INTERVAL, K_HOOK_CWD, K_SINGLE_COUNT,
   K_NAMESPACE = 100, K_MOUNT, K_DEVICE, K_MASKED, K_READONLY, K_SYSCTL, K_RLIMIT, K_ENV, K_HOOK_ENV, K_UID_MAP, K_GID_MAP,
+  K_CGROUP,
 };
 
 static const struct {
@@ -269,6 +270,7 @@ static const struct {
     {"env", K_ENV, 1, 1},
     {"uid_map", K_UID_MAP, 3, 3},
     {"gid_map", K_GID_MAP, 3, 3},
+    {"cgroup", K_CGROUP, 1, 1},
 };
 
 static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, char *value) {
@@ -297,6 +299,7 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
   case K_CAP_P: case K_CAP_I: case K_CAP_A: case K_NNP: case K_SECCOMP: case K_USER: case K_UMASK:
   case K_CWD: case K_OOM: case K_NAMESPACE: case K_MOUNT: case K_DEVICE: case K_MASKED:
   case K_READONLY: case K_SYSCTL: case K_RLIMIT: case K_ENV: case K_NET_LO: case K_UID_MAP: case K_GID_MAP:
+  case K_CGROUP:
     l->has_setup = 1;
     break;
   default:
@@ -502,6 +505,11 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
     d->gid = (gid_t)v;
     return 0;
   }
+  case K_CGROUP:
+    if (check_abs(c, key, f[0]) < 0) return -1;
+    if (grow(c, (void **)&l->cgroups, &l->n_cgroups, sizeof(char *)) < 0) return -1;
+    l->cgroups[l->n_cgroups - 1] = f[0];
+    return 0;
   case K_MASKED:
   case K_READONLY: {
     if (check_abs(c, key, f[0]) < 0) return -1;
@@ -659,6 +667,7 @@ int berth_launch_parse(const char *path, struct berth_launch *l, struct berth_er
     if (!l->groups) return berth_error(err, ENOMEM, "parse", "out of memory");
   }
   if (!l->cwd) l->cwd = "/";
+  if (l->n_cgroups && !(l->cgroup_how = calloc(l->n_cgroups, 1))) return berth_error(err, ENOMEM, "parse", "out of memory");
   return 0;
 }
 
@@ -667,6 +676,8 @@ void berth_launch_free(struct berth_launch *l) {
   free(l->mounts);
   free(l->devices);
   free(l->masked);
+  free(l->cgroups);
+  free(l->cgroup_how);
   free(l->readonly);
   free(l->sysctls);
   free(l->rlimits);

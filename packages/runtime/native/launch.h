@@ -59,6 +59,13 @@
  *   args=<arg0> [arg...]           required; arg0 without '/' is searched in PATH from env
  *   env=<NAME=value>               repeated
  *   oom_score_adj=<int>            -1000..1000
+ *   cgroup=<abs path>              repeated; a cgroup directory (one per hierarchy) the
+ *                                  engine made and applied the resources to. The container's
+ *                                  init is in every one before anything runs in it: cloned
+ *                                  into a cgroup2 one (clone3 CLONE_INTO_CGROUP), writing 0 to
+ *                                  a v1 one's `tasks` itself, else by the shim writing its pid
+ *                                  to `cgroup.procs` (cgjoin.h). Without the key the parent
+ *                                  places it while the shim waits after `created`
  *   stdio=inherit|null|log         the container's stdio: the shim's own, /dev/null, or pipes
  *                                  written to the json-file log (default inherit)
  *   stdin=0|1                      1: the container's stdin is a pipe the shim holds, fed by
@@ -267,6 +274,9 @@ struct berth_launch {
   size_t n_env;
   int has_oom_score_adj;
   int oom_score_adj;
+  const char **cgroups;
+  size_t n_cgroups;
+  unsigned char *cgroup_how; /* n_cgroups entries: enum berth_cgjoin_how (cgjoin.h) */
   enum berth_stdio stdio;
   int open_stdin;
   int terminal;

@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "cgjoin.h"
 #include "devfilter.h"
 #include "launch.h"
 #include "log.h"
@@ -239,6 +240,11 @@ static int run(const char *path) {
   /* the child waits for its go byte: its maps are in place before anything runs in it */
   if (l.ns[BERTH_NS_USER].mode == BERTH_NS_NEW &&
       berth_userns_write_maps(pid, l.uid_maps, l.n_uid_maps, l.gid_maps, l.n_gid_maps, &s.launch_err) < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    launch_failed(&s, BERTH_EXIT_FAILURE);
+  }
+  if (berth_cgjoin_parent(&l, pid, &s.launch_err) < 0) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     launch_failed(&s, BERTH_EXIT_FAILURE);

@@ -23,6 +23,7 @@
 #include <termios.h>
 
 #include "caps.h"
+#include "cgjoin.h"
 #include "mounts.h"
 #include "seccomp.h"
 #include "userns.h"
@@ -45,7 +46,8 @@ pid_t berth_ns_clone(const struct berth_launch *l, struct berth_err *err) {
     if (l->ns[t].mode == BERTH_NS_NEW && t != BERTH_NS_CGROUP) flags |= (unsigned long)ns_flags[t];
   /* clone(2) without a stack behaves as fork: the child continues on a copy of ours. The raw
    * syscall's argument order differs by arch, but with everything else 0 it does not matter. */
-  pid_t pid = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+  pid_t pid = berth_cgjoin_clone(l, flags);
+  if (pid < 0) pid = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
   if (pid < 0) return berth_error(err, errno, "clone", "clone flags %#lx", flags);
   return pid;
 }
@@ -232,6 +234,8 @@ void berth_container_init(const struct berth_launch *l, const struct berth_child
   /* if the shim dies during setup, so do we; cleared before execve */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (wait_go(fds->go) < 0) _exit(BERTH_EXIT_FAILURE);
+  /* in its cgroups before anything else, as the host's root (no namespace joined yet) */
+  if (berth_cgjoin_self(l, &err) < 0) fail(&err, code);
   int std[3] = {fds->in, fds->out, fds->errfd};
   for (int i = 0; i < 3; i++)
     if (std[i] >= 0 && dup2(std[i], i) < 0) {

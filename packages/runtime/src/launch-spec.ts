@@ -122,6 +122,11 @@ export interface LaunchDescription {
   args?: readonly string[];
   env?: readonly string[];
   oomScoreAdj?: number;
+  /**
+   * Cgroup directories (one per hierarchy) the caller made: the container's init is in every
+   * one before anything runs in it (launch.h `cgroup`, native/cgjoin.h).
+   */
+  cgroups?: readonly string[];
   stdio?: 'inherit' | 'null' | 'log';
   /** The container's stdin is a pipe the shim feeds from attached clients (docker's `-i`). */
   openStdin?: boolean;
@@ -472,6 +477,7 @@ export function encodeLaunch(d: LaunchDescription): string {
         'cwd',
         'env',
         'consoleSize',
+        'cgroups',
       ] as const
     ).filter((k) => d[k] !== undefined && !(Array.isArray(d[k]) && (d[k] as unknown[]).length === 0));
     if (setup.length)
@@ -492,6 +498,7 @@ export function encodeLaunch(d: LaunchDescription): string {
       throw invalid('oomScoreAdj', `${d.oomScoreAdj} is not in -1000..1000`);
     put('oom_score_adj', String(d.oomScoreAdj));
   }
+  for (const c of d.cgroups ?? []) put('cgroup', absPath(c, 'cgroups'));
   if (d.stdio !== undefined) put('stdio', d.stdio);
   if (d.openStdin) {
     if ((d.stdio ?? 'inherit') === 'inherit' || d.terminal)

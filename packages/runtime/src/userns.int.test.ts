@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isBerthError } from '@berth/oci';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCgroupDriver } from './cgroups/driver.js';
 import { idmappedMount } from './idmap.js';
 import { createRuntime } from './runtime.js';
 import { buildSpec } from './spec.js';
@@ -132,6 +133,19 @@ describe('user namespaces (real kernel)', () => {
     // sysfs of the container's own network namespace (owned by its user namespace)
     expect(s.sys).toBe('lo');
     expect(s.hostname).toBe('userns');
+  });
+
+  it('with cgroups, the shim places the init in every hierarchy itself (the child is an unmapped user)', async () => {
+    const rt = createRuntime({ root: join(tmp, 'state-cg'), shim, cgroups: await createCgroupDriver() });
+    const id = `berth-t${process.pid}-userns-cg`;
+    const st = await rt.create(id, bundle);
+    try {
+      const lines = readFileSync(`/proc/${st.pid}/cgroup`, 'utf8').trim().split('\n');
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line).toMatch(new RegExp(`:/berth/${id}$`));
+    } finally {
+      await rt.delete(id, { force: true });
+    }
   });
 
   it('runc runs the same bundle the same way (with a private cgroup namespace)', async () => {

@@ -135,6 +135,13 @@ export interface CgroupDriver {
    * @throws BerthError CGROUP_NOT_FOUND, CGROUP_WRITE_FAILED
    */
   addProcess(path: string, pid: number): Promise<void>;
+  /**
+   * The directories a process of the cgroup is in: one per v1 hierarchy (and the cgroup2 one of
+   * a hybrid host), or the one of the v2 tree. berth-shim places a container's init in them
+   * itself (launch key `cgroup`), which costs no RCU grace period as {@link addProcess} does.
+   * @throws BerthError CGROUP_PATH_INVALID
+   */
+  directories(path: string): string[];
   /** The processes in the cgroup (empty when it does not exist). */
   pids(path: string): Promise<number[]>;
   /**

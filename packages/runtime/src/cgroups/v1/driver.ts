@@ -229,6 +229,10 @@ class V1Driver implements CgroupDriver {
     }
   }
 
+  directories(path: string): string[] {
+    return this.dirs(path);
+  }
+
   async pids(path: string): Promise<number[]> {
     const all = new Set<number>();
     for (const d of this.dirs(path)) {

@@ -215,6 +215,10 @@ class V2Driver implements CgroupDriver {
     }
   }
 
+  directories(path: string): string[] {
+    return [this.dir(path)];
+  }
+
   async pids(path: string): Promise<number[]> {
     const dir = this.dir(path);
     const text = await readOptional(dir, 'cgroup.procs');
