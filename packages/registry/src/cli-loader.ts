@@ -1,29 +1,22 @@
 #!/usr/bin/env node
 /**
- * The demo CLI's entry (dist/cli.js): loads the CLI itself (dist/cli.cjs, one CommonJS bundle
- * with undici and @berth/oci inlined) through a V8 code cache, as berth's own CLI does. Node 20
- * has no compile cache for modules; `vm.Script` takes `cachedData`, so after a run that compiled
- * without a usable cache the compiled code (with every function that run used) is written to
- * `cli.cjs.<command>.v8cache` beside the bundle and the next run skips parsing and compiling it.
+ * The demo CLI's entry (dist/cli.cjs, built as CommonJS): loads the CLI itself
+ * (dist/cli-bundle.cjs, one CommonJS bundle with undici and @berth/oci inlined) through a V8 code
+ * cache, as berth's own CLI does. Node 20 has no compile cache for modules; `vm.Script` takes
+ * `cachedData`, so after a run that compiled without a usable cache the compiled code (with every
+ * function that run used) is written to `cli-bundle.cjs.<command>.v8cache` beside the bundle and
+ * the next run skips parsing and compiling it.
  * V8 refuses a cache made by another Node, other flags or other source (`cachedDataRejected`),
  * and it is then rewritten; one that cannot be written (read-only install) is not used. Files
  * are written temp-then-rename, so parallel first runs never read half a cache.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
+import { dirname, join } from 'node:path';
 import { constants, Script } from 'node:vm';
 
-// undici parses HTTP/1 with llhttp compiled to WebAssembly. V8 compiles it with Liftoff at once,
-// then recompiles its hot functions with TurboFan on a background thread: ~150 ms of CPU per
-// pull that a short-lived process never earns back (Liftoff code parses the ~130 chunks of a
-// 120 MB pull as fast here). Set at run time, the flag leaves the code caches usable (Node checks
-// its built-ins' and this bundle's caches against the flags given on the command line).
-setFlagsFromString('--liftoff-only');
-
-const bundle = fileURLToPath(new URL('./cli.cjs', import.meta.url));
+// built as CommonJS (tsup.cli.config.ts): __dirname is dist/
+const bundle = join(__dirname, 'cli-bundle.cjs');
 const command = process.argv[2] === 'pull' || process.argv[2] === 'push' ? process.argv[2] : 'default';
 const cacheFile = `${bundle}.${command}.v8cache`;
 

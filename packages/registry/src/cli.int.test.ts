@@ -88,9 +88,9 @@ describe('the demo CLI launcher', () => {
     // the credential helper got the variable back under its own name
     expect(await readFile(join(helperDir, 'seen'), 'utf8')).toBe(`${registry.caFile}|${registry.caFile}`);
 
-    // dist/cli.js run by plain node, the variable left in place, trusts it too
+    // dist/cli.cjs run by plain node, the variable left in place, trusts it too
     const direct = await launch(
-      [process.execPath, join(dist, 'cli.js'), 'pull', reference, join(work, 'direct')],
+      [process.execPath, join(dist, 'cli.cjs'), 'pull', reference, join(work, 'direct')],
       {
         NODE_EXTRA_CA_CERTS: registry.caFile,
       },
@@ -102,7 +102,7 @@ describe('the demo CLI launcher', () => {
   it('does not load the CA file at start, only when it opens a TLS connection', async () => {
     const missing = join(work, 'no-such-ca.pem');
     // plain node loads it at start and warns
-    const direct = await launch([process.execPath, join(dist, 'cli.js'), '--help'], {
+    const direct = await launch([process.execPath, join(dist, 'cli.cjs'), '--help'], {
       NODE_EXTRA_CA_CERTS: missing,
     });
     expect(direct.stderr).toContain(`Ignoring extra certs from \`${missing}\``);

@@ -98,7 +98,7 @@ describe.each(['none', 'tls'] as const)('skopeo interop (%s)', (auth) => {
   });
 
   it('the built demo CLI pulls what skopeo pushed (its bundle loads tls and child_process lazily)', async () => {
-    const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+    const cli = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
     const image = fixtures.images.layers;
     const { reference, digest } = await pushFixture(registry, image, 'skopeo-pushed/demo:1');
     const dir = join(work, 'demo-cli');

@@ -24,7 +24,7 @@ let previous: string | undefined;
  * `pull-layout`: a cold pull of the ~150 MB `medium` fixture from Debian's docker-registry on
  * loopback into a fresh OCI layout directory: @berth/registry's demo utility as its bin runs
  * (`packages/registry/dist/berth-registry-demo pull REF DIR`, the sh launcher that starts node on
- * dist/cli.js) vs `skopeo copy docker://REF oci:DIR:TAG`, both in the harness's environment.
+ * dist/cli.cjs) vs `skopeo copy docker://REF oci:DIR:TAG`, both in the harness's environment.
  * Every run writes a new directory (the previous run's is removed before the next starts, outside
  * the timing), so no run finds blobs already present.
  */
