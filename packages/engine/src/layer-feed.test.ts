@@ -115,4 +115,46 @@ describe('teeWriter', () => {
     const got = await drain(feed.open());
     expect(got.equals(big)).toBe(true);
   });
+
+  it('holds the download back for a feed the unpack is about to open, and streams it once opened', async () => {
+    const big = Buffer.alloc(12 * 1024 * 1024);
+    for (let i = 0; i < big.byteLength; i += 4096) big.writeUInt32BE(i, i);
+    const feed = new LayerFeed(async () => Readable.from([Buffer.from('unused')]));
+    feed.expect();
+    const tee = teeWriter(memoryWriter(Buffer.alloc(0)), [feed]);
+    let written = 0;
+    const download = (async () => {
+      for (let at = 0; at < big.byteLength; at += 64 * 1024) {
+        await tee.write(big.subarray(at, at + 64 * 1024));
+        written = at + 64 * 1024;
+      }
+      await tee.commit(big.byteLength, digest);
+      await feed.downloaded();
+    })();
+    await new Promise((r) => setTimeout(r, 50));
+    // waiting for a reader, still live, with no more than the buffers hold
+    expect(feed.live).toBe(true);
+    expect(written).toBeLessThan(big.byteLength);
+    const got = drain(feed.open());
+    await download;
+    expect((await got).equals(big)).toBe(true);
+  });
+
+  it('lets a held download go on when the expected feed is released, and then reads the stored blob', async () => {
+    const big = Buffer.alloc(12 * 1024 * 1024, 7);
+    const feed = new LayerFeed(async () => Readable.from([big]));
+    feed.expect();
+    const tee = teeWriter(memoryWriter(Buffer.alloc(0)), [feed]);
+    const download = (async () => {
+      for (let at = 0; at < big.byteLength; at += 64 * 1024)
+        await tee.write(big.subarray(at, at + 64 * 1024));
+      await tee.commit(big.byteLength, digest);
+    })();
+    await new Promise((r) => setTimeout(r, 50));
+    feed.release();
+    await download;
+    expect(feed.live).toBe(false);
+    await feed.downloaded();
+    expect((await drain(feed.open())).equals(big)).toBe(true);
+  });
 });

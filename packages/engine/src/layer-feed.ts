@@ -23,6 +23,7 @@ export class LayerFeed {
   #live = true;
   #piped = false;
   #opened = false;
+  #expected = false;
 
   /** @param stored - opens the stored blob, for a feed that cannot be live */
   constructor(private readonly stored: () => Promise<Readable>) {}
@@ -51,18 +52,53 @@ export class LayerFeed {
     this.#live = false;
   }
 
+  /**
+   * The unpack opens this feed as soon as its snapshots are prepared (one of the first layers it
+   * applies at once): until then a full buffer holds the download back, as an open feed does,
+   * rather than turning the feed to the stored blob. The downloads start while the unpack
+   * prepares its snapshots and would otherwise outrun it by a few MiB and turn those feeds too,
+   * leaving their threads to wait for whole downloads.
+   */
+  expect(): void {
+    this.#expected = true;
+  }
+
+  /**
+   * The unpack will not open this feed soon after all (it opened a later layer first: this
+   * layer's snapshot turned out to exist). Unless it is open, the feed stops holding the download
+   * back: what is buffered is dropped and the stored blob is read if it is ever opened.
+   */
+  release(): void {
+    if (!this.#expected) return;
+    this.#expected = false;
+    if (this.#opened || !this.#live) return;
+    this.#live = false;
+    this.#stream.destroy();
+    this.#stream = new PassThrough({ highWaterMark: FEED_BUFFER });
+  }
+
   /** Forwards bytes of a live feed; waits while the unpack is behind. */
   async push(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
     if (!this.#live || this.#stream.destroyed) return;
-    if (this.#stream.write(chunk)) return;
-    if (!this.#opened) {
+    const stream = this.#stream;
+    if (stream.write(chunk)) return;
+    if (!this.#opened && !this.#expected) {
       // nobody reads yet: drop what is buffered, read the stored blob later instead
       this.#live = false;
-      this.#stream.destroy();
+      stream.destroy();
       this.#stream = new PassThrough({ highWaterMark: FEED_BUFFER });
       return;
     }
-    await once(this.#stream, 'drain', signal ? { signal } : {});
+    // drained, or destroyed (closed, failed, or released)
+    const ac = new AbortController();
+    const o = { signal: signal ? AbortSignal.any([signal, ac.signal]) : ac.signal };
+    try {
+      await Promise.race([once(stream, 'drain', o), once(stream, 'close', o)]);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+    } finally {
+      ac.abort();
+    }
   }
 
   /** The blob is complete and verified in the store. */

@@ -59,6 +59,8 @@ export interface PullImageResult {
 }
 
 const MAX_INDEX_DEPTH = 4;
+/** A config up to this size is read into memory first (they are a few KiB); a bigger one is stored first. */
+const MAX_MEMORY_CONFIG = 8 * 1024 * 1024;
 const PROGRESS_STEP = 256 * 1024;
 
 /** Writes a small document (manifest, index) into the sink unless present. */
@@ -76,6 +78,13 @@ async function putDocument(sink: ContentSink, desc: Descriptor, bytes: Buffer, s
     await writer.abort().catch(() => undefined);
     throw err;
   }
+}
+
+/** The bytes of a verified blob stream (it errors on a size or digest mismatch). */
+async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+  return Buffer.concat(chunks);
 }
 
 interface Deferred {
@@ -118,7 +127,7 @@ export async function pullOne(
   opts: PullImageOptions,
 ): Promise<PullImageResult> {
   const { store } = ctx;
-  const [sn, registry, { unpackLayers, removeStaleExtractions }] = await Promise.all([
+  const [sn, registry, { unpackLayers, removeStaleExtractions, ApplyThreads }] = await Promise.all([
     ctx.snapshotter(),
     ctx.registry(),
     ctx.overlay(),
@@ -133,9 +142,20 @@ export async function pullOne(
   const full = formatReference(ref);
   const familiar = familiarReference(ref);
   const wanted: Platform = opts.platform === undefined ? hostPlatform() : parsePlatform(opts.platform);
-  // a pull killed mid-unpack left its extraction snapshots: they go before this one adds its own
-  await removeStaleExtractions(sn);
-  const lease = await store.leases.create({ expiresIn: 24 * 3600 * 1000, labels: { 'berth.pull': full } });
+  // An apply thread starts now (~130 ms of CPU, on another core) while the image resolves; the
+  // unpack starts the others it needs. Closed at the end, whatever happens.
+  const threads = new ApplyThreads();
+  threads.warm(1);
+  let lease: Awaited<ReturnType<typeof store.leases.create>>;
+  try {
+    // a pull killed mid-unpack left its extraction snapshots: they go before this one adds its own
+    await removeStaleExtractions(sn);
+    lease = await store.leases.create({ expiresIn: 24 * 3600 * 1000, labels: { 'berth.pull': full } });
+  } catch (err) {
+    outer?.removeEventListener('abort', onAbort);
+    await threads.close();
+    throw err;
+  }
   const sink: ContentSink = {
     info: (d, o) => store.info(d, o),
     writer: (o) => store.writer({ ...o, lease: lease.id }),
@@ -172,11 +192,23 @@ export async function pullOne(
       current = chosen;
     }
 
-    // The config first: its diff IDs name the snapshots.
-    if ((await store.info(manifest.config.digest, { signal }))?.size !== manifest.config.size) {
-      await registry.fetchBlob(ref, manifest.config, sink, { signal });
+    // The config first: its diff IDs name the snapshots. A missing config is read straight
+    // from the registry (verified) and stored while the layers download, so the snapshots are
+    // prepared without waiting for the store's fsyncs; it is stored before the manifest.
+    const configDesc = manifest.config;
+    let configBytes: Buffer;
+    let configStored: Promise<void> = Promise.resolve();
+    if ((await store.info(configDesc.digest, { signal }))?.size === configDesc.size) {
+      configBytes = await store.content.readBlob(configDesc.digest, { signal });
+    } else if (configDesc.size <= MAX_MEMORY_CONFIG) {
+      configBytes = await readAll(await registry.openBlob(ref, configDesc, { signal }));
+      configStored = putDocument(sink, configDesc, configBytes, signal);
+      configStored.catch(() => undefined); // awaited before the manifest is stored
+    } else {
+      await registry.fetchBlob(ref, configDesc, sink, { signal });
+      configBytes = await store.content.readBlob(configDesc.digest, { signal });
     }
-    const config = parseImageConfig(await store.content.readBlob(manifest.config.digest, { signal }));
+    const config = parseImageConfig(configBytes);
     const diffIds = config.rootfs.diff_ids;
     if (diffIds.length !== manifest.layers.length) {
       throw new BerthError(
@@ -237,6 +269,17 @@ export async function pullOne(
       live.set(i, f);
       feeds.set(l.digest, [f]);
     });
+    // The unpack opens its first layers (one per thread) as soon as it has prepared its
+    // snapshots: their downloads wait for it rather than turn to the stored blob. It opens layers
+    // in order, so opening one releases any earlier feed it skipped.
+    const threadCount = Math.min(layers.length, Math.max(2, availableParallelism()));
+    const missing = hasSnap.indexOf(false);
+    if (missing >= 0) {
+      for (let i = missing; i < Math.min(layers.length, missing + threadCount); i++) live.get(i)?.expect();
+    }
+    const opening = (i: number) => {
+      for (const [j, f] of live) if (j < i) f.release();
+    };
     const fromStore = (digest: string): LayerFeed => {
       const f = new LayerFeed(stored(digest));
       f.useStore();
@@ -283,7 +326,10 @@ export async function pullOne(
         diffId: diffIds[i] as string,
         mediaType: l.mediaType,
         // called only for the layers whose snapshot is missing
-        open: async () => (live.get(i) ?? fromStore(l.digest)).open(),
+        open: async () => {
+          opening(i);
+          return (live.get(i) ?? fromStore(l.digest)).open();
+        },
         onProgress: (p) => {
           if (p.read - last < PROGRESS_STEP && p.read < l.size) return;
           last = p.read;
@@ -296,7 +342,8 @@ export async function pullOne(
       layers: toUnpack,
       // a worker thread per core, each taking the next layer when done (a layer that waits for
       // one reads its stored blob, LayerFeed); more threads than cores only cost CPU and memory
-      concurrency: Math.min(layers.length, Math.max(2, availableParallelism())),
+      concurrency: threadCount,
+      threads,
       logger: ctx.logger,
       signal,
       onCommitted: (i) => {
@@ -314,6 +361,7 @@ export async function pullOne(
 
     // Documents last, manifest before its indexes, so the store holds a manifest only once
     // everything it names is there; then the name.
+    await configStored;
     for (const d of [...documents].reverse()) await putDocument(sink, d.desc, d.bytes, signal);
     if (ref.tag !== undefined) await store.tag(full, root, { signal });
     else await store.images.tag(full, root, { signal });
@@ -335,6 +383,7 @@ export async function pullOne(
     };
   } finally {
     outer?.removeEventListener('abort', onAbort);
+    await threads.close();
     await store.leases.delete(lease.id).catch(() => undefined);
   }
 }

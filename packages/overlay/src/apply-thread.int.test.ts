@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { sha256Digest as sha256, tarOf } from '@berth/fixtures';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApplyThreads } from './apply-thread.js';
+import { createSnapshotter } from './snapshotter.js';
+import { unpackLayers } from './unpack.js';
 
 let root: string;
 beforeEach(async () => {
@@ -50,5 +52,40 @@ describe('ApplyThreads', () => {
     await expect(threads.apply(l.target, { stream: [l.blob] }, false)).rejects.toMatchObject({
       code: 'INTERNAL',
     });
+  });
+
+  it("unpacks a stack on the caller's warmed threads and leaves them open for the next", async () => {
+    const sn = createSnapshotter({ root: `${root}/snap` });
+    const threads = new ApplyThreads();
+    try {
+      threads.warm(1);
+      const stack = async (names: string[]) =>
+        Promise.all(
+          names.map(async (name) => {
+            const blob = await tarOf([{ name, content: `${name}\n` }]);
+            return { diffId: sha256(blob), open: async () => [blob] };
+          }),
+        );
+      const first = await unpackLayers({
+        snapshotter: sn,
+        layers: await stack(['a', 'b']),
+        concurrency: 1,
+        threads,
+      });
+      const second = await unpackLayers({
+        snapshotter: sn,
+        parent: first.at(-1)?.chainId,
+        layers: await stack(['c']),
+        concurrency: 1,
+        threads,
+      });
+      // one thread did all three layers, and is still there
+      expect(threads.started).toBe(1);
+      const top = await sn.stat(second[0]!.chainId);
+      expect(await readFile(`${top.dir}/c`, 'utf8')).toBe('c\n');
+      expect(top.parent).toBe(first[1]!.chainId);
+    } finally {
+      await threads.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ export {
   applyLayer,
   applyTarget,
 } from './apply.js';
+export { ApplyThreads } from './apply-thread.js';
 export { type Change, type ChangesOptions, snapshotChanges } from './changes.js';
 export { type Compression, createDecompressor, sniffCompression } from './decompress.js';
 export { type DiffOptions, type DiffResult, type DiffStream, diffLayer } from './diff.js';

@@ -101,9 +101,11 @@ export interface UnpackLayersOptions {
   sync?: boolean;
   /**
    * Apply each layer on a worker thread of its own (overlay driver; default true), so layers
-   * create their files on several cores at once; `false` applies them on this thread.
+   * create their files on several cores at once; `false` applies them on this thread. An
+   * {@link ApplyThreads} of the caller's (started early with `warm`, so that starting threads
+   * overlaps with resolving the image) is used and left open: the caller closes it.
    */
-  threads?: boolean;
+  threads?: boolean | ApplyThreads;
   /** Called as each layer's snapshot is committed (or found), bottom first. */
   onCommitted?: (index: number, result: UnpackResult) => void;
   /** Structured logger. */
@@ -174,7 +176,11 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
     usage?: Usage;
   }
   const jobs: Job[] = [];
-  const threads = new ApplyThreads();
+  const own = !(options.threads instanceof ApplyThreads);
+  const threads = options.threads instanceof ApplyThreads ? options.threads : new ApplyThreads();
+  const closeOwn = async () => {
+    if (own) await threads.close();
+  };
   try {
     const n = Math.max(1, Math.min(options.concurrency ?? 3, layers.length - first));
     // the threads start while the snapshots are prepared
@@ -246,7 +252,7 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
       ),
     );
     signal?.removeEventListener('abort', stop);
-    await threads.close();
+    await closeOwn();
     if (failure) throw failure.err;
     void settled;
 
@@ -288,7 +294,7 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
       if (job.key !== '') await sn.remove(job.key).catch(() => undefined);
     throw err;
   } finally {
-    await threads.close();
+    await closeOwn();
   }
 }
 
