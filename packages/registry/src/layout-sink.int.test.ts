@@ -87,6 +87,31 @@ describe('oci layout', () => {
     expect(isBerthError(missing, 'LAYOUT_INVALID')).toBe(true);
   });
 
+  it('repairs the empty oci-layout and index.json a crash before its first sync leaves', async () => {
+    // The layout's own files are made durable by sync/tag, not when created: a crash before
+    // then can leave them renamed into place but empty.
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(root, 'oci-layout'), '');
+    await writeFile(join(root, 'index.json'), '');
+    const readErr = await toLayout(root)
+      .entries()
+      .catch((e) => e);
+    expect(isBerthError(readErr, 'LAYOUT_INVALID')).toBe(true);
+
+    const layout = toLayout(root);
+    const desc = await put(layout, '{"schemaVersion":2}');
+    await layout.tag('example.com/app:1', desc);
+    expect(JSON.parse(await readFile(join(root, 'oci-layout'), 'utf8'))).toEqual({
+      imageLayoutVersion: '1.0.0',
+    });
+    expect(await toLayout(root).entries()).toEqual([
+      {
+        name: 'example.com/app:1',
+        descriptor: { ...desc, annotations: { [REF_NAME_ANNOTATION]: 'example.com/app:1' } },
+      },
+    ]);
+  });
+
   it('verifies large blobs before they enter blobs/', async () => {
     const bytes = randomBytes(3 * 1024 * 1024 + 17);
     const desc = { mediaType: MediaType.OciLayerGzip, digest: digestOf(bytes), size: bytes.byteLength };

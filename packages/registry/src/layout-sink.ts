@@ -64,7 +64,9 @@ export interface OciLayout extends ContentSink {
   /**
    * Makes the blobs committed so far durable: commits fsync each blob's file but leave the
    * fsync of `blobs/<alg>/` to this call (one for many blobs), which `tag` makes before it
-   * writes `index.json`, so `index.json` never names a blob a crash could lose.
+   * writes `index.json`, so `index.json` never names a blob a crash could lose. The layout's
+   * own files (`oci-layout`, the first `index.json`), when this object created them, are made
+   * durable here too.
    */
   sync(): Promise<void>;
   /** Records `name` → `desc` in `index.json` (replacing an entry of the same name). */
@@ -106,19 +108,21 @@ async function fsyncDir(path: string): Promise<void> {
 
 /**
  * Writes `bytes` to `path` atomically: temp file, fsync, rename, then (unless the caller does it
- * once for several files) fsync of the directory.
+ * once for several files) fsync of the directory. With `durable: false` neither fsync runs: the
+ * caller makes the file durable later (a crash may then leave it empty, never half-written).
  */
 async function writeAtomic(
   dir: string,
   path: string,
   bytes: string | Uint8Array,
-  syncDir = true,
+  opts: { syncDir?: boolean; durable?: boolean } = {},
 ): Promise<void> {
+  const durable = opts.durable ?? true;
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fh = await open(tmp, 'wx', 0o644);
   try {
     await fh.writeFile(bytes);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (err) {
     await fh.close();
     await rm(tmp, { force: true });
@@ -131,7 +135,16 @@ async function writeAtomic(
     await rm(tmp, { force: true });
     throw err;
   }
-  if (syncDir) await fsyncDir(dir);
+  if (durable && (opts.syncDir ?? true)) await fsyncDir(dir);
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 function pidAlive(pid: number): boolean {
@@ -152,8 +165,12 @@ class Layout implements OciLayout {
   #indexChain: Promise<unknown> = Promise.resolve();
   /** `blobs/<alg>` directories made here, so a commit does not mkdir each time. */
   readonly #blobDirs = new Set<string>();
-  /** Directories that got a blob since their last fsync (see {@link Layout.sync}). */
+  /**
+   * Directories that got a blob, and files this object created, since their last fsync (see
+   * {@link Layout.sync}).
+   */
   #unsynced = new Set<string>();
+  #unsyncedFiles = new Set<string>();
 
   constructor(dir: string, options: LayoutOptions) {
     this.dir = dir;
@@ -171,29 +188,38 @@ class Layout implements OciLayout {
     return join(this.dir, 'ingest', createHash('sha256').update(ref).digest('hex'));
   }
 
-  /** Creates the layout files once (never overwriting what another process made). */
+  /**
+   * Creates the layout files once (never overwriting what another process made). They are made
+   * durable by {@link Layout.sync}, not here: the first blob's download does not wait for three
+   * fsyncs (10-100 ms on a busy disk). A crash before `sync` may leave `oci-layout` or
+   * `index.json` empty (renamed, never half-written); an empty `oci-layout` is rewritten here and
+   * an empty `index.json` is read as one without entries by `tag`.
+   */
   #init(): Promise<void> {
     this.#ready ??= (async () => {
       await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
       this.#blobDirs.add(join(this.dir, 'blobs', 'sha256'));
       await mkdir(join(this.dir, 'ingest'), { recursive: true });
       const layoutPath = join(this.dir, LAYOUT_FILE);
-      // A new layout's two files are renamed into place first and made durable by one fsync
-      // of the directory.
-      let created = false;
+      let text: string | undefined;
       try {
-        const existing = JSON.parse(await readFile(layoutPath, 'utf8')) as { imageLayoutVersion?: unknown };
-        if (typeof existing?.imageLayoutVersion !== 'string') throw new Error('no imageLayoutVersion');
+        text = await readFile(layoutPath, 'utf8');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
           throw layoutError(this.dir, `invalid ${LAYOUT_FILE}`, err);
-        await writeAtomic(
-          this.dir,
-          layoutPath,
-          `${JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })}\n`,
-          false,
-        );
-        created = true;
+      }
+      if (text !== undefined && text !== '') {
+        try {
+          const existing = JSON.parse(text) as { imageLayoutVersion?: unknown };
+          if (typeof existing?.imageLayoutVersion !== 'string') throw new Error('no imageLayoutVersion');
+        } catch (err) {
+          throw layoutError(this.dir, `invalid ${LAYOUT_FILE}`, err);
+        }
+      } else {
+        const version = `${JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })}\n`;
+        await writeAtomic(this.dir, layoutPath, version, { durable: false });
+        this.#unsyncedFiles.add(layoutPath);
+        this.#unsynced.add(this.dir);
       }
       const indexPath = join(this.dir, INDEX_FILE);
       try {
@@ -204,12 +230,12 @@ class Layout implements OciLayout {
             await stat(indexPath);
           } catch {
             const empty = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
-            await writeAtomic(this.dir, indexPath, `${JSON.stringify(empty)}\n`, false);
-            created = true;
+            await writeAtomic(this.dir, indexPath, `${JSON.stringify(empty)}\n`, { durable: false });
+            this.#unsyncedFiles.add(indexPath);
+            this.#unsynced.add(this.dir);
           }
         });
       }
-      if (created) await fsyncDir(this.dir);
     })();
     this.#ready.catch(() => {
       this.#ready = undefined;
@@ -252,12 +278,19 @@ class Layout implements OciLayout {
     return run;
   }
 
-  async #readIndex(): Promise<{ raw: Record<string, unknown>; index: Index }> {
+  /** Reads `index.json`; with `emptyOk`, an empty file (see {@link Layout.#init}) has no entries. */
+  async #readIndex(emptyOk = false): Promise<{ raw: Record<string, unknown>; index: Index }> {
     let text: string;
     try {
       text = await readFile(join(this.dir, INDEX_FILE), 'utf8');
     } catch (err) {
       throw layoutError(this.dir, `cannot read ${INDEX_FILE}: ${(err as Error).message}`, err);
+    }
+    if (text === '' && emptyOk) {
+      this.#logger.warn('index.json is empty (a crash before it was synced); rewriting it', {
+        dir: this.dir,
+      });
+      text = `${JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] })}`;
     }
     try {
       const index = parseIndex(text);
@@ -320,13 +353,18 @@ class Layout implements OciLayout {
   }
 
   async sync(): Promise<void> {
-    if (this.#unsynced.size === 0) return;
+    if (this.#unsynced.size === 0 && this.#unsyncedFiles.size === 0) return;
     const dirs = [...this.#unsynced];
+    const files = [...this.#unsyncedFiles];
     this.#unsynced = new Set();
+    this.#unsyncedFiles = new Set();
     try {
+      // files first: a directory's fsync then makes their names durable with their contents
+      await Promise.all(files.map(fsyncFile));
       await Promise.all(dirs.map(fsyncDir));
     } catch (err) {
       for (const d of dirs) this.#unsynced.add(d);
+      for (const f of files) this.#unsyncedFiles.add(f);
       throw err;
     }
   }
@@ -341,7 +379,7 @@ class Layout implements OciLayout {
     // Every blob committed so far is durable before index.json can name it.
     await this.sync();
     await this.#withLock(async () => {
-      const { raw, index } = await this.#readIndex();
+      const { raw, index } = await this.#readIndex(true);
       const entry: Descriptor = {
         mediaType: desc.mediaType,
         digest: desc.digest,
