@@ -359,9 +359,8 @@ class Layout implements OciLayout {
     this.#unsynced = new Set();
     this.#unsyncedFiles = new Set();
     try {
-      // files first: a directory's fsync then makes their names durable with their contents
-      await Promise.all(files.map(fsyncFile));
-      await Promise.all(dirs.map(fsyncDir));
+      // all at once: nothing counts on any of them before every one is done
+      await Promise.all([...files.map(fsyncFile), ...dirs.map(fsyncDir)]);
     } catch (err) {
       for (const d of dirs) this.#unsynced.add(d);
       for (const f of files) this.#unsyncedFiles.add(f);
@@ -376,7 +375,9 @@ class Layout implements OciLayout {
       const ref = parseReference(name);
       stored = ref.tag ?? ref.digest ?? 'latest';
     }
-    // Every blob committed so far is durable before index.json can name it.
+    // Every blob committed so far is durable before index.json can name it. An index.json this
+    // object created is replaced below (durably), so it needs no fsync of its own.
+    this.#unsyncedFiles.delete(join(this.dir, INDEX_FILE));
     await this.sync();
     await this.#withLock(async () => {
       const { raw, index } = await this.#readIndex(true);
