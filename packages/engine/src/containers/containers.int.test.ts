@@ -142,6 +142,11 @@ describe('containers (real shim, overlay, cgroups)', () => {
     expect(ins.State).toMatchObject({ Status: 'exited', ExitCode: 0 });
     await e.containers.restart('web', { timeout: 0 });
     expect((await e.containers.inspect('web')).State.Status).toBe('running');
+    // wait until the second run printed (a start returns at its exec, before its first line)
+    for (let i = 0; i < 100; i++) {
+      if ((await collect(await e.containers.logs(Id))).length >= 3) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await e.containers.kill('web');
     expect((await e.containers.wait('web')).StatusCode).toBe(137);
     const logs = (await collect(await e.containers.logs('web'))).map((l) => l.log);
