@@ -178,6 +178,7 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
   const jobs: Job[] = [];
   const own = !(options.threads instanceof ApplyThreads);
   const threads = options.threads instanceof ApplyThreads ? options.threads : new ApplyThreads();
+  let prepared: Promise<unknown> = Promise.resolve();
   const closeOwn = async () => {
     if (own) await threads.close();
   };
@@ -185,31 +186,57 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
     const n = Math.max(1, Math.min(options.concurrency ?? 3, layers.length - first));
     // the threads start while the snapshots are prepared
     if (options.threads !== false) threads.warm(n);
-    // prepare every extraction snapshot up front, all at once, so cleanup knows them all
+    // Every extraction snapshot is prepared at once; a layer starts as soon as its own is
+    // ready. Cleanup waits until every prepare has settled, so it knows them all.
     const slots: (Job | undefined)[] = [];
-    const prepared = await Promise.allSettled(
-      layers.slice(first).map(async (_, k) => {
-        const index = first + k;
-        const key = `extract-${process.pid}-${randomBytes(6).toString('hex')} ${chains[index]}`;
-        // the bottom layer of the whole image is an ordinary parentless snapshot (whiteouts
-        // deleted, nothing to hide); every other one is in overlay form for a parent set at commit
-        await sn.prepare(key, undefined, so);
-        const job: Job = { index, key, dir: '', implicit: [] };
-        slots[k] = job;
-        job.dir = (await sn.stat(key)).dir;
-      }),
-    );
-    for (const job of slots) if (job !== undefined) jobs.push(job);
-    const refused = prepared.find((r) => r.status === 'rejected');
-    if (refused) throw refused.reason;
+    const ready = layers.slice(first).map(async (_, k): Promise<Job> => {
+      const index = first + k;
+      const key = `extract-${process.pid}-${randomBytes(6).toString('hex')} ${chains[index]}`;
+      // the bottom layer of the whole image is an ordinary parentless snapshot (whiteouts
+      // deleted, nothing to hide); every other one is in overlay form for a parent set at commit
+      const mounts = await sn.prepare(key, undefined, so);
+      const job: Job = { index, key, dir: '', implicit: [] };
+      slots[k] = job;
+      // a parentless active snapshot is a bind of its directory
+      const m = mounts.length === 1 ? mounts[0] : undefined;
+      job.dir = m?.type === 'bind' ? m.source : (await sn.stat(key)).dir;
+      return job;
+    });
+    const settledPrepares = Promise.allSettled(ready).then((all) => {
+      for (const job of slots) if (job !== undefined) jobs.push(job);
+      return all;
+    });
+    prepared = settledPrepares;
     // the first failure stops the other workers; cleanup waits until none is writing
     const ac = new AbortController();
     const stop = () => ac.abort(signal?.reason);
     signal?.addEventListener('abort', stop, { once: true });
     let next = 0;
+    // Writeback starts as each layer is done (`sync -f` in the background, one at a time), so the
+    // syncfs before the commits waits only for what the last layers wrote, not for the whole
+    // image: the disk writes while the other threads still extract.
+    let running = ready.length;
+    let flushing: Promise<unknown> | undefined;
+    let again = false;
+    const flushEarly = (): void => {
+      if (options.sync === false || ac.signal.aborted) return;
+      if (flushing) {
+        again = true;
+        return;
+      }
+      flushing = syncfs(sn.root, ac.signal)
+        .catch(() => undefined)
+        .finally(() => {
+          flushing = undefined;
+          if (again) {
+            again = false;
+            flushEarly();
+          }
+        });
+    };
     const worker = async () => {
-      while (next < jobs.length) {
-        const job = jobs[next++] as Job;
+      while (next < ready.length) {
+        const job = await (ready[next++] as Promise<Job>);
         ac.signal.throwIfAborted();
         const l = layers[job.index] as LayerToUnpack;
         const bottom = job.index === 0 && options.parent === undefined;
@@ -239,6 +266,7 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
         } finally {
           destroy(stream);
         }
+        if (--running > 0) flushEarly();
       }
     };
     let failure: { err: unknown } | undefined;
@@ -253,7 +281,9 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
     );
     signal?.removeEventListener('abort', stop);
     await closeOwn();
+    const refused = (await settledPrepares).find((r) => r.status === 'rejected');
     if (failure) throw failure.err;
+    if (refused) throw refused.reason;
     void settled;
 
     // bottom first, each against the complete directories below it
@@ -269,6 +299,8 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
       fixImplicitDirs(job.dir, lowers, job.implicit);
     }
     if (options.sync !== false) await syncfs(sn.root, signal);
+    again = false;
+    await flushing;
     for (const job of jobs) {
       const chainId = chains[job.index] as string;
       const below = job.index === 0 ? options.parent : chains[job.index - 1];
@@ -290,6 +322,7 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
     }
     return results;
   } catch (err) {
+    await prepared;
     for (const job of [...jobs].reverse())
       if (job.key !== '') await sn.remove(job.key).catch(() => undefined);
     throw err;
