@@ -146,13 +146,23 @@ export async function pullOne(
   // unpack starts the others it needs. Closed at the end, whatever happens.
   const threads = new ApplyThreads();
   threads.warm(1);
-  let lease: Awaited<ReturnType<typeof store.leases.create>>;
+  // The store's bookkeeping and the registry's answer do not wait for each other. A pull killed
+  // mid-unpack left its extraction snapshots: they go before this one adds its own.
+  const staleRemoved = removeStaleExtractions(sn);
+  const leased = store.leases.create({ expiresIn: 24 * 3600 * 1000, labels: { 'berth.pull': full } });
+  const named = store.images
+    .entries({ signal })
+    .then((all) => all.find((d) => d.annotations?.['org.opencontainers.image.ref.name'] === full));
+  const resolved = registry.resolve(ref, { signal });
+  const started = [staleRemoved, leased, named, resolved];
+  for (const p of started) p.catch(() => undefined); // each is awaited below
+  let lease: Awaited<typeof leased>;
   try {
-    // a pull killed mid-unpack left its extraction snapshots: they go before this one adds its own
-    await removeStaleExtractions(sn);
-    lease = await store.leases.create({ expiresIn: 24 * 3600 * 1000, labels: { 'berth.pull': full } });
+    lease = await leased;
   } catch (err) {
     outer?.removeEventListener('abort', onAbort);
+    ac.abort(err);
+    await Promise.allSettled(started);
     await threads.close();
     throw err;
   }
@@ -162,10 +172,7 @@ export async function pullOne(
   };
   try {
     emit(progress(`Pulling from ${ref.repository}`, ref.tag ?? ref.digest));
-    const before = (await store.images.entries({ signal })).find(
-      (d) => d.annotations?.['org.opencontainers.image.ref.name'] === full,
-    );
-    const root = await registry.resolve(ref, { signal });
+    const root = await resolved;
     // Walk indexes down to the platform's manifest, keeping the documents to store at the end.
     const documents: { desc: Descriptor; bytes: Buffer }[] = [];
     let current: Descriptor = root;
@@ -337,6 +344,7 @@ export async function pullOne(
         },
       };
     });
+    await staleRemoved;
     const extract = unpackLayers({
       snapshotter: sn,
       layers: toUnpack,
@@ -363,6 +371,8 @@ export async function pullOne(
     // everything it names is there; then the name.
     await configStored;
     for (const d of [...documents].reverse()) await putDocument(sink, d.desc, d.bytes, signal);
+    // what the name pointed at before this pull (read at its start, settled before the tag)
+    const before = await named;
     if (ref.tag !== undefined) await store.tag(full, root, { signal });
     else await store.images.tag(full, root, { signal });
     emit(progress(`Digest: ${root.digest}`));
@@ -383,6 +393,7 @@ export async function pullOne(
     };
   } finally {
     outer?.removeEventListener('abort', onAbort);
+    await Promise.allSettled(started);
     await threads.close();
     await store.leases.delete(lease.id).catch(() => undefined);
   }
