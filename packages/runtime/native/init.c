@@ -26,9 +26,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: berth-init [--] COMMAND [ARG...]\n");
     return 125;
   }
-  sigset_t all, old;
+  sigset_t all, none;
   sigfillset(&all);
-  if (sigprocmask(SIG_BLOCK, &all, &old) < 0) {
+  sigemptyset(&none);
+  if (sigprocmask(SIG_BLOCK, &all, NULL) < 0) {
     perror("berth-init: sigprocmask");
     return 125;
   }
@@ -45,7 +46,9 @@ int main(int argc, char **argv) {
       if (tcsetpgrp(STDIN_FILENO, getpgrp()) < 0 && errno != ENOTTY) perror("berth-init: tcsetpgrp");
       signal(SIGTTOU, SIG_DFL);
     }
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    /* COMMAND starts with no signal blocked, as the shim starts a process without --init; the
+     * shim started this init with all of them blocked (launch key sigblock) */
+    sigprocmask(SIG_SETMASK, &none, NULL);
     execvp(argv[first], argv + first);
     int e = errno;
     fprintf(stderr, "berth-init: exec %s: %s\n", argv[first], strerror(e));

@@ -208,7 +208,7 @@ enum key_id {
   K_NNP, K_SECCOMP, K_USER, K_UMASK, K_CWD, K_ARGS, K_OOM, K_STDIO, K_LOG_PATH, K_LOG_SIZE, K_LOG_FILE,
   K_EXIT_FILE, K_PID_FILE, K_CONTROL, K_START, K_SYNC_FD, K_DAEMONIZE, K_SHIM_LOG, K_STDIN, K_TERMINAL,
   K_TERM_SIZE, K_OCI_RUNTIME, K_OCI_ROOT, K_OCI_BUNDLE, K_OCI_LOG, K_OCI_HIDE, K_NET_LO, K_HOOK_EXIT, K_HOOK_HEALTH,
-  K_HOOK_INTERVAL, K_HOOK_CWD, K_SINGLE_COUNT,
+  K_HOOK_INTERVAL, K_HOOK_CWD, K_SIGBLOCK, K_SINGLE_COUNT,
   K_NAMESPACE = 100, K_MOUNT, K_DEVICE, K_MASKED, K_READONLY, K_SYSCTL, K_RLIMIT, K_ENV, K_HOOK_ENV, K_UID_MAP, K_GID_MAP,
   K_CGROUP,
 };
@@ -229,6 +229,7 @@ static const struct {
     {"cap.inheritable", K_CAP_I, 1, 1},
     {"cap.ambient", K_CAP_A, 1, 1},
     {"no_new_privs", K_NNP, 1, 1},
+    {"sigblock", K_SIGBLOCK, 1, 1},
     {"seccomp", K_SECCOMP, 1, 1},
     {"user", K_USER, 2, 65538},
     {"umask", K_UMASK, 1, 1},
@@ -296,7 +297,7 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
   enum key_id id = keys[k].id;
   switch (id) {
   case K_ROOTFS: case K_ROOTFS_RO: case K_ROOTFS_PROP: case K_HOSTNAME: case K_CAP_B: case K_CAP_E:
-  case K_CAP_P: case K_CAP_I: case K_CAP_A: case K_NNP: case K_SECCOMP: case K_USER: case K_UMASK:
+  case K_CAP_P: case K_CAP_I: case K_CAP_A: case K_NNP: case K_SIGBLOCK: case K_SECCOMP: case K_USER: case K_UMASK:
   case K_CWD: case K_OOM: case K_NAMESPACE: case K_MOUNT: case K_DEVICE: case K_MASKED:
   case K_READONLY: case K_SYSCTL: case K_RLIMIT: case K_ENV: case K_NET_LO: case K_UID_MAP: case K_GID_MAP:
   case K_CGROUP:
@@ -339,6 +340,8 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
   }
   case K_NNP:
     return parse_bool(c, key, f[0], &l->no_new_privs);
+  case K_SIGBLOCK:
+    return parse_bool(c, key, f[0], &l->sigblock);
   case K_SECCOMP:
     return parse_hex_bytes(c, f[0], &l->seccomp, &l->seccomp_len);
   case K_USER:

@@ -51,6 +51,9 @@
  *   cap.ambient=<hex>              capability masks (bit n = capability n). When none is
  *                                  given the capabilities are left as the shim has them
  *   no_new_privs=0|1
+ *   sigblock=0|1                   1: the process starts with every signal blocked (berth-init,
+ *                                  which unblocks them for its child: a PID 1 drops a signal it
+ *                                  has no handler for, so one sent before it blocks them is lost)
  *   seccomp=<hex>                  a classic BPF program: struct sock_filter[] in host byte
  *                                  order, 8 bytes per instruction, as hex digits
  *   user=<uid> <gid> [gid...]      user, group and supplementary groups (default 0 0)
@@ -260,6 +263,7 @@ struct berth_launch {
   int has_caps;
   uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
   int no_new_privs;
+  int sigblock;
   unsigned char *seccomp;
   size_t seccomp_len;
   uid_t uid;

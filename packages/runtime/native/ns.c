@@ -293,9 +293,10 @@ void berth_container_init(const struct berth_launch *l, const struct berth_child
   if (l->start_wait) {
     if (write_all(fds->msg, "ready\n", 6) < 0 || wait_go(fds->go) < 0) _exit(BERTH_EXIT_FAILURE);
   }
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  sigset_t mask;
+  if (l->sigblock) sigfillset(&mask);
+  else sigemptyset(&mask);
+  sigprocmask(SIG_SETMASK, &mask, NULL);
   signal(SIGPIPE, SIG_DFL);
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (l->seccomp && l->no_new_privs && berth_seccomp_load(l->seccomp, l->seccomp_len, &err) < 0) fail(&err, code);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -83,6 +83,21 @@ describe('--init (berth-init as PID 1)', () => {
     await rt.kill('c', 'SIGTERM');
     const exit = await rt.wait('c');
     expect(exit.exitCode).toBe(143);
+  });
+
+  it('starts blocking every signal, so none sent right after start is lost; the command blocks none', async () => {
+    // berth-shim execs berth-init with all signals blocked (a PID 1 drops a signal it has no
+    // handler for): a SIGTERM sent the moment start returns is held, then forwarded
+    for (let i = 0; i < 3; i++) {
+      await start(['sleep', '1000'], { init: true });
+      await rt.kill('c', 'SIGTERM');
+      expect((await rt.wait('c')).exitCode).toBe(143);
+      await rt.delete('c');
+    }
+    await start(['grep', 'SigBlk', '/proc/self/status'], { init: true });
+    expect((await rt.wait('c')).exitCode).toBe(0);
+    const log = readFileSync((await rt.state('c')).logPath!, 'utf8');
+    expect(JSON.parse(log.split('\n')[0]!).log).toMatch(/^SigBlk:\s+0+\n$/);
   });
 
   it("exits with the child's own exit code, and 127 for a missing command", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INIT_PATH_IN_CONTAINER, locateInit, withInit } from './init.js';
+import { INIT_SIGBLOCK_ANNOTATION, launchFromSpec } from './launch-spec.js';
 import { dockerLikeSpec } from './testing/busybox-bundle.js';
 
 describe('withInit', () => {
@@ -17,6 +18,15 @@ describe('withInit', () => {
     expect(
       withInit(out, { initPath: '/b' }).mounts!.filter((m) => m.destination === INIT_PATH_IN_CONTAINER),
     ).toHaveLength(1);
+  });
+  it('asks berth-shim to start berth-init with its signals blocked, and no other init', () => {
+    const berthInit = withInit(dockerLikeSpec(['x']), { initPath: '/usr/lib/berth/berth-init' });
+    expect(berthInit.annotations).toEqual({ [INIT_SIGBLOCK_ANNOTATION]: 'true' });
+    expect(launchFromSpec(berthInit, { id: 'c', bundleDir: '/b' }).blockSignals).toBe(true);
+    const tini = withInit(berthInit, { initPath: '/usr/bin/tini' });
+    expect(tini.annotations).toEqual({});
+    expect(launchFromSpec(tini, { id: 'c', bundleDir: '/b' }).blockSignals).toBe(false);
+    expect(withInit(dockerLikeSpec(['x']), { initPath: '/usr/bin/tini' }).annotations).toBeUndefined();
   });
   it('refuses a relative path and a spec without args', () => {
     expect(() => withInit(dockerLikeSpec(['x']), { initPath: 'init' })).toThrow(

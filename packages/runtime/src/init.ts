@@ -7,9 +7,10 @@
  */
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError, type Spec } from '@berth/oci';
+import { INIT_SIGBLOCK_ANNOTATION } from './launch-spec.js';
 
 /** Error codes thrown by {@link locateInit} and {@link withInit}. */
 export const InitErrorCode = { INIT_NOT_FOUND: 'INIT_NOT_FOUND', INIT_INVALID: 'INIT_INVALID' } as const;
@@ -78,8 +79,13 @@ export function withInit(spec: Spec, opts: { initPath: string }): Spec {
     throw new BerthError('INIT_INVALID', 'init: the spec has no process args', {
       input: { field: 'process.args' },
     });
+  // berth-init starts with its signals blocked (berth-shim); another init (tini through
+  // --init-path) restores the mask it got for its child, so it must start unblocked
+  const { [INIT_SIGBLOCK_ANNOTATION]: _, ...annotations } = spec.annotations ?? {};
+  if (basename(opts.initPath) === INIT_NAME) annotations[INIT_SIGBLOCK_ANNOTATION] = 'true';
   return {
     ...spec,
+    ...(Object.keys(annotations).length > 0 || spec.annotations ? { annotations } : {}),
     process: { ...spec.process, args: [INIT_PATH_IN_CONTAINER, '--', ...args] },
     mounts: [
       ...(spec.mounts ?? []).filter((m) => m.destination !== INIT_PATH_IN_CONTAINER),

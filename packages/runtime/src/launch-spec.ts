@@ -9,6 +9,12 @@ import { BerthError, type LinuxIDMapping, type Spec } from '@berth/oci';
 /** The first line of every launch description. */
 export const LAUNCH_VERSION = 'berth.launch.v1';
 
+/**
+ * Spec annotation `withInit` sets when PID 1 is berth-init: berth-shim then starts it with every
+ * signal blocked ({@link LaunchDescription.blockSignals}). runc and crun ignore it.
+ */
+export const INIT_SIGBLOCK_ANNOTATION = 'org.berth.init.sigblock';
+
 /** Error codes thrown by {@link encodeLaunch}. */
 export const LaunchSpecErrorCode = { LAUNCH_INVALID: 'LAUNCH_INVALID' } as const;
 /** Union of {@link LaunchSpecErrorCode} values. */
@@ -113,6 +119,12 @@ export interface LaunchDescription {
   /** Left out: the capabilities stay as the shim has them. */
   capabilities?: CapabilitySets;
   noNewPrivileges?: boolean;
+  /**
+   * Start the process with every signal blocked (launch key `sigblock`): for berth-init, which
+   * unblocks them for its child. A PID 1 drops any signal it has no handler for, so without this
+   * a `kill` that lands between the exec and the init's own sigprocmask is lost.
+   */
+  blockSignals?: boolean;
   /** A compiled classic BPF program (struct sock_filter[], host byte order). */
   seccomp?: Uint8Array;
   user?: { uid: number; gid: number; additionalGids?: readonly number[] };
@@ -445,6 +457,7 @@ export function encodeLaunch(d: LaunchDescription): string {
     put('cap.ambient', mask(c.ambient, 'capabilities.ambient'));
   }
   if (d.noNewPrivileges) put('no_new_privs', '1');
+  if (d.blockSignals) put('sigblock', '1');
   if (d.seccomp !== undefined) {
     if (d.seccomp.length === 0 || d.seccomp.length % 8 !== 0 || d.seccomp.length / 8 > 4096)
       throw invalid('seccomp', `${d.seccomp.length} bytes is not 1..4096 whole instructions`);
@@ -662,6 +675,7 @@ export function launchFromSpec(spec: Spec, x: LaunchExtras): LaunchDescription {
     sysctl: linux.sysctl ?? {},
     rlimits: (p.rlimits ?? []).map((r) => ({ type: r.type, soft: r.soft, hard: r.hard })),
     noNewPrivileges: p.noNewPrivileges === true,
+    blockSignals: spec.annotations?.[INIT_SIGBLOCK_ANNOTATION] === 'true',
     user: { uid: p.user.uid, gid: p.user.gid, additionalGids: p.user.additionalGids ?? [] },
     cwd: p.cwd,
     args: p.args,
