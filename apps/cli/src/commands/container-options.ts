@@ -93,6 +93,7 @@ export async function createOptions(
   if (f.changed('entrypoint')) o.entrypoint = f.string('entrypoint') === '' ? [] : [f.string('entrypoint')];
   if (f.changed('platform')) o.platform = f.string('platform');
   if (f.bool('read-only')) o.readOnly = true;
+  if (f.bool('init')) o.init = true;
   if (f.bool('privileged')) o.privileged = true;
   if (f.changed('memory')) o.memory = parseRamBytes(f.string('memory'), 'memory');
   if (f.changed('cpus')) {

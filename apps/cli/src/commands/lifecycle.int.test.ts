@@ -260,3 +260,29 @@ describe('berth events', () => {
     expect((await berth('events', '--filter', 'bogus=1', '--until', '0s')).code).toBe(125);
   }, 30_000);
 });
+
+describe('run --init', () => {
+  it('runs berth-init as PID 1 at /sbin/docker-init, which forwards the SIGTERM of stop', async () => {
+    // PID 1 is the init, the command its child with no signal blocked
+    const out = await ok(
+      'run',
+      '--rm',
+      '--init',
+      'busybox',
+      'sh',
+      '-c',
+      'tr "\\0" " " </proc/1/cmdline; echo; grep SigBlk /proc/self/status',
+    );
+    expect(out).toMatch(/^\/sbin\/docker-init -- sh -c /);
+    expect(out).toMatch(/^SigBlk:\s+0+$/m);
+    // `sleep` as PID 1 ignores SIGTERM (stop would end in SIGKILL, 137); under the init it dies of it
+    const id = (await ok('run', '-d', '--init', '--name', 'lc-init', 'busybox', 'sleep', '1000')).trim();
+    await ok('stop', '-t', '60', id);
+    const state = await inspect(id);
+    expect(state.State.ExitCode).toBe(143);
+    expect(JSON.parse(await ok('inspect', '--format', '{{json .HostConfig.Init}}', id))).toBe(true);
+    // without --init docker leaves HostConfig.Init out
+    const plain = (await ok('create', 'busybox', 'true')).trim();
+    expect((await ok('inspect', '--format', '{{json .HostConfig.Init}}', plain)).trim()).toBe('null');
+  }, 60_000);
+});

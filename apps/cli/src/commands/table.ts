@@ -57,6 +57,11 @@ const CREATE_FLAGS: readonly FlagSpec[] = [
     type: 'duration',
     help: 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)',
   },
+  {
+    name: 'init',
+    type: 'bool',
+    help: 'Run an init inside the container that forwards signals and reaps processes',
+  },
   { name: 'interactive', short: 'i', type: 'bool', help: 'Keep STDIN open even if not attached' },
   { name: 'label', short: 'l', type: 'string[]', help: 'Set meta data on a container' },
   { name: 'log-opt', type: 'string[]', help: 'Log driver options' },

@@ -42,11 +42,13 @@ import {
   dockerResources,
   type FileLock,
   idmapLayers,
+  locateInit,
   lockFile,
   type Runtime,
   type ContainerState as RuntimeState,
   releaseIdmapLayers,
   type ShimHooks,
+  withInit,
 } from '@berth/runtime';
 import type { EngineContext } from '../context.js';
 import { getImage } from '../images.js';
@@ -858,6 +860,7 @@ class Containers implements ContainerService {
         CapDrop: o.capDrop?.length ? [...o.capDrop] : null,
         Privileged: o.privileged === true,
         ReadonlyRootfs: o.readOnly === true,
+        ...(o.init ? { Init: true } : {}),
         SecurityOpt: securityOpt.length ? securityOpt : null,
         Tmpfs: o.tmpfs && Object.keys(o.tmpfs).length ? { ...o.tmpfs } : null,
         Memory: o.memory ?? 0,
@@ -1060,6 +1063,11 @@ class Containers implements ContainerService {
           ...(h.PidsLimit !== null ? { pidsLimit: h.PidsLimit } : {}),
         }),
       };
+    }
+    // docker's --init: berth-init (built beside berth-shim) as PID 1 at /sbin/docker-init
+    if (h.Init) {
+      const searchPath = this.shimSearch().searchPath;
+      return withInit(spec, { initPath: await locateInit(searchPath !== undefined ? { searchPath } : {}) });
     }
     return spec;
   }

@@ -105,6 +105,8 @@ export interface HostConfig {
   CapDrop: string[] | null;
   Privileged: boolean;
   ReadonlyRootfs: boolean;
+  /** docker's `--init` (left out unless set, as docker does). */
+  Init?: boolean;
   SecurityOpt: string[] | null;
   Tmpfs: Record<string, string> | null;
   Memory: number;
@@ -230,6 +232,8 @@ export interface CreateContainerOptions {
   pull?: 'missing' | 'always' | 'never';
   platform?: string;
   readOnly?: boolean;
+  /** docker's `--init`: PID 1 is berth-init, which forwards signals and reaps orphans. */
+  init?: boolean;
   /** path → options. */
   tmpfs?: Record<string, string>;
   /** Bytes. */
