@@ -4,7 +4,6 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   buildFixtures,
@@ -15,9 +14,9 @@ import {
   startRegistry,
 } from '@berth/fixtures';
 import { type Descriptor, parseManifest } from '@berth/oci';
+import { createRegistryClient, type OciLayout, type RegistryClient, toLayout } from '@berth/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistryClient, type RegistryClient } from './client.js';
-import { type OciLayout, toLayout } from './layout-sink.js';
+import { registryDir } from './package-dir.js';
 
 const run = promisify(execFile);
 let fixtures: FixtureSet;
@@ -98,7 +97,7 @@ describe.each(['none', 'tls'] as const)('skopeo interop (%s)', (auth) => {
   });
 
   it('the built demo CLI pulls what skopeo pushed (its bundle loads tls and child_process lazily)', async () => {
-    const cli = fileURLToPath(new URL('../dist/cli.cjs', import.meta.url));
+    const cli = join(registryDir, 'dist/cli.cjs');
     const image = fixtures.images.layers;
     const { reference, digest } = await pushFixture(registry, image, 'skopeo-pushed/demo:1');
     const dir = join(work, 'demo-cli');

@@ -4,10 +4,15 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { type RawTarEntry, readTree, sha256Digest as sha256, tarOf } from '@berth/fixtures';
 import { isBerthError } from '@berth/oci';
+import {
+  createSnapshotter,
+  MAX_TAR_META_BYTES,
+  type Snapshotter,
+  type SnapshotterDriver,
+  unpackLayer,
+  unpackLayers,
+} from '@berth/overlay';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_TAR_META_BYTES } from './errors.js';
-import { createSnapshotter, type Snapshotter, type SnapshotterDriver } from './snapshotter.js';
-import { unpackLayer, unpackLayers } from './unpack.js';
 
 type E = RawTarEntry;
 

@@ -6,12 +6,12 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildFixtures, pushFixture, type RegistryHandle, startRegistry } from '@berth/fixtures';
+import { toLayout } from '@berth/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toLayout } from './layout-sink.js';
+import { registryDir } from './package-dir.js';
 
-const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const dist = join(registryDir, 'dist');
 let registry: RegistryHandle;
 let work = '';
 let bin = '';

@@ -2,10 +2,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { sha256Digest as sha256, tarOf } from '@berth/fixtures';
 import { isBerthError } from '@berth/oci';
+import { createSnapshotter, MOUNT_DATA_LIMIT, mountAll, unmount, unpackLayer } from '@berth/overlay';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MOUNT_DATA_LIMIT, mountAll, unmount } from './mount.js';
-import { createSnapshotter } from './snapshotter.js';
-import { unpackLayer } from './unpack.js';
 
 let root: string;
 const mounted: string[] = [];

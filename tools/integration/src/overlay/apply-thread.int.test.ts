@@ -2,10 +2,8 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { sha256Digest as sha256, tarOf } from '@berth/fixtures';
+import { ApplyThreads, createSnapshotter, unpackLayers } from '@berth/overlay';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApplyThreads } from './apply-thread.js';
-import { createSnapshotter } from './snapshotter.js';
-import { unpackLayers } from './unpack.js';
 
 let root: string;
 beforeEach(async () => {

@@ -7,14 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type RegistryHandle, startRegistry } from '@berth/fixtures';
 import { createDigester, type Descriptor, digestOf, MediaType } from '@berth/oci';
+import { createRegistryClient, toLayout } from '@berth/registry';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistryClient } from './client.js';
-import { toLayout } from './layout-sink.js';
+import { registryDir } from './package-dir.js';
 
 const run = promisify(execFile);
 const GIB = 1024 * 1024 * 1024;
@@ -76,7 +75,7 @@ describe('a 1 GiB layer', () => {
 
     const cli = join(work, 'cli.mjs');
     await build({
-      entryPoints: [fileURLToPath(new URL('./cli.ts', import.meta.url))],
+      entryPoints: [join(registryDir, 'src/cli.ts')],
       bundle: true,
       platform: 'node',
       target: 'node20',

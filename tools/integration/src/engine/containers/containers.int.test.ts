@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { LogEntry } from '@berth/engine';
+import { createEngine, type Engine } from '@berth/engine';
 import { buildFixtures, type FixtureSet } from '@berth/fixtures';
 import { isBerthError } from '@berth/oci';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../engine.js';
-import type { LogEntry } from './types.js';
 
 let fixtures: FixtureSet;
 const roots: string[] = [];

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import type { ImageProgressEvent } from '@berth/engine';
+import { createEngine, type Engine } from '@berth/engine';
 import {
   buildFixtures,
   type ExpectedTree,
@@ -20,8 +22,6 @@ import { isBerthError } from '@berth/oci';
 import { mountAll, unmount } from '@berth/overlay';
 import tar from 'tar-stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from './engine.js';
-import type { ImageProgressEvent } from './progress.js';
 
 const run = promisify(execFile);
 let fixtures: FixtureSet;

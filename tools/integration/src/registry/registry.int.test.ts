@@ -12,9 +12,8 @@ import {
   startRegistry,
 } from '@berth/fixtures';
 import { type Descriptor, isBerthError, parseIndex, parseManifest } from '@berth/oci';
+import { createRegistryClient, type OciLayout, type RegistryClient, toLayout } from '@berth/registry';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRegistryClient, type RegistryClient } from './client.js';
-import { type OciLayout, toLayout } from './layout-sink.js';
 
 let fixtures: FixtureSet;
 beforeAll(async () => {

@@ -2,12 +2,17 @@ import { execFileSync } from 'node:child_process';
 import { appendFile, chmod, chown, link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { buildFixtures, type FixtureSet, fixtureLayers, readTree } from '@berth/fixtures';
+import {
+  createSnapshotter,
+  diffLayer,
+  mountAll,
+  type Snapshotter,
+  type SnapshotterDriver,
+  unmount,
+  unpackLayer,
+} from '@berth/overlay';
+import { setAttributeSync as lsetxattr } from '@napi-rs/xattr';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { diffLayer } from './diff.js';
-import { mountAll, unmount } from './mount.js';
-import { createSnapshotter, type Snapshotter, type SnapshotterDriver } from './snapshotter.js';
-import { unpackLayer } from './unpack.js';
-import { lsetxattr } from './xattr.js';
 
 let fixtures: FixtureSet;
 let root: string;

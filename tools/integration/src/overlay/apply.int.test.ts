@@ -10,10 +10,15 @@ import {
   tarOf,
   withoutTimes,
 } from '@berth/fixtures';
+import {
+  createSnapshotter,
+  mountAll,
+  type SnapshotterDriver,
+  unmount,
+  unpackLayer,
+  unpackLayers,
+} from '@berth/overlay';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mountAll, unmount } from './mount.js';
-import { createSnapshotter, type SnapshotterDriver } from './snapshotter.js';
-import { unpackLayer, unpackLayers } from './unpack.js';
 
 let fixtures: FixtureSet;
 const roots: string[] = [];
