@@ -97,7 +97,8 @@ function layoutError(dir: string, why: string, cause?: unknown): RegistryError {
   );
 }
 
-async function fsyncDir(path: string): Promise<void> {
+/** fsync(2) of a file or a directory, by path. */
+async function fsyncPath(path: string): Promise<void> {
   const fh = await open(path, 'r');
   try {
     await fh.sync();
@@ -135,16 +136,7 @@ async function writeAtomic(
     await rm(tmp, { force: true });
     throw err;
   }
-  if (durable && (opts.syncDir ?? true)) await fsyncDir(dir);
-}
-
-async function fsyncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  if (durable && (opts.syncDir ?? true)) await fsyncPath(dir);
 }
 
 function pidAlive(pid: number): boolean {
@@ -360,7 +352,7 @@ class Layout implements OciLayout {
     this.#unsyncedFiles = new Set();
     try {
       // all at once: nothing counts on any of them before every one is done
-      await Promise.all([...files.map(fsyncFile), ...dirs.map(fsyncDir)]);
+      await Promise.all([...files, ...dirs].map(fsyncPath));
     } catch (err) {
       for (const d of dirs) this.#unsynced.add(d);
       for (const f of files) this.#unsyncedFiles.add(f);

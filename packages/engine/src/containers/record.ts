@@ -228,13 +228,7 @@ export class RecordStore {
     const path = join(this.namesDir, name);
     for (let i = 0; i < 2; i++) {
       try {
-        const fh = await open(path, 'wx', 0o600);
-        try {
-          await fh.writeFile(id);
-          if (durable) await fh.sync();
-        } finally {
-          await fh.close();
-        }
+        await writeNewFile(path, id, durable, { flag: 'wx', mode: 0o600 });
         return true;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -281,5 +275,24 @@ export class RecordStore {
   /** Removes a container's directory. */
   async removeDir(id: string): Promise<void> {
     await rm(this.containerDir(id), { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+/**
+ * Writes `data` to a file no other process reads yet (a container's hosts file before its record
+ * names it; a name reservation, created with `flag: 'wx'`); fsynced when `durable`.
+ */
+export async function writeNewFile(
+  path: string,
+  data: string,
+  durable: boolean,
+  o: { flag?: 'w' | 'wx'; mode?: number } = {},
+): Promise<void> {
+  const fh = await open(path, o.flag ?? 'w', o.mode ?? 0o644);
+  try {
+    await fh.writeFile(data);
+    if (durable) await fh.sync();
+  } finally {
+    await fh.close();
   }
 }

@@ -14,7 +14,6 @@ import {
   copyFile,
   lstat,
   mkdir,
-  open,
   readFile,
   rename,
   rm,
@@ -82,7 +81,7 @@ import type { ServiceInternals } from './internals.js';
 import { readLog } from './logs.js';
 import { mountAll, unmount } from './mounts.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
-import { durableRecord, RECORD_VERSION, RecordStore } from './record.js';
+import { durableRecord, RECORD_VERSION, RecordStore, writeNewFile } from './record.js';
 import { restartDecision, startsAtBoot } from './restart.js';
 import { DEFAULT_RUNTIME, findRuntime, OCI_RUNTIMES, runtimeSearchPath } from './runtimes.js';
 import { type ContainerStatsResponse, containerStats } from './stats.js';
@@ -1833,15 +1832,4 @@ function engineCapabilities(): Promise<string[]> {
 
 export function createContainerService(ctx: EngineContext, opts: ContainerServiceOptions): ContainerService {
   return new Containers(ctx, opts);
-}
-
-/** Writes a file no other process can see yet (the container's record comes later); fsynced when `durable`. */
-async function writeNewFile(path: string, data: string, durable: boolean): Promise<void> {
-  const fh = await open(path, 'w', 0o644);
-  try {
-    await fh.writeFile(data);
-    if (durable) await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
