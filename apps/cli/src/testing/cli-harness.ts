@@ -34,8 +34,27 @@ export interface Result {
   stderr: string;
 }
 
-/** Collects a child's output until it closes. */
+/** Each child's end, collected from its spawn on (see {@link finish}). */
+const ends = new WeakMap<ChildProcess, Promise<Result>>();
+
+/**
+ * How `child` ended and all it printed. The collection starts at the first call, and
+ * {@link CliHarness.start} makes that call at spawn: a test that waits for something else first
+ * (a kill racing the child's own exit) still gets the end, which a `'close'` listener attached
+ * after the event would never see.
+ */
 export function finish(child: ChildProcess): Promise<Result> {
+  let end = ends.get(child);
+  if (!end) {
+    end = collect(child);
+    // a child nobody waits for must not fail the run with an unhandled rejection
+    end.catch(() => {});
+    ends.set(child, end);
+  }
+  return end;
+}
+
+function collect(child: ChildProcess): Promise<Result> {
   return new Promise((resolve, reject) => {
     let stdout = '';
     let stderr = '';
@@ -131,7 +150,7 @@ export interface CliHarness {
   argv(args: string[]): string[];
   /** `VAR=… node BUNDLE ARGS…` quoted for sh (tmux panes, shell scripts). */
   shell(args: string[]): string;
-  /** Starts `berth ARGS` with piped stdout and stderr. */
+  /** Starts `berth ARGS` with piped stdout and stderr, collected from the start for {@link finish}. */
   start(args: string[], options?: StartOptions): ChildProcess;
   /** Runs `berth ARGS` to its end. */
   berth(...args: string[]): Promise<Result>;
@@ -162,11 +181,13 @@ export function cliHarness(prefix: string, options: HarnessOptions = {}): CliHar
   const argv = (args: string[]) => [process.execPath, bin, ...args];
   const start = (args: string[], o: StartOptions = {}): ChildProcess => {
     if (!bin) throw new Error('cliHarness: setup() has not run');
-    return spawn(process.execPath, [bin, ...args], {
+    const child = spawn(process.execPath, [bin, ...args], {
       cwd: cliDir,
       env: { ...process.env, ...vars(), ...o.env },
       stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'],
     });
+    finish(child);
+    return child;
   };
   const berth = (...args: string[]) => finish(start(args));
   const ok = async (...args: string[]): Promise<string> => {
