@@ -23,7 +23,6 @@ import {
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BerthError, isBerthError, type Logger, type Mount, silentLogger } from '@berth/oci';
-import tar from 'tar-stream';
 import {
   type Compression,
   corrupt,
@@ -44,7 +43,7 @@ import {
   under,
   WHITEOUT_PREFIX,
 } from './paths.js';
-import { type RawPax, TarGuard } from './tar-guard.js';
+import { type TarHeader, TarReader, type TarSink } from './tar-reader.js';
 import { mkfifo, mknod, syncfs } from './tools.js';
 import { lgetxattrs, lremovexattr, lsetxattr } from './xattr.js';
 
@@ -248,23 +247,14 @@ export async function applyLayerInto(
       cb(null, chunk);
     },
   });
-  const guard = new TarGuard();
-  applier.guard = guard;
-  const extract = tar.extract();
-  extract.on('entry', (header, stream, next) => {
-    applier.entry(header, stream).then(
-      () => next(),
-      (err: unknown) => next(err as Error),
-    );
-  });
+  const reader = new TarReader(applier);
 
   try {
     await pipeline(
       Readable.from(rest),
       counter,
       createDecompressor(compression),
-      guard,
-      extract,
+      reader,
       options.signal ? { signal: options.signal } : {},
     );
     applier.finish();
@@ -275,10 +265,10 @@ export async function applyLayerInto(
   }
 
   const result: ApplyResult = {
-    diffId: guard.digest(),
+    diffId: reader.digest(),
     ...(blobHash === undefined ? {} : { digest: `sha256:${blobHash.digest('hex')}` }),
     size: read,
-    uncompressedSize: guard.size,
+    uncompressedSize: reader.size,
     compression,
     entries: applier.entries,
   };
@@ -320,12 +310,22 @@ interface DeferredTime {
   mtime: Date;
 }
 
-/** tar-stream's header, with the fields this file reads. */
-type Header = tar.Header;
+/** A regular file being written: its data arrives in pieces, its attributes go on at the end. */
+interface OpenFile {
+  fd: number;
+  path: string;
+  rel: string;
+  name: string;
+  uid: number;
+  gid: number;
+  mode: number;
+  xattrs: [string, Buffer][];
+  atime: Date;
+  mtime: Date;
+}
 
-/** Applies entries one by one; holds the per-layer state. */
-class Applier {
-  guard!: TarGuard;
+/** Applies entries one by one as the {@link TarReader} parses them; holds the per-layer state. */
+class Applier implements TarSink {
   entries = 0;
   /** Relative paths known to be real directories inside the root (verified or created). */
   private readonly dirs = new Set<string>(['']);
@@ -338,6 +338,10 @@ class Applier {
   private whiteoutBase: string | null = null;
   /** Implicit directories whose lower attributes are still to be applied (deferred lowers). */
   private readonly implicitDirs = new Map<string, string>();
+  /** The regular file whose data is arriving, if any. */
+  private file: OpenFile | null = null;
+  /** The current entry's name, for errors in its data and end. */
+  private current = '';
 
   constructor(
     private readonly target: ApplyTarget,
@@ -351,32 +355,67 @@ class Applier {
     return under(this.target.root, rel);
   }
 
-  async entry(header: Header, stream: AsyncIterable<unknown>): Promise<void> {
-    const ordinal = this.entries++;
-    const raw = this.guard.takePax(ordinal);
-    const name = header.name;
+  entry(h: TarHeader): void | Promise<void> {
+    this.entries++;
+    this.current = h.name;
     try {
-      await this.apply(name, header, stream, raw);
+      const wait = this.apply(h);
+      return wait === undefined ? undefined : wait.catch((err: unknown) => this.wrap(err));
     } catch (err) {
-      if (isBerthError(err)) throw err;
-      throw entryError('LAYER_INVALID_ENTRY', name, `cannot apply: ${(err as Error).message}`, err);
+      return this.wrap(err);
     }
   }
 
-  private async apply(name: string, h: Header, stream: AsyncIterable<unknown>, raw: RawPax | undefined) {
+  data(chunk: Buffer): void {
+    const f = this.file;
+    if (f === null) return; // a whiteout's data, if any: ignored
+    try {
+      writeAll(f.fd, chunk);
+    } catch (err) {
+      this.wrap(err);
+    }
+  }
+
+  end(): void {
+    const f = this.file;
+    if (f === null) return;
+    this.file = null;
+    try {
+      try {
+        fchownSync(f.fd, f.uid, f.gid);
+        fchmodSync(f.fd, f.mode); // after chown, which clears setuid/setgid
+        for (const [k, v] of f.xattrs) lsetxattr(f.path, k, v); // after chown, which drops security.capability
+        futimesSync(f.fd, f.atime, f.mtime);
+      } finally {
+        closeSync(f.fd);
+      }
+    } catch (err) {
+      this.wrap(err);
+    }
+  }
+
+  private wrap(err: unknown): never {
+    if (isBerthError(err)) throw err;
+    throw entryError('LAYER_INVALID_ENTRY', this.current, `cannot apply: ${(err as Error).message}`, err);
+  }
+
+  private apply(h: TarHeader): Promise<void> | undefined {
+    const name = h.name;
     const rel = cleanEntryPath(name);
     const { parent, base } = splitPath(rel);
     if (base.startsWith(WHITEOUT_PREFIX)) {
-      await drain(stream);
       if (h.type !== 'file' && h.type !== 'contiguous-file') {
         throw entryError('LAYER_INVALID_ENTRY', name, 'a whiteout must be a regular file');
       }
       this.ensureParents(rel, name);
-      if (base === OPAQUE_WHITEOUT) return this.opaque(parent, name);
+      if (base === OPAQUE_WHITEOUT) {
+        this.opaque(parent, name);
+        return undefined;
+      }
       if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) {
         // aufs metadata (.wh..wh.plnk, .wh..wh.aufs): docker ignores it too
         this.logger.debug('ignoring aufs metadata entry', { entry: name });
-        return;
+        return undefined;
       }
       const victim = base.slice(WHITEOUT_PREFIX.length);
       if (victim === '' || victim === '.' || victim === '..') {
@@ -385,16 +424,11 @@ class Applier {
       return this.whiteout(parent === '' ? victim : `${parent}/${victim}`, name);
     }
 
-    const pax = (h.pax ?? undefined) as Record<string, string> | undefined;
-    const mode = (h.mode ?? 0o644) & 0o7777;
-    const uid = paxInt(pax?.uid) ?? h.uid ?? 0;
-    const gid = paxInt(pax?.gid) ?? h.gid ?? 0;
-    const mtime = paxTime(pax?.mtime) ?? h.mtime ?? new Date(0);
-    const atime = paxTime(pax?.atime) ?? mtime;
-    const xattrs = this.filterXattrs(raw, name);
+    const mode = h.mode & 0o7777;
+    const { uid, gid, mtime, atime } = h;
+    const xattrs = this.filterXattrs(h.xattrs, name);
 
     if (rel === '') {
-      await drain(stream);
       if (h.type !== 'directory')
         throw entryError('LAYER_INVALID_ENTRY', name, 'the layer root must be a directory');
       const root = this.target.root;
@@ -402,7 +436,7 @@ class Applier {
       chmodSync(root, mode);
       for (const [k, v] of xattrs) lsetxattr(root, k, v);
       this.dirTimes.set(root, { path: root, atime, mtime });
-      return;
+      return undefined;
     }
 
     this.ensureParents(rel, name);
@@ -410,7 +444,6 @@ class Applier {
     const existing = this.fresh && !this.created.has(rel) ? null : lstatOrNull(path);
     if (existing) {
       if (h.type === 'directory' && existing.isDirectory()) {
-        await drain(stream);
         lchownSync(path, uid, gid);
         chmodSync(path, mode);
         // a directory over a directory takes the new attributes only, as the overlay view does
@@ -422,32 +455,32 @@ class Applier {
         this.dirTimes.set(path, { path, atime, mtime });
         this.created.add(rel);
         this.implicitDirs.delete(rel);
-        return;
+        return undefined;
       }
       this.removeExisting(rel, existing);
     }
 
     switch (h.type) {
       case 'file':
-      case 'contiguous-file': {
-        const fd = openSync(
+      case 'contiguous-file':
+        this.file = {
+          fd: openSync(
+            path,
+            constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+            0o600,
+          ),
           path,
-          constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-          0o600,
-        );
-        try {
-          for await (const chunk of stream) writeAll(fd, chunk as Buffer);
-          fchownSync(fd, uid, gid);
-          fchmodSync(fd, mode); // after chown, which clears setuid/setgid
-          for (const [k, v] of xattrs) lsetxattr(path, k, v); // after chown, which drops security.capability
-          futimesSync(fd, atime, mtime);
-        } finally {
-          closeSync(fd);
-        }
+          rel,
+          name,
+          uid,
+          gid,
+          mode,
+          xattrs,
+          atime,
+          mtime,
+        };
         break;
-      }
       case 'directory':
-        await drain(stream);
         mkdirSync(path, 0o700);
         lchownSync(path, uid, gid);
         chmodSync(path, mode);
@@ -456,8 +489,7 @@ class Applier {
         this.dirTimes.set(path, { path, atime, mtime });
         break;
       case 'symlink': {
-        await drain(stream);
-        const linkname = h.linkname ?? '';
+        const linkname = h.linkname;
         if (linkname === '') throw entryError('LAYER_INVALID_ENTRY', name, 'symlink with an empty target');
         if (linkname.includes('\0'))
           throw entryError('LAYER_INVALID_ENTRY', name, 'symlink target contains NUL');
@@ -469,8 +501,7 @@ class Applier {
         break;
       }
       case 'link': {
-        await drain(stream);
-        const targetRel = cleanLinkTarget(name, h.linkname ?? '');
+        const targetRel = cleanLinkTarget(name, h.linkname);
         this.checkParents(targetRel, name);
         const st = lstatOrNull(this.abs(targetRel));
         if (st === null) {
@@ -488,35 +519,42 @@ class Applier {
       }
       case 'character-device':
       case 'block-device':
-      case 'fifo': {
-        await drain(stream);
-        const dir = this.abs(splitPath(rel).parent);
-        if (h.type === 'fifo') await mkfifo(dir, base, 0o600);
-        else
-          await mknod(
-            dir,
-            base,
-            h.type === 'character-device' ? 'c' : 'b',
-            h.devmajor ?? 0,
-            h.devminor ?? 0,
-            0o600,
-          );
-        lchownSync(path, uid, gid);
-        chmodSync(path, mode);
-        for (const [k, v] of xattrs) lsetxattr(path, k, v);
-        utimesSync(path, atime, mtime);
-        break;
-      }
+      case 'fifo':
+        this.created.add(rel);
+        return this.special(h, rel, base, path, mode, xattrs);
       default:
-        throw entryError('LAYER_INVALID_ENTRY', name, `unsupported entry type ${String(h.type)}`);
+        throw entryError(
+          'LAYER_INVALID_ENTRY',
+          name,
+          `unsupported entry type ${typeof h.type === 'string' ? h.type : JSON.stringify(h.type.unknown)}`,
+        );
     }
     this.created.add(rel);
+    return undefined;
   }
 
-  private filterXattrs(raw: RawPax | undefined, name: string): [string, Buffer][] {
+  /** A device node or fifo (a process each: Node has no mknod). */
+  private async special(
+    h: TarHeader,
+    rel: string,
+    base: string,
+    path: string,
+    mode: number,
+    xattrs: [string, Buffer][],
+  ): Promise<void> {
+    const dir = this.abs(splitPath(rel).parent);
+    if (h.type === 'fifo') await mkfifo(dir, base, 0o600);
+    else await mknod(dir, base, h.type === 'character-device' ? 'c' : 'b', h.devmajor, h.devminor, 0o600);
+    lchownSync(path, h.uid, h.gid);
+    chmodSync(path, mode);
+    for (const [k, v] of xattrs) lsetxattr(path, k, v);
+    utimesSync(path, h.atime, h.mtime);
+  }
+
+  private filterXattrs(raw: Map<string, Buffer> | null, name: string): [string, Buffer][] {
     if (!raw) return [];
     const out: [string, Buffer][] = [];
-    for (const [k, v] of raw.xattrs) {
+    for (const [k, v] of raw) {
       if (k.startsWith(OVERLAY_XATTR_PREFIX)) {
         // overlay's own metadata (opaque, redirect, metacopy) would steer the kernel's lookup
         throw entryError('LAYER_UNSAFE_PATH', name, `xattr ${k} is reserved for overlayfs`);
@@ -613,23 +651,36 @@ class Applier {
   }
 
   /** image-spec: `.wh.NAME` deletes NAME from the lower layers (never from this layer). */
-  private async whiteout(rel: string, entry: string): Promise<void> {
+  private whiteout(rel: string, entry: string): Promise<void> | undefined {
     const path = this.abs(rel);
     if (this.created.has(rel)) {
       // this layer wrote NAME already: lower content must still be hidden under a directory
       const st = lstatOrNull(path);
       if (st?.isDirectory() && this.target.whiteouts === 'overlay')
         lsetxattr(path, OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
-      return;
+      return undefined;
     }
     const st = this.fresh ? null : lstatOrNull(path);
-    if (this.target.whiteouts === 'delete') {
-      if (st) this.removeExisting(rel, st);
-      return;
-    }
     if (st) this.removeExisting(rel, st);
-    await this.makeWhiteout(path, entry);
+    if (this.target.whiteouts === 'delete') return undefined;
     this.created.add(rel);
+    // a hardlink of this layer's whiteout inode, once there is one
+    if (this.whiteoutBase !== null && this.linkWhiteout(path, entry)) return undefined;
+    return this.makeWhiteout(path, entry);
+  }
+
+  /** Links `path` to the whiteout base; false when the base has as many links as it can take. */
+  private linkWhiteout(path: string, entry: string): boolean {
+    try {
+      linkSync(this.whiteoutBase as string, path);
+      return true;
+    } catch (err) {
+      if (errnoOf(err) !== 'EMLINK')
+        throw entryError('LAYER_INVALID_ENTRY', entry, 'cannot create whiteout', err);
+      unlinkSync(this.whiteoutBase as string);
+      this.whiteoutBase = null;
+      return false;
+    }
   }
 
   /**
@@ -638,22 +689,15 @@ class Applier {
    * (Linux 5.8, `ovl_whiteout`), so a layer deleting thousands of files spawns one process.
    */
   private async makeWhiteout(path: string, entry: string): Promise<void> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (this.whiteoutBase === null) {
-        const name = `.berth-whiteout-${randomBytes(8).toString('hex')}`;
-        await mknod(this.target.root, name, 'c', 0, 0, 0);
-        this.whiteoutBase = this.abs(name);
-      }
-      try {
-        linkSync(this.whiteoutBase, path);
-        return;
-      } catch (err) {
-        if (errnoOf(err) !== 'EMLINK')
-          throw entryError('LAYER_INVALID_ENTRY', entry, 'cannot create whiteout', err);
-        unlinkSync(this.whiteoutBase);
-        this.whiteoutBase = null;
-      }
-    }
+    const name = `.berth-whiteout-${randomBytes(8).toString('hex')}`;
+    await mknod(this.target.root, name, 'c', 0, 0, 0);
+    this.whiteoutBase = this.abs(name);
+    if (!this.linkWhiteout(path, entry))
+      throw entryError(
+        'LAYER_INVALID_ENTRY',
+        entry,
+        'cannot create whiteout: a new whiteout inode takes no link',
+      );
   }
 
   /** image-spec: `.wh..wh..opq` hides the lower layers' children of its directory. */
@@ -685,6 +729,14 @@ class Applier {
   }
 
   dispose(): void {
+    if (this.file !== null) {
+      try {
+        closeSync(this.file.fd);
+      } catch {
+        // closed already
+      }
+      this.file = null;
+    }
     if (this.whiteoutBase !== null) {
       try {
         unlinkSync(this.whiteoutBase);
@@ -734,20 +786,4 @@ export function fixImplicitDirs(
 function writeAll(fd: number, chunk: Buffer): void {
   let off = 0;
   while (off < chunk.byteLength) off += writeSync(fd, chunk, off, chunk.byteLength - off);
-}
-
-async function drain(stream: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of stream) {
-    // entries other than files carry no data; tar-stream needs the stream consumed
-  }
-}
-
-function paxInt(v: string | undefined): number | undefined {
-  if (v === undefined || !/^\d{1,10}$/.test(v)) return undefined;
-  return Number(v);
-}
-
-function paxTime(v: string | undefined): Date | undefined {
-  if (v === undefined || !/^-?\d{1,12}(\.\d+)?$/.test(v)) return undefined;
-  return new Date(Number(v) * 1000);
 }
