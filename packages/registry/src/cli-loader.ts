@@ -9,11 +9,20 @@
  * V8 refuses a cache made by another Node, other flags or other source (`cachedDataRejected`),
  * and it is then rewritten; one that cannot be written (read-only install) is not used. Files
  * are written temp-then-rename, so parallel first runs never read half a cache.
+ *
+ * V8 stamps a code cache with a hash of its flags, and refuses a cache whose stamp differs. The
+ * CLI sets `--liftoff-only` as it starts (cli.ts), after this loader has checked the cache under
+ * the flags node started with; so the flag is undone, with the flags it implies, before the cache
+ * is written at exit, or every run would refuse the cache the previous one wrote.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { constants, Script } from 'node:vm';
+
+/** Undoes the CLI's `--liftoff-only`, which also turns off `--wasm-tier-up` and `--wasm-dynamic-tiering`. */
+const UNDO_LIFTOFF_ONLY = '--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering';
 
 // built as CommonJS (tsup.cli.config.ts): __dirname is dist/
 const bundle = join(__dirname, 'cli-bundle.cjs');
@@ -39,6 +48,7 @@ const script = new Script(source, {
 if (!cachedData || script.cachedDataRejected) {
   process.once('exit', () => {
     try {
+      setFlagsFromString(UNDO_LIFTOFF_ONLY);
       const tmp = `${cacheFile}.${process.pid}.tmp`;
       writeFileSync(tmp, script.createCachedData());
       renameSync(tmp, cacheFile);

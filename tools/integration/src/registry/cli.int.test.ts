@@ -3,7 +3,7 @@
 // links a bin (through a symlink) against a TLS registry with basic auth whose CA is made at test
 // time and named only by NODE_EXTRA_CA_CERTS; credentials come from a credential helper.
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFixtures, pushFixture, type RegistryHandle, startRegistry } from '@berth/fixtures';
@@ -116,5 +116,34 @@ describe('the demo CLI launcher', () => {
     });
     expect(pull.code).toBe(1);
     expect(pull.stderr).toContain(`cannot read extra CA certificates from ${missing}: ENOENT`);
+  });
+
+  it('compiles the CLI once: the second run starts from the V8 code cache the first wrote', async () => {
+    // a copy of the bin, so the cache starts absent and no other test's run rewrites it
+    const copy = join(work, 'copy');
+    await mkdir(copy);
+    for (const f of ['berth-registry-demo', 'cli.cjs', 'cli-bundle.cjs'])
+      await copyFile(join(dist, f), join(copy, f));
+    const cache = join(copy, 'cli-bundle.cjs.pull.v8cache');
+    const pull = async (n: number) => {
+      const r = await launch(
+        [join(copy, 'berth-registry-demo'), 'pull', reference, join(work, `cached-${n}`)],
+        {
+          NODE_EXTRA_CA_CERTS: registry.caFile,
+        },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(`${reference}: ${digest}\n`);
+      expect(r.code).toBe(0);
+    };
+    await pull(1);
+    const written = await stat(cache);
+    expect(written.size).toBeGreaterThan(0);
+    // a cache V8 refused (made under other flags) would be written again: a new file, renamed in
+    await pull(2);
+    await pull(3);
+    const after = await stat(cache);
+    expect(after.ino).toBe(written.ino);
+    expect(after.mtimeMs).toBe(written.mtimeMs);
   });
 });
