@@ -106,6 +106,17 @@ export interface Snapshotter {
    */
   commit(name: string, key: string, options?: CommitOptions): Promise<void>;
   /**
+   * {@link commit} of several active snapshots, in order, with one metadata write: all of them
+   * or, on an error, none (a layer stack commits bottom first, each on the one before). A name
+   * that exists already (a concurrent unpack of the same layer won) is not an error: that
+   * entry's key is left active and reported as `'exists'` for the caller to remove.
+   * @throws what {@link commit} throws, SNAPSHOT_EXISTS aside
+   */
+  commitAll(
+    commits: readonly { name: string; key: string; options?: CommitOptions }[],
+    options?: { signal?: AbortSignal },
+  ): Promise<('committed' | 'exists')[]>;
+  /**
    * Removes a snapshot of any kind and its directory. Unmount it first.
    * @throws SNAPSHOT_NOT_FOUND, SNAPSHOT_HAS_CHILDREN
    */
@@ -423,50 +434,85 @@ class DirSnapshotter implements Snapshotter {
   }
 
   async commit(name: string, key: string, options: CommitOptions = {}): Promise<void> {
-    checkKey(name, 'name');
-    const { parent } = options;
-    const before = this.get(await this.meta.lookup(key), key);
-    if (before.kind !== 'active')
-      throw snapshotError('SNAPSHOT_INVALID_STATE', key, `is ${before.kind}; only active snapshots commit`);
-    if (parent !== undefined) {
-      if (this.driver !== 'overlay')
-        throw snapshotError('SNAPSHOT_INVALID_STATE', key, 'commit with a parent needs the overlay driver');
-      if (before.parent !== undefined)
-        throw snapshotError('SNAPSHOT_INVALID_STATE', key, 'has a parent already; cannot commit on another');
-    }
-    const dirs = this.dirOf(before.id);
-    await rm(dirs.work, { recursive: true, force: true });
-    const usage = options.usage ?? (await treeUsage(dirs.fs, options.signal));
-    await this.meta.update(async (m) => {
-      const r = this.get(m, key);
-      if (r.kind !== 'active' || r.id !== before.id)
-        throw snapshotError('SNAPSHOT_INVALID_STATE', key, 'changed while committing');
-      if (m.snapshots.has(name)) throw snapshotError('SNAPSHOT_EXISTS', name, 'already exists');
-      if (parent !== undefined) {
-        const p = this.get(m, parent);
-        if (p.kind !== 'committed')
-          throw snapshotError(
-            'SNAPSHOT_INVALID_STATE',
-            parent,
-            `is ${p.kind}; only committed snapshots can be parents`,
-          );
-        if (r.parent !== undefined)
+    const [r] = await this.commitAll([{ name, key, options }], options);
+    if (r === 'exists') throw snapshotError('SNAPSHOT_EXISTS', name, 'already exists');
+  }
+
+  async commitAll(
+    commits: readonly { name: string; key: string; options?: CommitOptions }[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<('committed' | 'exists')[]> {
+    const checked = await Promise.all(
+      commits.map(async ({ name, key, options: o = {} }) => {
+        checkKey(name, 'name');
+        const before = this.get(await this.meta.lookup(key), key);
+        if (before.kind !== 'active')
           throw snapshotError(
             'SNAPSHOT_INVALID_STATE',
             key,
-            'has a parent already; cannot commit on another',
+            `is ${before.kind}; only active snapshots commit`,
           );
+        if (o.parent !== undefined) {
+          if (this.driver !== 'overlay')
+            throw snapshotError(
+              'SNAPSHOT_INVALID_STATE',
+              key,
+              'commit with a parent needs the overlay driver',
+            );
+          if (before.parent !== undefined)
+            throw snapshotError(
+              'SNAPSHOT_INVALID_STATE',
+              key,
+              'has a parent already; cannot commit on another',
+            );
+        }
+        const dirs = this.dirOf(before.id);
+        await rm(dirs.work, { recursive: true, force: true });
+        const usage = o.usage ?? (await treeUsage(dirs.fs, o.signal ?? options.signal));
+        return { id: before.id, usage };
+      }),
+    );
+    return this.meta.update(async (m) => {
+      const out: ('committed' | 'exists')[] = [];
+      let write = false;
+      for (const [i, { name, key, options: o = {} }] of commits.entries()) {
+        const { id, usage } = checked[i] as { id: number; usage: Usage };
+        const { parent } = o;
+        const r = this.get(m, key);
+        if (r.kind !== 'active' || r.id !== id)
+          throw snapshotError('SNAPSHOT_INVALID_STATE', key, 'changed while committing');
+        if (m.snapshots.has(name)) {
+          out.push('exists');
+          continue;
+        }
+        if (parent !== undefined) {
+          const p = this.get(m, parent);
+          if (p.kind !== 'committed')
+            throw snapshotError(
+              'SNAPSHOT_INVALID_STATE',
+              parent,
+              `is ${p.kind}; only committed snapshots can be parents`,
+            );
+          if (r.parent !== undefined)
+            throw snapshotError(
+              'SNAPSHOT_INVALID_STATE',
+              key,
+              'has a parent already; cannot commit on another',
+            );
+        }
+        m.snapshots.delete(key);
+        m.snapshots.set(name, {
+          ...r,
+          ...(parent === undefined ? {} : { parent }),
+          kind: 'committed',
+          labels: { ...r.labels, ...o.labels },
+          updated: new Date().toISOString(),
+          usage,
+        });
+        out.push('committed');
+        write = true;
       }
-      m.snapshots.delete(key);
-      m.snapshots.set(name, {
-        ...r,
-        ...(parent === undefined ? {} : { parent }),
-        kind: 'committed',
-        labels: { ...r.labels, ...options.labels },
-        updated: new Date().toISOString(),
-        usage,
-      });
-      return { value: undefined, write: true };
+      return { value: out, write };
     });
   }
 

@@ -301,23 +301,29 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
     if (options.sync !== false) await syncfs(sn.root, signal);
     again = false;
     await flushing;
-    for (const job of jobs) {
-      const chainId = chains[job.index] as string;
-      const below = job.index === 0 ? options.parent : chains[job.index - 1];
+    // one metadata write commits the whole stack, bottom first, each on the one below
+    const outcome = await sn.commitAll(
+      jobs.map((job) => {
+        const below = job.index === 0 ? options.parent : chains[job.index - 1];
+        return {
+          name: chains[job.index] as string,
+          key: job.key,
+          options: {
+            ...(below === undefined ? {} : { parent: below }),
+            ...(job.usage === undefined ? {} : { usage: job.usage }),
+          },
+        };
+      }),
+      so,
+    );
+    for (const [j, job] of jobs.entries()) {
       let applied: ApplyResult | null = job.applied ?? null;
-      try {
-        await sn.commit(chainId, job.key, {
-          ...so,
-          ...(below === undefined ? {} : { parent: below }),
-          ...(job.usage === undefined ? {} : { usage: job.usage }),
-        });
-      } catch (err) {
-        if (!isBerthError(err, 'SNAPSHOT_EXISTS')) throw err;
+      if (outcome[j] === 'exists') {
         await sn.remove(job.key); // a concurrent unpack of the same layer won
         applied = null;
       }
       job.key = '';
-      results.push({ chainId, applied });
+      results.push({ chainId: chains[job.index] as string, applied });
       options.onCommitted?.(job.index, results.at(-1) as UnpackResult);
     }
     return results;

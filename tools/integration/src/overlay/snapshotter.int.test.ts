@@ -92,6 +92,41 @@ describe('snapshotter', () => {
     expect(await readdir(`${root}/snap/snapshots`)).toEqual([]);
   });
 
+  it('commits a stack with one metadata write: all of it, or none; an existing name is reported', async () => {
+    const sn = createSnapshotter({ root: `${root}/snap` });
+    for (const k of ['a', 'b', 'c']) {
+      const [m] = await sn.prepare(`k-${k}`);
+      await writeFile(`${m!.source}/${k}`, k);
+    }
+    // a parent that is neither committed nor in the batch fails the batch: nothing committed
+    const err = await sn
+      .commitAll([
+        { name: 'A', key: 'k-a' },
+        { name: 'B', key: 'k-b', options: { parent: 'k-c' } },
+      ])
+      .catch((e) => e);
+    expect(isBerthError(err, 'SNAPSHOT_INVALID_STATE')).toBe(true);
+    expect((await sn.walk()).map((s) => [s.name, s.kind])).toEqual([
+      ['k-a', 'active'],
+      ['k-b', 'active'],
+      ['k-c', 'active'],
+    ]);
+    expect(
+      await sn.commitAll([
+        { name: 'A', key: 'k-a' },
+        { name: 'B', key: 'k-b', options: { parent: 'A' } },
+      ]),
+    ).toEqual(['committed', 'committed']);
+    expect(await sn.commitAll([{ name: 'B', key: 'k-c', options: { parent: 'A' } }])).toEqual(['exists']);
+    expect((await sn.walk()).map((s) => [s.name, s.kind, s.parent])).toEqual([
+      ['A', 'committed', undefined],
+      ['B', 'committed', 'A'],
+      ['k-c', 'active', undefined],
+    ]);
+    const target = await mountAt(await sn.view('v', 'B'), 'view');
+    expect((await readdir(target)).sort()).toEqual(['a', 'b']);
+  });
+
   it('keeps metadata consistent under concurrent prepares and cleans crash leftovers', async () => {
     const sn = createSnapshotter({ root: `${root}/snap` });
     await Promise.all(Array.from({ length: 20 }, (_, i) => sn.prepare(`k${i}`)));
