@@ -153,11 +153,24 @@ export class Authenticator {
     this.#tokens.clear();
   }
 
-  /** Records a challenge from a 401 (or the ping) for `registry`. */
-  observe(registry: string, challengeHeader: string | undefined): void {
-    if (challengeHeader === undefined) return;
+  /**
+   * Records a challenge from a 401 (or the ping) for `registry`, and returns the scopes its
+   * bearer challenge names. Those are the scopes the refused request needs (a registry may name
+   * a wider one than was asked for: insufficient_scope), so they are not kept for other requests:
+   * the caller adds them to the retry of that request.
+   */
+  observe(registry: string, challengeHeader: string | undefined): string[] {
+    if (challengeHeader === undefined) return [];
     const parsed = parseChallenges(challengeHeader);
-    if (parsed.length > 0) this.#challenges.set(registry, parsed);
+    if (parsed.length === 0) return [];
+    const named: string[] = [];
+    for (const c of parsed) {
+      if (c.params.scope === undefined) continue;
+      if (c.scheme === 'bearer') named.push(...c.params.scope.split(' ').filter((x) => x !== ''));
+      delete c.params.scope;
+    }
+    this.#challenges.set(registry, parsed);
+    return named;
   }
 
   /**
@@ -215,10 +228,7 @@ export class Authenticator {
     context: RegistryErrorContext,
     signal: AbortSignal | undefined,
   ): Promise<string> {
-    // A 401 may name a wider scope than asked for (insufficient_scope); ask for both.
-    const all = [
-      ...new Set([...scopes, ...(challenge.params.scope ? challenge.params.scope.split(' ') : [])]),
-    ];
+    const all = [...new Set(scopes)];
     const key = this.#key(registry, all);
     const cached = this.#tokens.get(key);
     if (cached !== undefined) {

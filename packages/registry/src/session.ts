@@ -6,7 +6,14 @@
 import type { Logger } from '@berth/oci';
 import { type Authenticator, challengeOf } from './auth.js';
 import { RegistryError, type RegistryErrorContext } from './errors.js';
-import { discard, type HttpRequest, type HttpResponse, type Transport } from './transport.js';
+import {
+  discard,
+  type HttpRequest,
+  type HttpResponse,
+  header,
+  type PingResult,
+  type Transport,
+} from './transport.js';
 
 /** Docker Hub's API host: `docker.io` references are served by `registry-1.docker.io`. */
 export const DOCKER_HUB_API = 'registry-1.docker.io';
@@ -111,38 +118,91 @@ export class Session {
    * token and tries once more (when the body can be replayed). Resolves with any status.
    */
   async request(req: SessionRequest): Promise<HttpResponse> {
-    const ping = await this.transport.ping(req.host, req.context, req.signal);
+    const early = await this.#unpinged(req);
+    const ping = early?.ping ?? (await this.transport.ping(req.host, req.context, req.signal));
     const url = /^https?:\/\//.test(req.path) ? new URL(req.path) : new URL(req.path, ping.origin);
     // Upload locations may point at another host: it gets no credentials of ours.
     const sameHost = url.host === req.host;
+    let scopes = req.scopes;
     for (let attempt = 0; ; attempt++) {
-      const authorization = !sameHost
-        ? undefined
-        : await this.auth.authorization({
-            registry: req.host,
-            credentialKey: req.credentialKey,
-            ping,
-            scopes: req.scopes,
-            context: req.context,
-            ...(req.signal ? { signal: req.signal } : {}),
-          });
-      const res = await this.transport.send({
-        ...req,
-        url,
-        ...(authorization === undefined ? {} : { authorization }),
-      });
+      const authorization =
+        !sameHost || (attempt === 0 && early !== undefined)
+          ? undefined
+          : await this.auth.authorization({
+              registry: req.host,
+              credentialKey: req.credentialKey,
+              ping,
+              scopes,
+              context: req.context,
+              ...(req.signal ? { signal: req.signal } : {}),
+            });
+      const res =
+        attempt === 0 && early !== undefined
+          ? early.res
+          : await this.transport.send({
+              ...req,
+              url,
+              ...(authorization === undefined ? {} : { authorization }),
+            });
       // Every body is replayable: bytes, or a function opening a fresh stream.
       if (res.status !== 401 || attempt > 0) return res;
       const challenge = challengeOf(res.headers);
       const hadAuth = authorization !== undefined;
-      this.auth.observe(req.host, challenge);
+      // A 401 may name a wider scope than asked for (insufficient_scope): the retry asks for both.
+      scopes = [...new Set([...req.scopes, ...this.auth.observe(req.host, challenge)])];
       this.auth.invalidate(req.host, req.scopes);
+      this.auth.invalidate(req.host, scopes);
       // Retry only when it can change something: a token to refresh, or a first challenge.
       const creds = await this.auth.credentials(req.credentialKey, req.signal);
       if (!hadAuth && creds === undefined && !challenge?.toLowerCase().startsWith('bearer')) return res;
       await discard(res);
       this.logger.debug('401, retrying with fresh authorization', { host: req.host });
     }
+  }
+
+  /**
+   * The first GET or HEAD to a loopback registry goes out over plain HTTP with no `GET /v2/`
+   * before it and no credentials (as the ping would: plain HTTP is tried first on loopback), and
+   * its answer stands in for the ping's: the scheme, and a 401's challenge, which
+   * {@link Session.request} then answers as it answers any 401 (the ping would have cost the
+   * same round trip). 429 and 5xx are retried as usual. A request that fails to connect, or a
+   * 400 (a TLS-only server's answer to plain HTTP), is sent again after a real ping, which finds
+   * the scheme and reports errors as before. Requests with a body always wait for the ping: a
+   * 401 would waste the upload.
+   */
+  async #unpinged(req: SessionRequest): Promise<{ ping: PingResult; res: HttpResponse } | undefined> {
+    if (
+      (req.method !== 'GET' && req.method !== 'HEAD') ||
+      req.body !== undefined ||
+      /^https?:\/\//.test(req.path) ||
+      !this.transport.unpinged(req.host)
+    ) {
+      return undefined;
+    }
+    const origin = `http://${req.host}`;
+    let res: HttpResponse;
+    try {
+      res = await this.transport.send({ ...req, url: new URL(req.path, origin), retryNetwork: false });
+    } catch (err) {
+      req.signal?.throwIfAborted();
+      this.logger.debug('loopback registry does not answer plain http without a ping', {
+        host: req.host,
+        error: (err as Error).message,
+      });
+      return undefined;
+    }
+    if (res.status === 400) {
+      await discard(res);
+      return undefined;
+    }
+    const challenge = res.status === 401 ? header(res.headers, 'www-authenticate') : undefined;
+    const ping: PingResult = {
+      origin,
+      status: res.status === 401 ? 401 : 200,
+      ...(challenge === undefined ? {} : { challenge }),
+    };
+    this.transport.learn(req.host, ping);
+    return { ping, res };
   }
 }
 

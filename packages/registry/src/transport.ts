@@ -60,6 +60,11 @@ export interface HttpRequest {
   authorization?: string;
   /** Retry on 5xx/429/resets (default true; off for non-replayable uploads). */
   retry?: boolean;
+  /**
+   * With `retry`, retry connection errors too (default true): off for a first request that
+   * may find the server does not speak plain HTTP at all.
+   */
+  retryNetwork?: boolean;
   /** Follow 301/302/303/307/308 (default true for GET and HEAD, never for others). */
   followRedirects?: boolean;
   /**
@@ -344,6 +349,19 @@ export class Transport {
     return p;
   }
 
+  /**
+   * Whether a request to `host` may go out before any ping: `host` is loopback (plain HTTP is
+   * tried first there) and has not been pinged. See `Session.request`.
+   */
+  unpinged(host: string): boolean {
+    return isLoopback(host) && !this.#pings.has(host);
+  }
+
+  /** Records what a request other than the ping told about `host` (see {@link unpinged}). */
+  learn(host: string, result: PingResult): void {
+    if (!this.#pings.has(host)) this.#pings.set(host, Promise.resolve(result));
+  }
+
   /** Forgets what {@link ping} learnt about `host` (after credentials change). */
   forget(host: string): void {
     this.#pings.delete(host);
@@ -478,7 +496,8 @@ export class Transport {
         res = await this.#once(req, url, authorization);
       } catch (err) {
         if (req.signal?.aborted) throw req.signal.reason;
-        if (last || !retryable(err)) throw networkError(req.operation, url.host, err, req.context);
+        if (last || req.retryNetwork === false || !retryable(err))
+          throw networkError(req.operation, url.host, err, req.context);
         const wait = this.#backoff(attempt);
         this.logger.debug('retrying after connection error', { url: url.href, code: errnoCode(err), wait });
         await sleep(wait, undefined, req.signal ? { signal: req.signal } : {});
