@@ -206,7 +206,7 @@ static int parse_hex_bytes(struct parse_ctx *c, const char *s, unsigned char **o
 enum key_id {
   K_ID, K_ROOTFS, K_ROOTFS_RO, K_ROOTFS_PROP, K_HOSTNAME, K_CAP_B, K_CAP_E, K_CAP_P, K_CAP_I, K_CAP_A,
   K_NNP, K_SECCOMP, K_USER, K_UMASK, K_CWD, K_ARGS, K_OOM, K_STDIO, K_LOG_PATH, K_LOG_SIZE, K_LOG_FILE,
-  K_EXIT_FILE, K_PID_FILE, K_CONTROL, K_START, K_SYNC_FD, K_DAEMONIZE, K_SHIM_LOG, K_STDIN, K_TERMINAL,
+  K_EXIT_FILE, K_EXIT_SYNC, K_PID_FILE, K_CONTROL, K_START, K_SYNC_FD, K_DAEMONIZE, K_SHIM_LOG, K_STDIN, K_TERMINAL,
   K_TERM_SIZE, K_OCI_RUNTIME, K_OCI_ROOT, K_OCI_BUNDLE, K_OCI_LOG, K_OCI_HIDE, K_NET_LO, K_HOOK_EXIT, K_HOOK_HEALTH,
   K_HOOK_INTERVAL, K_HOOK_CWD, K_SIGBLOCK, K_SINGLE_COUNT,
   K_NAMESPACE = 100, K_MOUNT, K_DEVICE, K_MASKED, K_READONLY, K_SYSCTL, K_RLIMIT, K_ENV, K_HOOK_ENV, K_UID_MAP, K_GID_MAP,
@@ -241,6 +241,7 @@ static const struct {
     {"log.max_size", K_LOG_SIZE, 1, 1},
     {"log.max_file", K_LOG_FILE, 1, 1},
     {"exit_file", K_EXIT_FILE, 1, 1},
+    {"exit_file.sync", K_EXIT_SYNC, 1, 1},
     {"pid_file", K_PID_FILE, 1, 1},
     {"control_socket", K_CONTROL, 1, 1},
     {"start", K_START, 1, 1},
@@ -426,6 +427,12 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
   case K_EXIT_FILE:
     l->exit_file = f[0];
     return check_abs(c, key, f[0]);
+  case K_EXIT_SYNC: {
+    int sync = 1;
+    if (parse_bool(c, key, f[0], &sync) < 0) return -1;
+    l->exit_file_nosync = !sync;
+    return 0;
+  }
   case K_PID_FILE:
     l->pid_file = f[0];
     return check_abs(c, key, f[0]);

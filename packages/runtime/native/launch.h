@@ -88,6 +88,8 @@
  *   log.max_size=<bytes>           rotate when the file reaches this size (0: never)
  *   log.max_file=<n>               files kept, including the current one (default 1)
  *   exit_file=<path>               the exit record, written atomically (write, fsync, rename)
+ *   exit_file.sync=0|1             0: no fsyncs of the exit record (still atomic), for a
+ *                                  container removed once it exits (default 1)
  *   pid_file=<path>                the container's host pid, written atomically
  *   control_socket=<path>          a unix socket the shim serves (CONTROL below)
  *   start=now|wait                 wait: after setup, wait for `start` on the control socket
@@ -289,6 +291,7 @@ struct berth_launch {
   uint64_t log_max_size;
   unsigned log_max_file;
   const char *exit_file;
+  int exit_file_nosync; /* exit_file.sync=0 */
   const char *pid_file;
   const char *control_socket;
   int start_wait;

@@ -147,7 +147,7 @@ int berth_write_exit_file(struct berth_supervisor *s, int status, int sig, struc
     n += snprintf(buf + n, sizeof buf - (size_t)n, "step=%s\nerrno=%d\nerror=%s\n", s->launch_err.step,
                   s->launch_err.errnum, enc);
   if (n < 0 || (size_t)n >= sizeof buf) return berth_error(err, EOVERFLOW, "exit", "exit record too long");
-  return berth_write_atomic(s->l->exit_file, buf, (size_t)n, 1, err);
+  return berth_write_atomic(s->l->exit_file, buf, (size_t)n, !s->l->exit_file_nosync, err);
 }
 
 /* Clients of the control socket: a request, a `wait` (answered at the exit) or an attach. */
@@ -487,7 +487,8 @@ int berth_supervise(struct berth_supervisor *s) {
   /* the runtime's state and cgroups go before the exit is recorded */
   if (s->l->oci_runtime && berth_oci_command(s->l, "delete", &err) < 0) berth_shim_log("warn", "%s", err.msg);
   if (berth_write_exit_file(s, status, sig, &err) < 0) berth_shim_log("error", "%s", err.msg);
-  /* waiters hear after the exit file is durable, so they may read it at once */
+  /* waiters hear after the exit file is written (durable unless exit_file.sync=0), so they may
+     read it at once */
   char line[64];
   snprintf(line, sizeof line, "exited %d %d\n", status, sig);
   for (int c = 0; c < MAX_CLIENTS; c++) {

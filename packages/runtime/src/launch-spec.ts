@@ -148,6 +148,11 @@ export interface LaunchDescription {
   consoleSize?: { rows: number; cols: number };
   log?: { path: string; maxSize?: number; maxFile?: number };
   exitFile?: string;
+  /**
+   * false: the exit record is written atomically without its fsyncs, for a container removed
+   * once it exits (`--rm`), whose other records are not durable either (default true).
+   */
+  exitFileSync?: boolean;
   pidFile?: string;
   controlSocket?: string;
   start?: 'now' | 'wait';
@@ -538,6 +543,10 @@ export function encodeLaunch(d: LaunchDescription): string {
     }
   }
   if (d.exitFile !== undefined) put('exit_file', absPath(d.exitFile, 'exitFile'));
+  if (d.exitFileSync === false) {
+    if (d.exitFile === undefined) throw invalid('exitFileSync', 'needs exitFile');
+    put('exit_file.sync', '0');
+  }
   if (d.pidFile !== undefined) put('pid_file', absPath(d.pidFile, 'pidFile'));
   if (d.controlSocket !== undefined) {
     if (Buffer.byteLength(absPath(d.controlSocket, 'controlSocket')) > 107)
@@ -596,6 +605,7 @@ export interface LaunchExtras {
   openStdin?: boolean;
   log?: LaunchDescription['log'];
   exitFile?: string;
+  exitFileSync?: boolean;
   pidFile?: string;
   controlSocket?: string;
   start?: 'now' | 'wait';
@@ -710,6 +720,7 @@ export function launchFromSpec(spec: Spec, x: LaunchExtras): LaunchDescription {
     'openStdin',
     'log',
     'exitFile',
+    'exitFileSync',
     'pidFile',
     'controlSocket',
     'start',

@@ -161,6 +161,11 @@ export interface CreateOptions {
    */
   hooks?: ShimHooks;
   /**
+   * false: berth-shim writes the exit record without fsyncs (still atomic), for a container
+   * removed once it exits (`--rm`), whose own records are not durable either. Default true.
+   */
+  durableExit?: boolean;
+  /**
    * A compiled seccomp program for the spec's `linux.seccomp`; by default the runtime compiles
    * the section itself (`compileSeccomp`), cached per distinct section in memory and, across
    * processes, under `<root>/.seccomp`.
@@ -554,6 +559,7 @@ class ShimRuntime implements Runtime {
       ...(opts.openStdin ? { openStdin: true } : {}),
       ...(logPath ? { log: { path: logPath, ...opts.log } } : {}),
       exitFile: join(dir, 'exit'),
+      ...(opts.durableExit === false ? { exitFileSync: false } : {}),
       pidFile: join(dir, 'init.pid'),
       controlSocket: join(dir, 'control.sock'),
       start: 'wait',

@@ -1132,6 +1132,8 @@ class Containers implements ContainerService {
         ...(h.NetworkMode === 'none' ? { loopback: true } : {}),
         ...(hooks ? { hooks } : {}),
         ...(rec.Config.OpenStdin && !rec.Config.Tty ? { openStdin: true } : {}),
+        // a --rm container's exit record dies with it, as its other records do
+        ...(durableRecord(rec) ? {} : { durableExit: false }),
         ...(signal ? { signal } : {}),
       });
       await o.beforeStart?.();
