@@ -32,15 +32,29 @@ export interface CliIO {
   stdin?: InStream;
 }
 
+/** The standard output streams {@link processIO} has made. */
+const opened = new Set<NodeJS.WriteStream>();
+
+/**
+ * Whether output written to the real standard streams is still queued: a pipe whose reader is
+ * behind takes it in the background, and `process.exit` would drop it.
+ */
+export function outputPending(): boolean {
+  for (const s of opened) if (s.writableLength > 0) return true;
+  return false;
+}
+
 /** The real process's streams and environment. */
 export function processIO(): CliIO {
   return {
     // getters: a stream is made on first use (a pipe's costs node:net and a socket; `berth
     // images` never touches stderr)
     get stdout() {
+      opened.add(process.stdout);
       return process.stdout;
     },
     get stderr() {
+      opened.add(process.stderr);
       return process.stderr;
     },
     env: process.env,

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,22 @@ describe('dist/berth.js', () => {
     const bundle = readFileSync(fileURLToPath(new URL('../dist/berth.cjs', import.meta.url)));
     const at = bundle.findIndex((b) => b > 0x7f);
     expect(at === -1 ? '' : bundle.subarray(Math.max(0, at - 40), at + 10).toString('utf8')).toBe('');
+  });
+
+  it('exits only after all of an output larger than a pipe holds is written', async () => {
+    // process.exit ends the command: standard output through a pipe must not lose its tail,
+    // even when the reader is slow to start
+    const child = spawn(process.execPath, [bin, 'version', '--format', '{{range 30000}}0123456789{{end}}']);
+    await new Promise((r) => setTimeout(r, 300));
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => {
+      out += c;
+    });
+    const code = await new Promise((r) => child.on('close', r));
+    expect(code).toBe(0);
+    expect(out.length).toBe(300_001);
+    expect(out.endsWith('0123456789\n')).toBe(true);
   });
 
   it('writes no colour when not on a terminal, or when NO_COLOR is set', () => {
