@@ -645,6 +645,10 @@ class Applier implements TarSink {
       for (const d of this.dirs) if (d === rel || d.startsWith(prefix)) this.dirs.delete(d);
       for (const d of this.implicitDirs.keys())
         if (d === rel || d.startsWith(prefix)) this.implicitDirs.delete(d);
+      // its times (and its subdirectories') are not set at the end: the path may become a
+      // symlink to anywhere (utimes would follow it out of the root)
+      for (const p of this.dirTimes.keys())
+        if (p === path || p.startsWith(`${path}/`)) this.dirTimes.delete(p);
     } else {
       unlinkSync(path);
     }
@@ -725,7 +729,7 @@ class Applier implements TarSink {
   /** Sets directory times last (creating entries changes them) and drops the whiteout base. */
   finish(): void {
     this.dispose();
-    for (const t of this.dirTimes.values()) utimesSync(t.path, t.atime, t.mtime);
+    for (const t of this.dirTimes.values()) lutimesSync(t.path, t.atime, t.mtime);
   }
 
   dispose(): void {
@@ -780,7 +784,7 @@ export function fixImplicitDirs(
     const lower = lowerDir(lowers, dir, entry);
     if (lower) times.push(takeLowerAttrs(under(root, dir), lowers, dir, lower));
   }
-  for (const t of times.reverse()) utimesSync(t.path, t.atime, t.mtime);
+  for (const t of times.reverse()) lutimesSync(t.path, t.atime, t.mtime);
 }
 
 function writeAll(fd: number, chunk: Buffer): void {
