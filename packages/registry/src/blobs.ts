@@ -16,7 +16,7 @@ import {
 import { repositoryScope } from './auth.js';
 import { errorFromResponse, RegistryError, type RegistryErrorContext, refText } from './errors.js';
 import { protocolError, type Session } from './session.js';
-import { discard, errorText, type HttpResponse, header } from './transport.js';
+import { discard, errorText, type HttpResponse, header, releaseChunks } from './transport.js';
 
 /** Progress of one blob: bytes held so far out of the total. */
 export type BlobProgress = (current: number, total: number) => void;
@@ -45,11 +45,14 @@ const BODY_HIGH_WATER_MARK = 2 * WRITE_BATCH;
 
 /**
  * A content writer, with the optional extensions of this package's layout sink: `writev` takes
- * several chunks in one call (no concatenation), `release` closes without dropping the ingest.
+ * several chunks in one call (no concatenation), `release` closes without dropping the ingest,
+ * `keepsNoChunks` says a chunk is free for reuse once its write settled (the transport's read
+ * buffers are then reused, see `releaseChunks`).
  */
 type BatchWriter = ContentWriter & {
   writev?(chunks: Buffer[], n: number): Promise<void>;
   release?(): Promise<void>;
+  readonly keepsNoChunks?: boolean;
 };
 
 /** What {@link pump} needs: the room left for the blob, how to write, how to report an overrun. */
@@ -303,6 +306,7 @@ export async function fetchBlob(
             write: async (chunks, n) => {
               if (writer.writev) await writer.writev(chunks, n);
               else await writer.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n));
+              if (writer.keepsNoChunks === true) releaseChunks(chunks);
               received += n;
               report();
             },

@@ -471,6 +471,11 @@ class Layout implements OciLayout {
 class LayoutWriter implements ContentWriter {
   #written: number;
   #done = false;
+  /**
+   * A chunk is hashed when given and written before its `write`/`writev` settles, and never
+   * referenced after: the blob download may reuse its memory then (`releaseChunks`).
+   */
+  readonly keepsNoChunks = true;
 
   constructor(
     readonly layout: Layout,
