@@ -268,7 +268,9 @@ export async function pullOne(
     const feeds = new Map<string, LayerFeed[]>();
     const live = new Map<number, LayerFeed>();
     const opened: LayerFeed[] = [];
-    const stored = (digest: string) => () => store.content.createReadStream(digest as Digest, { signal });
+    // a stored blob is read 1 MiB at a time: one message to the apply thread per read
+    const stored = (digest: string) => () =>
+      store.content.createReadStream(digest as Digest, { highWaterMark: 1024 * 1024, signal });
     layers.forEach((l, i) => {
       // the first use of a blob that downloads, in a layer to unpack
       if (hasSnap[i] || hasBlob[i] || [...live.keys()].some((j) => layers[j]?.digest === l.digest)) return;

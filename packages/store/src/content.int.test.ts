@@ -54,6 +54,10 @@ describe('content store on disk', () => {
     for await (const c of await content.createReadStream(desc.digest, { start: 2, end: 4 }))
       chunks.push(c as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('234');
+    const sizes: number[] = [];
+    for await (const c of await content.createReadStream(desc.digest, { highWaterMark: 5 }))
+      sizes.push((c as Buffer).byteLength);
+    expect(sizes).toEqual([5, 5, 5, 1]);
     expect((await content.readBlob(desc.digest)).toString()).toBe('0123456789abcdef');
     const seen: string[] = [];
     for await (const i of content.walk()) seen.push(i.digest);

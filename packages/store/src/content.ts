@@ -130,10 +130,13 @@ export interface ContentStore extends ContentSink {
   writer(opts: WriterOptions): Promise<ContentWriter>;
   /** Opens a blob for random access. Throws `BLOB_NOT_FOUND`. */
   readerAt(digest: Digest, opts?: { signal?: AbortSignal }): Promise<ReaderAt>;
-  /** A stream of a blob (optionally a byte range, `end` inclusive). Throws `BLOB_NOT_FOUND`. */
+  /**
+   * A stream of a blob (optionally a byte range, `end` inclusive; `highWaterMark`: bytes per read,
+   * default 64 KiB). Throws `BLOB_NOT_FOUND`.
+   */
   createReadStream(
     digest: Digest,
-    opts?: { start?: number; end?: number; signal?: AbortSignal },
+    opts?: { start?: number; end?: number; highWaterMark?: number; signal?: AbortSignal },
   ): Promise<Readable>;
   /**
    * Reads a whole blob into memory and verifies it against its digest (for manifests, indexes
@@ -548,7 +551,7 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
 
   async function createReadStream(
     digest: Digest,
-    o: { start?: number; end?: number; signal?: AbortSignal } = {},
+    o: { start?: number; end?: number; highWaterMark?: number; signal?: AbortSignal } = {},
   ): Promise<Readable> {
     o.signal?.throwIfAborted();
     let fh: FileHandle;
@@ -561,6 +564,7 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
     return fh.createReadStream({
       ...(o.start === undefined ? {} : { start: o.start }),
       ...(o.end === undefined ? {} : { end: o.end }),
+      ...(o.highWaterMark === undefined ? {} : { highWaterMark: o.highWaterMark }),
       ...(o.signal === undefined ? {} : { signal: o.signal }),
     });
   }
