@@ -284,12 +284,13 @@ export function checkIdMappings(maps: readonly LinuxIDMapping[], field: string):
 }
 
 /** Whether {@link encodeField} has anything to escape in `value`. */
+// one regular-expression scan (native code): a character loop over the seccomp program's 7.5 kB
+// of hex cost ~1 ms on every start
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the bytes the launch format escapes
+const ESCAPED = /[\x00-\x20\x7f%]/;
+
 function needsEscape(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c <= 0x20 || c === 0x7f || c === 0x25) return true;
-  }
-  return false;
+  return ESCAPED.test(value);
 }
 
 /**

@@ -66,7 +66,7 @@ import { type CommitOptions, commitContainer } from './commit.js';
 import { ContainerErrorCode, invalidOption, noSuchContainer } from './errors.js';
 import { appendEvent, sleep } from './events.js';
 import { type ContainerExecOptions, type ContainerExecResult, checkExecutable, execRecord } from './exec.js';
-import { type ExportOptions, exportContainer } from './export.js';
+import type { ExportOptions } from './export.js';
 import {
   applyProbe,
   clearHealth,
@@ -512,7 +512,9 @@ class Containers implements ContainerService {
     return containerChanges(this.internals(), ref);
   }
 
-  export(ref: string, options: ExportOptions): Promise<void> {
+  async export(ref: string, options: ExportOptions): Promise<void> {
+    // tar-stream and streamx are initialised by the one command that uses them
+    const { exportContainer } = await import('./export.js');
     return exportContainer(this.internals(), ref, options);
   }
 
