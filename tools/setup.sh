@@ -11,10 +11,11 @@ PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
 # skopeo and umoci are the real registry and the independent OCI tools the tests check
 # against; runc and crun run berth's bundles as the reference runtimes; docker.io is the
 # engine we compare with; apache2-utils gives htpasswd, openssl makes the test CA, attr
-# (getfattr) reads xattrs back in the fixture checks.
+# (getfattr) reads xattrs back in the fixture checks; golang-go builds a small program on Go's
+# archive/tar (what docker and containerd untar with) that the tar reader's tests compare with.
 APT_PACKAGES=(
   build-essential busybox-static zstd docker-registry skopeo umoci runc crun docker.io
-  apache2-utils openssl iproute2 iptables tmux jq ca-certificates attr
+  apache2-utils openssl iproute2 iptables tmux jq ca-certificates attr golang-go
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
