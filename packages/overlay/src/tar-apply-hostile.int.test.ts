@@ -8,7 +8,7 @@ import { digestOf, isBerthError } from '@berth/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSnapshotter, type Snapshotter, type SnapshotterDriver } from './snapshotter.js';
 import { END_OF_ARCHIVE, type TarEntryHeader, tarEntry } from './tar-writer.js';
-import { unpackLayer } from './unpack.js';
+import { unpackLayer, unpackLayers } from './unpack.js';
 
 /** An entry: the writer's header fields (defaults below) and, for a file, its content. */
 type E = Partial<TarEntryHeader> & { name: string; content?: string };
@@ -133,6 +133,45 @@ describe.each(['overlay', 'copy'] as const)('applier against hostile layers (%s 
       ],
     ]);
     expect(readlinkSync(`${await topDir(sn, top)}/base`)).toBe(`${canary}/sub`);
+  });
+
+  it('the same two attacks through unpackLayers (parallel layers, implicit directories fixed last)', async () => {
+    const sn = createSnapshotter({ root: `${dir}/snap`, driver });
+    const blobs = await Promise.all([
+      tarOf([{ name: 'base', type: 'directory' }]),
+      tarOf([
+        { name: 'base/x', content: 'x' },
+        { name: 'base', type: 'symlink', linkname: `${canary}/sub` },
+        { name: 'd', type: 'directory', mtime: 1234 },
+        { name: 'd', type: 'symlink', linkname: canary },
+      ]),
+    ]);
+    const results = await unpackLayers({
+      snapshotter: sn,
+      layers: blobs.map((blob) => ({ diffId: diffIdOf(blob), open: async () => [blob] })),
+      sync: false,
+    });
+    const root = await topDir(sn, results[1]?.chainId as string);
+    expect(readlinkSync(`${root}/base`)).toBe(`${canary}/sub`);
+    expect(readlinkSync(`${root}/d`)).toBe(canary);
+  });
+
+  it('an opaque marker at the root and whiteouts stay inside the root', async () => {
+    const { sn, top } = await unpack(driver, [
+      [
+        { name: 'a', content: 'lower' },
+        { name: 's', type: 'symlink', linkname: canary },
+      ],
+      [
+        { name: '.wh..wh..opq', content: '' },
+        { name: '.wh.s', content: '' },
+        { name: 'b', content: 'upper' },
+      ],
+    ]);
+    const root = await topDir(sn, top);
+    expect(readFileSync(`${root}/b`, 'utf8')).toBe('upper');
+    // the copy driver applies whiteouts by deleting: the lower entries are gone from the tree
+    if (driver === 'copy') expect(readdirSync(root).sort()).toEqual(['b']);
   });
 
   it('a symlink replaced by a directory, then written into: the directory is real', async () => {
