@@ -191,21 +191,15 @@ class Layout implements OciLayout {
     this.#ready ??= (async () => {
       await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
       this.#blobDirs.add(join(this.dir, 'blobs', 'sha256'));
+      await mkdir(join(this.dir, 'ingest'), { recursive: true });
       const layoutPath = join(this.dir, LAYOUT_FILE);
-      const indexPath = join(this.dir, INDEX_FILE);
-      // independent steps run at once; nothing is written before `oci-layout` is known valid
-      const [, text, hasIndex] = await Promise.all([
-        mkdir(join(this.dir, 'ingest'), { recursive: true }),
-        readFile(layoutPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'ENOENT') return undefined;
+      let text: string | undefined;
+      try {
+        text = await readFile(layoutPath, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
           throw layoutError(this.dir, `invalid ${LAYOUT_FILE}`, err);
-        }),
-        stat(indexPath).then(
-          () => true,
-          () => false,
-        ),
-      ]);
-      const writes: Promise<void>[] = [];
+      }
       if (text !== undefined && text !== '') {
         try {
           const existing = JSON.parse(text) as { imageLayoutVersion?: unknown };
@@ -215,28 +209,25 @@ class Layout implements OciLayout {
         }
       } else {
         const version = `${JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })}\n`;
-        writes.push(
-          writeAtomic(this.dir, layoutPath, version, { durable: false }).then(() => {
-            this.#unsyncedFiles.add(layoutPath);
+        await writeAtomic(this.dir, layoutPath, version, { durable: false });
+        this.#unsyncedFiles.add(layoutPath);
+        this.#unsynced.add(this.dir);
+      }
+      const indexPath = join(this.dir, INDEX_FILE);
+      try {
+        await stat(indexPath);
+      } catch {
+        await this.#withLock(async () => {
+          try {
+            await stat(indexPath);
+          } catch {
+            const empty = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
+            await writeAtomic(this.dir, indexPath, `${JSON.stringify(empty)}\n`, { durable: false });
+            this.#unsyncedFiles.add(indexPath);
             this.#unsynced.add(this.dir);
-          }),
-        );
+          }
+        });
       }
-      if (!hasIndex) {
-        writes.push(
-          this.#withLock(async () => {
-            try {
-              await stat(indexPath);
-            } catch {
-              const empty = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
-              await writeAtomic(this.dir, indexPath, `${JSON.stringify(empty)}\n`, { durable: false });
-              this.#unsyncedFiles.add(indexPath);
-              this.#unsynced.add(this.dir);
-            }
-          }),
-        );
-      }
-      await Promise.all(writes);
     })();
     this.#ready.catch(() => {
       this.#ready = undefined;
