@@ -35,8 +35,11 @@ export async function run(ctx: CommandContext): Promise<number> {
         });
     };
     if (ctx.flags.bool('sig-proxy') && !detach) unproxy = proxySignals(engine, Id);
+    const waitOptions = { settle: !opts.autoRemove };
+    let exited: ReturnType<typeof engine.containers.wait> | undefined;
     if (!detach && (tty || stdin)) {
       let end: Awaited<ReturnType<typeof attachedSession>>;
+      const stopWaiting = new AbortController();
       try {
         end = await attachedSession(
           ctx,
@@ -47,14 +50,26 @@ export async function run(ctx: CommandContext): Promise<number> {
             stderr: attach.includes('stderr'),
             detachKeys,
           },
-          (streams) => engine.containers.startAttached(Id, streams),
+          async (streams) => {
+            const session = await engine.containers.startAttached(Id, streams);
+            // the session may detach, so berth-shim's exit hook settles the exit and removes a
+            // --rm container, possibly before this process asks: wait from now on, as docker's
+            // client waits before it starts
+            exited = engine.containers.wait(Id, { ...waitOptions, signal: stopWaiting.signal });
+            exited.catch(() => {});
+            return session;
+          },
         );
       } catch (err) {
+        stopWaiting.abort();
         await removeAfter();
         throw err;
       }
       // docker: the detach keys end run with 0 and leave the container running
-      if (end === 'detached') return 0;
+      if (end === 'detached') {
+        stopWaiting.abort();
+        return 0;
+      }
     } else {
       try {
         // attached: this process settles the exit, so the shim's exit hook is only for a policy
@@ -72,7 +87,7 @@ export async function run(ctx: CommandContext): Promise<number> {
         stderr: attach.includes('stderr'),
       });
     }
-    const { StatusCode } = await engine.containers.wait(Id, { settle: !opts.autoRemove });
+    const { StatusCode } = await (exited ?? engine.containers.wait(Id, waitOptions));
     await removeAfter();
     return StatusCode;
   } finally {

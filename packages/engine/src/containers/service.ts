@@ -1189,7 +1189,14 @@ class Containers implements ContainerService {
     const rec = await this.records.read(id);
     if (!rec) throw noSuchContainer(ref);
     const live = await this.liveState(rt, rec);
-    if (!live.Running) throw notRunning(id);
+    // a start still under way (its lock held) records `running` only after berth-shim has
+    // started the process, whose first output may already be out: a signal sent on seeing it
+    // (run's --sig-proxy forwarding Ctrl-C) must reach the process, so ask berth-shim itself
+    if (
+      !live.Running &&
+      !(live.Status === 'created' && (await this.runtimeState(rt, id))?.status === 'running')
+    )
+      throw notRunning(id);
     const signo = typeof sig === 'number' ? sig : (osConstants.signals[sig] ?? 0);
     const stopSigno =
       osConstants.signals[parseSignal(rec.Config.StopSignal ?? 'SIGTERM') as NodeJS.Signals] ?? 15;
@@ -1275,13 +1282,19 @@ class Containers implements ContainerService {
     const rec = await this.records.read(id);
     if (!rec) throw noSuchContainer(ref);
     let live = await this.liveState(rt, rec);
+    let exit: Awaited<ReturnType<Runtime['wait']>> | undefined;
     if (live.Running) {
-      await rt.wait(id, options.signal ? { signal: options.signal } : {}).catch((err: unknown) => {
+      exit = await rt.wait(id, options.signal ? { signal: options.signal } : {}).catch((err: unknown) => {
         if (options.signal?.aborted) throw err;
+        return undefined;
       });
     }
     if (options.settle === false) {
-      live = await this.liveState(rt, (await this.records.read(id)) ?? rec);
+      const now = await this.records.read(id);
+      // removed meanwhile (a --rm container's exit hook): the exit berth-shim reported stands
+      if (!now && exit)
+        return { StatusCode: exit.exitCode, Error: exit.error ? { Message: exit.error.message } : null };
+      live = await this.liveState(rt, now ?? rec);
       return { StatusCode: live.ExitCode, Error: live.Error ? { Message: live.Error } : null };
     }
     const after = await this.locked(id, (r, rt2) => this.settle(rt2, r)).catch((err: unknown) => {
