@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { isBerthError } from '@berth/oci';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TAR_META_BYTES } from './errors.js';
-import { type TarHeader, TarReader } from './tar-reader.js';
 import { paxRecords } from './tar-writer.js';
+import { readInChunks, readPieces, type Seen } from './testing/tar-read.js';
 
 // ---------------------------------------------------------------------------------------------
 // building raw tars
@@ -124,41 +124,7 @@ const tar = (...parts: Buffer[]): Buffer => Buffer.concat([...parts, EOA]);
 // ---------------------------------------------------------------------------------------------
 // reading
 
-interface Seen {
-  header: TarHeader;
-  data: Buffer;
-  ended: boolean;
-}
-
-/** Feeds `pieces` to a reader; resolves with what it saw, or rejects with its error. */
-async function readPieces(pieces: Buffer[]): Promise<{ r: TarReader; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const r = new TarReader({
-    entry(header) {
-      seen.push({ header, data: Buffer.alloc(0), ended: false });
-    },
-    data(c) {
-      const s = seen.at(-1) as Seen;
-      s.data = Buffer.concat([s.data, c]);
-    },
-    end() {
-      (seen.at(-1) as Seen).ended = true;
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    r.on('error', reject);
-    r.on('finish', resolve);
-    for (const p of pieces) r.write(p);
-    r.end();
-  });
-  return { r, seen };
-}
-
-const read = (bytes: Buffer, chunk = bytes.length || 1) => {
-  const pieces: Buffer[] = [];
-  for (let i = 0; i < bytes.length; i += chunk) pieces.push(bytes.subarray(i, i + chunk));
-  return readPieces(pieces);
-};
+const read = readInChunks;
 
 const refusal = async (bytes: Buffer): Promise<unknown> =>
   read(bytes).then(

@@ -5,8 +5,9 @@ import { isBerthError } from '@berth/oci';
 import { describe, expect, it } from 'vitest';
 import { sniffCompression } from './decompress.js';
 import { MAX_TAR_META_BYTES } from './errors.js';
-import { parsePaxRecords, type TarHeader, TarReader } from './tar-reader.js';
+import { parsePaxRecords, TarReader } from './tar-reader.js';
 import { END_OF_ARCHIVE, paxRecords, type TarEntryHeader, tarEntry, ustarSplit } from './tar-writer.js';
+import { readInChunks, type Seen } from './testing/tar-read.js';
 
 async function tarBytes(entries: TarEntryHeader[]): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -15,32 +16,8 @@ async function tarBytes(entries: TarEntryHeader[]): Promise<Buffer> {
   return Buffer.concat(out);
 }
 
-interface Seen {
-  header: TarHeader;
-  data: Buffer;
-  ended: boolean;
-}
-
 /** Feeds `bytes` to a reader in pieces of `chunk` bytes; returns the reader and what it saw. */
-async function read(bytes: Buffer, chunk = 100): Promise<{ r: TarReader; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const r = new TarReader({
-    entry(header) {
-      seen.push({ header, data: Buffer.alloc(0), ended: false });
-    },
-    data(c) {
-      const s = seen.at(-1) as Seen;
-      s.data = Buffer.concat([s.data, c]);
-    },
-    end() {
-      (seen.at(-1) as Seen).ended = true;
-    },
-  });
-  const parts: Buffer[] = [];
-  for (let i = 0; i < bytes.length; i += chunk) parts.push(bytes.subarray(i, i + chunk));
-  await pipeline(Readable.from(parts), r);
-  return { r, seen };
-}
+const read = (bytes: Buffer, chunk = 100) => readInChunks(bytes, chunk);
 
 const entry = (name: string, more: Partial<TarEntryHeader> = {}): TarEntryHeader => ({
   name,
