@@ -6,6 +6,7 @@
  * when every blob and diffID is verified. Progress is reported with docker's words.
  */
 import { availableParallelism } from 'node:os';
+import { buffer } from 'node:stream/consumers';
 import {
   BerthError,
   type ContentSink,
@@ -78,13 +79,6 @@ async function putDocument(sink: ContentSink, desc: Descriptor, bytes: Buffer, s
     await writer.abort().catch(() => undefined);
     throw err;
   }
-}
-
-/** The bytes of a verified blob stream (it errors on a size or digest mismatch). */
-async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
-  return Buffer.concat(chunks);
 }
 
 interface Deferred {
@@ -208,7 +202,8 @@ export async function pullOne(
     if ((await store.info(configDesc.digest, { signal }))?.size === configDesc.size) {
       configBytes = await store.content.readBlob(configDesc.digest, { signal });
     } else if (configDesc.size <= MAX_MEMORY_CONFIG) {
-      configBytes = await readAll(await registry.openBlob(ref, configDesc, { signal }));
+      // the stream is verified: it errors on a size or digest mismatch
+      configBytes = await buffer(await registry.openBlob(ref, configDesc, { signal }));
       configStored = putDocument(sink, configDesc, configBytes, signal);
       configStored.catch(() => undefined); // awaited before the manifest is stored
     } else {

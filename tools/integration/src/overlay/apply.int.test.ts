@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import {
   buildFixtures,
@@ -12,26 +12,38 @@ import {
 } from '@berth/fixtures';
 import {
   createSnapshotter,
-  mountAll,
+  type Snapshotter,
   type SnapshotterDriver,
-  unmount,
   unpackLayer,
   unpackLayers,
 } from '@berth/overlay';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mountTracker } from './mounts.js';
 
 let fixtures: FixtureSet;
 const roots: string[] = [];
-const mounted: string[] = [];
+const mounts_ = mountTracker();
 
 beforeAll(async () => {
   fixtures = await buildFixtures();
 });
 
 afterEach(async () => {
-  for (const m of mounted.splice(0)) await unmount(m, { lazy: true }).catch(() => undefined);
+  await mounts_.releaseAll();
   for (const r of roots.splice(0)) await rm(r, { recursive: true, force: true });
 });
+
+/** The tree a container on `top` sees: prepared, mounted under `root`, read, unmounted. */
+async function containerTree(
+  sn: Snapshotter,
+  top: string | undefined,
+  root: string,
+): Promise<ReturnType<typeof readTree>> {
+  const target = await mounts_.at(await sn.prepare('container', top), `${root}/rootfs`);
+  const seen = readTree(target);
+  await mounts_.release(target);
+  return seen;
+}
 
 async function tempRoot(): Promise<string> {
   const r = await mkdtemp(`${tmpdir()}/berth-t${process.pid}-`);
@@ -65,14 +77,7 @@ describe('applyLayer on the fixture images', () => {
       expect(r.applied?.compression).toBe(variant);
       parent = r.chainId;
     }
-    const mounts = await sn.prepare('container', parent);
-    const target = `${root}/rootfs`;
-    await mkdir(target);
-    await mountAll(mounts, target);
-    mounted.push(target);
-    const seen = readTree(target);
-    await unmount(target);
-    mounted.pop();
+    const seen = await containerTree(sn, parent, root);
 
     expect(withoutTimes(seen)).toEqual(expected.entries);
     for (const [path, node] of Object.entries(seen))
@@ -106,14 +111,7 @@ describe('applyLayer on the fixture images', () => {
       expect(committedOrder).toEqual(layers.map((_, i) => i));
       expect(results.map((r) => r.applied?.diffId)).toEqual(layers.map((l) => l.diffId));
       const top = results.at(-1)!.chainId;
-      const mounts = await sn.prepare('container', top);
-      const target = `${root}/rootfs`;
-      await mkdir(target);
-      await mountAll(mounts, target);
-      mounted.push(target);
-      const seen = readTree(target);
-      await unmount(target);
-      mounted.pop();
+      const seen = await containerTree(sn, top, root);
       expect(withoutTimes(seen)).toEqual(expected.entries);
       for (const [path, node] of Object.entries(seen))
         expect([path, node.mtime]).toEqual([path, expected.mtime]);

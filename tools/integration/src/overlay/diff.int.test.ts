@@ -5,40 +5,32 @@ import { buildFixtures, type FixtureSet, fixtureLayers, readTree } from '@berth/
 import {
   createSnapshotter,
   diffLayer,
-  mountAll,
+  type mountAll,
   type Snapshotter,
   type SnapshotterDriver,
-  unmount,
   unpackLayer,
 } from '@berth/overlay';
 import { setAttributeSync as lsetxattr } from '@napi-rs/xattr';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mountTracker } from './mounts.js';
 
 let fixtures: FixtureSet;
 let root: string;
-const mounted: string[] = [];
+const mounts_ = mountTracker();
 
 beforeAll(async () => {
   fixtures = await buildFixtures();
 });
 
 afterEach(async () => {
-  for (const m of mounted.splice(0)) await unmount(m, { lazy: true }).catch(() => undefined);
+  await mounts_.releaseAll();
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-async function mountAt(mounts: Parameters<typeof mountAll>[0], name: string): Promise<string> {
-  const target = `${root}/${name}`;
-  await mkdir(target);
-  await mountAll(mounts, target);
-  mounted.push(target);
-  return target;
-}
+const mountAt = (mounts: Parameters<typeof mountAll>[0], name: string) =>
+  mounts_.at(mounts, `${root}/${name}`);
 
-async function release(target: string): Promise<void> {
-  await unmount(target);
-  mounted.splice(mounted.indexOf(target), 1);
-}
+const release = (target: string) => mounts_.release(target);
 
 async function unpackImage(sn: Snapshotter): Promise<string> {
   let parent: string | undefined;

@@ -2,28 +2,24 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { sha256Digest as sha256, tarOf } from '@berth/fixtures';
 import { isBerthError } from '@berth/oci';
-import { createSnapshotter, MOUNT_DATA_LIMIT, mountAll, unmount, unpackLayer } from '@berth/overlay';
+import { createSnapshotter, MOUNT_DATA_LIMIT, type mountAll, unpackLayer } from '@berth/overlay';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mountTracker } from './mounts.js';
 
 let root: string;
-const mounted: string[] = [];
+const mounts_ = mountTracker();
 
 beforeEach(async () => {
   root = await mkdtemp(`${tmpdir()}/berth-t${process.pid}-`);
 });
 
 afterEach(async () => {
-  for (const m of mounted.splice(0)) await unmount(m, { lazy: true }).catch(() => undefined);
+  await mounts_.releaseAll();
   await rm(root, { recursive: true, force: true });
 });
 
-async function mountAt(mounts: Parameters<typeof mountAll>[0], name: string): Promise<string> {
-  const target = `${root}/${name}`;
-  await mkdir(target);
-  await mountAll(mounts, target);
-  mounted.push(target);
-  return target;
-}
+const mountAt = (mounts: Parameters<typeof mountAll>[0], name: string) =>
+  mounts_.at(mounts, `${root}/${name}`);
 
 describe('snapshotter', () => {
   it('mounts an image of 130 layers (options over a page, made relative)', async () => {
@@ -60,8 +56,7 @@ describe('snapshotter', () => {
     expect(base).toEqual([{ type: 'bind', source: `${root}/snap/snapshots/1/fs`, options: ['rbind', 'rw'] }]);
     const t = await mountAt(base, 'base');
     await mkdir(`${t}/etc`);
-    await unmount(t);
-    mounted.pop();
+    await mounts_.release(t);
     await sn.commit('base', 'base-key', { labels: { a: 'b' } });
     expect(await sn.stat('base')).toMatchObject({ name: 'base', kind: 'committed', labels: { a: 'b' } });
     expect(isBerthError(await sn.stat('base-key').catch((e) => e), 'SNAPSHOT_NOT_FOUND')).toBe(true);
@@ -83,8 +78,7 @@ describe('snapshotter', () => {
     expect(isBerthError(await sn.commit('y', 'v').catch((e) => e), 'SNAPSHOT_INVALID_STATE')).toBe(true);
     expect(isBerthError(await sn.remove('base').catch((e) => e), 'SNAPSHOT_HAS_CHILDREN')).toBe(true);
 
-    await unmount(ct);
-    mounted.pop();
+    await mounts_.release(ct);
     await sn.remove('ctr');
     await sn.remove('v');
     await sn.remove('base');
