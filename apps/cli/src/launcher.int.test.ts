@@ -6,7 +6,7 @@
  * and given only through NODE_EXTRA_CA_CERTS.
  */
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { buildFixtures, pushFixture, type RegistryHandle, startRegistry } from '@berth/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,5 +122,53 @@ describe('the berth launcher', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(await readFile(seen, 'utf8')).toBe(`${registry.caFile}|${registry.caFile}`);
+  });
+});
+
+describe('the V8 code cache of pull', () => {
+  it('is written by the first pull and used, not rewritten, by the next ones', async () => {
+    // a private copy of the bundle beside dist (the same relative lookups), so the cache starts
+    // absent and no other test's run writes it
+    const dist = dirname(cli.bin);
+    const copy = join(dist, `../.dist-cache-t${process.pid}`);
+    await rm(copy, { recursive: true, force: true });
+    await mkdir(copy);
+    try {
+      for (const f of await readdir(dist)) {
+        if (/^(berth(\.js|\.cjs)?|apply-worker\.m?js|package\.json)$/.test(f))
+          await copyFile(join(dist, f), join(copy, f));
+      }
+      const cache = join(copy, 'berth.cjs.pull.v8cache');
+      const ref = `${registry.host}/test/busybox:1`;
+      const pull = async (n: number) => {
+        const r = await finish(
+          spawn(join(copy, 'berth'), ['pull', '-q', ref], {
+            env: {
+              ...process.env,
+              ...cli.vars,
+              ...noCa,
+              BERTH_ROOT: join(cli.root, `cached-${n}`),
+              NODE_EXTRA_CA_CERTS: registry.caFile,
+            },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          }),
+        );
+        expect(r.stderr).toBe('');
+        expect(r.stdout).toBe(`${ref}\n`);
+        expect(r.code).toBe(0);
+      };
+      await pull(1);
+      const written = await stat(cache);
+      expect(written.size).toBeGreaterThan(0);
+      // the pull changes V8's WebAssembly flags while it runs; a cache stamped with other flags
+      // than the next run starts with would be refused and written again (a new file, renamed in)
+      await pull(2);
+      await pull(3);
+      const after = await stat(cache);
+      expect(after.ino).toBe(written.ino);
+      expect(after.mtimeMs).toBe(written.mtimeMs);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
   });
 });
