@@ -18,6 +18,17 @@ contentSinkSuite('oci layout directory', async () => {
   };
 });
 
+// Every write starts an fdatasync of the file while the next writes go on (writeback): the
+// same contract holds, resumes and aborts included.
+contentSinkSuite('oci layout directory, writeback after every write', async () => {
+  const root = await mkdtemp(join(tmpdir(), `berth-t${process.pid}-layout-`));
+  return {
+    sink: toLayout(root, { writebackBytes: 1 }),
+    reopen: async () => toLayout(root, { writebackBytes: 1 }),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+});
+
 describe('oci layout', () => {
   let root: string;
   beforeEach(async () => {
@@ -136,6 +147,30 @@ describe('oci layout', () => {
     await second.commit(desc.size, desc.digest);
     expect(await layout.info(desc.digest)).toEqual({ digest: desc.digest, size: desc.size });
     expect((await readFile(join(root, 'blobs', 'sha256', desc.digest.slice(7)))).equals(bytes)).toBe(true);
+  });
+
+  it('writes back a blob as it arrives and still commits, aborts and releases it whole', async () => {
+    const bytes = randomBytes(4 * 1024 * 1024 + 5);
+    const desc = { mediaType: MediaType.OciLayerGzip, digest: digestOf(bytes), size: bytes.byteLength };
+    const layout = toLayout(root, { writebackBytes: 256 * 1024 });
+    const write = async (ref: string, upTo: number) => {
+      const w = await layout.writer({ ref, desc });
+      // 64 KiB at a time: an fdatasync starts every 256 KiB while the writes go on
+      for (let at = w.offset; at < upTo; at += 64 * 1024)
+        await w.write(bytes.subarray(at, Math.min(at + 64 * 1024, upTo)));
+      return w;
+    };
+    // aborted and released right after a write, with an fdatasync likely in flight
+    await (await write('dropped', 1024 * 1024)).abort();
+    await ((await write('kept', 1024 * 1024)) as unknown as { release(): Promise<void> }).release();
+    expect(await readdir(join(root, 'ingest'))).toHaveLength(1);
+    const w = await write('kept', bytes.byteLength);
+    await w.commit(desc.size, desc.digest);
+    expect(await readdir(join(root, 'ingest'))).toEqual([]);
+    expect((await readFile(join(root, 'blobs', 'sha256', desc.digest.slice(7)))).equals(bytes)).toBe(true);
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      expect(() => toLayout(root, { writebackBytes: bad })).toThrow(/writebackBytes/);
+    }
   });
 
   it('reads blobs back, whole or by range, and refuses unknown ones', async () => {
