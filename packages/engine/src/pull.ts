@@ -5,9 +5,9 @@
  * them. Layers download 3 at once and unpack one per core at once; snapshots are committed
  * when every blob and diffID is verified. Progress is reported with docker's words.
  */
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { buffer } from 'node:stream/consumers';
-import { setFlagsFromString } from 'node:v8';
 import {
   BerthError,
   type ContentSink,
@@ -111,9 +111,12 @@ let wasmQuiet = 0;
  * Node refuse the code cache of its built-ins; set back (with the two flags it turns off) so
  * that a code cache the CLI writes at exit carries the flags the next run starts with (V8
  * refuses a cache stamped with other flags).
+ * `node:v8` is required here, by a pull, not at import: `berth run` of a present image loads it
+ * no more (a require: the CLI's `vm.Script` bundle has no loader for `import()` of a built-in).
  * @returns undoes it (call once)
  */
 function liftoffOnly(): () => void {
+  const { setFlagsFromString } = createRequire(import.meta.url ?? '/')('node:v8') as typeof import('node:v8');
   if (wasmQuiet++ === 0) setFlagsFromString('--liftoff-only');
   return () => {
     if (--wasmQuiet === 0) setFlagsFromString('--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering');

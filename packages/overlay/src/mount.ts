@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { BerthError, type Mount, type Mounter } from '@berth/oci';
+import { childProcess } from './tools.js';
 
 /** Linux's limit on mount(2) option data: one page. */
 export const MOUNT_DATA_LIMIT = 4096;
@@ -63,6 +63,7 @@ function commonDir(paths: string[]): string {
 }
 
 function run(args: string[], cwd: string | undefined, signal: AbortSignal | undefined, what: string) {
+  const { spawn } = childProcess();
   return new Promise<void>((resolve, reject) => {
     const child = spawn(args[0]!, args.slice(1), {
       cwd,

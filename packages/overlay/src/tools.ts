@@ -1,5 +1,17 @@
-import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { BerthError } from '@berth/oci';
+
+let cp: typeof import('node:child_process') | undefined;
+
+/**
+ * `node:child_process`, required on first use (`berth run` imports this package and runs no
+ * tool). A require, not `import()`: the CLI's bundle runs in a `vm.Script`, which has no loader
+ * for a dynamic import of a built-in.
+ */
+export function childProcess(): typeof import('node:child_process') {
+  cp ??= createRequire(import.meta.url ?? '/')('node:child_process') as typeof import('node:child_process');
+  return cp;
+}
 
 /**
  * Runs a helper tool and waits for it; failure is `TOOL_FAILED` naming the command and its
@@ -12,6 +24,7 @@ export function runTool(
   args: readonly string[],
   options: { cwd?: string; signal?: AbortSignal } = {},
 ): Promise<string> {
+  const { execFile } = childProcess();
   return new Promise((resolve, reject) => {
     execFile(
       file,

@@ -16,8 +16,10 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cgjoin.h"
 #include "devfilter.h"
@@ -128,6 +130,22 @@ static int run_oci(struct berth_supervisor *s, struct berth_child_fds *cfd) {
   if (s->log) berth_jsonlog_close(s->log);
   exit_hook(s);
   return status;
+}
+
+/* glibc's posix_spawn (node's launch of this shim, native/sys.c) starts the new program with
+ * glibc's two internal signals (32 and 33) ignored, and glibc's sigaction refuses to touch them.
+ * An ignored signal survives exec: reset them with the system call itself, so nothing the
+ * container runs inherits them ignored (as after node's fork-based spawn). */
+static void default_internal_signals(void) {
+  struct {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    unsigned long mask;
+  } old, dfl = {SIG_DFL, 0, NULL, 0};
+  for (int sig = 32; sig <= 33; sig++)
+    if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof old.mask) == 0 && old.handler == SIG_IGN)
+      syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
 }
 
 static int run(const char *path) {
@@ -314,7 +332,10 @@ int main(int argc, char **argv) {
   }
   if (argc == 4 && strcmp(argv[1], "--device-filter") == 0) return berth_devfilter_main(argv[2], argv[3]);
   if (argc >= 2 && strcmp(argv[1], "--idmap-mount") == 0) return berth_idmap_mount_main(argc - 2, argv + 2);
-  if (argc == 2 && argv[1][0] != '-') return run(argv[1]);
+  if (argc == 2 && argv[1][0] != '-') {
+    default_internal_signals();
+    return run(argv[1]);
+  }
   fprintf(stderr, "usage: berth-shim FILE | --check FILE | --device-filter DIR HEX | --idmap-mount SRC DST MAP... | --version\n");
   return BERTH_EXIT_FAILURE;
 }

@@ -1,7 +1,9 @@
 /* sys.c: the few system calls berth makes on every container command and Node has no binding
  * for. Each was a child process (flock(1), mount(8), umount(8)) costing 5-15 ms of fork, exec
- * and event-loop turns; here each is one syscall. The surface is three functions; the policy
- * (which options, which paths, how to wait for a lock) stays in TypeScript (src/sys/).
+ * and event-loop turns; here each is one syscall. berth-shim's launch is here too: posix_spawn
+ * instead of node's fork of the whole process and its socket streams. The policy (which
+ * options, which paths, how to wait for a lock, the shim's sync lines) stays in TypeScript
+ * (src/sys/).
  *
  *   flock(fd, op)           op: LOCK_EX|LOCK_SH|LOCK_UN [|LOCK_NB]; returns 0, or the errno
  *                           (EWOULDBLOCK when LOCK_NB finds it taken)
@@ -9,6 +11,14 @@
  *   mount(source, target, fstype, flags, data)
  *                           returns 0 or the errno; null strings pass NULL
  *   umount2(target, flags)  returns 0 or the errno
+ *   spawnDetached(file, args, stdin, stdout)
+ *                           posix_spawn of file (argv[0] = file) in a new session, signals at
+ *                           their defaults and unblocked (as child_process's detached spawn), with
+ *                           stdin/stdout the given fds (-1: /dev/null), stderr a pipe and fd 3
+ *                           one end of a socketpair; returns [pid, sync fd, stderr fd] (both
+ *                           close-on-exec, the stderr end non-blocking), or the errno
+ *   waitpid(pid)            reaps a child spawnDetached made; returns 0 or the errno
+ *   shutdown(fd)            shutdown(SHUT_RDWR) of a socket: a read blocked on it returns EOF
  *
  * Errors of the calls are returned, never thrown, so TypeScript names the object in its own
  * error; a wrong argument type throws a TypeError naming the argument. */
@@ -18,8 +28,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
 
 #include <node_api.h>
 
@@ -188,12 +206,158 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
   return ret_int(env, r < 0 ? e : 0);
 }
 
+/* an fd above the stdio range (and above 3), close-on-exec: the dup2 actions below never take a
+ * source that an earlier action has already replaced */
+static int high_fd(int fd) {
+  int h = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  return h;
+}
+
+static int spawn_detached(const char *file, char **argv, int in, int out, int *pid_out, int *sync_out, int *err_out) {
+  int sv[2] = {-1, -1}, pe[2] = {-1, -1}, fds[4] = {-1, -1, -1, -1}, null = -1, rc = 0;
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  int fa_ok = 0, at_ok = 0;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+    rc = errno;
+    goto out;
+  }
+  if ((in < 0 || out < 0) && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+    rc = errno;
+    goto out;
+  }
+  /* the child's 0, 1, 2, 3 from fds that none of the four dup2s overwrites */
+  int src[4] = {in < 0 ? null : in, out < 0 ? null : out, pe[1], sv[1]};
+  for (int i = 0; i < 4; i++)
+    if ((fds[i] = high_fd(src[i])) < 0) {
+      rc = errno;
+      goto out;
+    }
+  if ((rc = posix_spawn_file_actions_init(&fa)) != 0) goto out;
+  fa_ok = 1;
+  for (int i = 0; i < 4; i++)
+    if ((rc = posix_spawn_file_actions_adddup2(&fa, fds[i], i)) != 0) goto out;
+  if ((rc = posix_spawnattr_init(&at)) != 0) goto out;
+  at_ok = 1;
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  /* node ignores SIGPIPE and may block signals on this thread: the child starts clean */
+  if ((rc = posix_spawnattr_setsigdefault(&at, &all)) != 0 || (rc = posix_spawnattr_setsigmask(&at, &none)) != 0 ||
+      (rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) != 0)
+    goto out;
+  pid_t pid;
+  if ((rc = posix_spawn(&pid, file, &fa, &at, argv, environ)) != 0) goto out;
+  if (fcntl(pe[0], F_SETFL, O_NONBLOCK) < 0) {
+    /* cannot happen on a fresh pipe; the caller would block reading stderr */
+    rc = errno;
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR);
+    goto out;
+  }
+  *pid_out = pid, *sync_out = sv[0], *err_out = pe[0];
+  sv[0] = pe[0] = -1;
+out:
+  if (fa_ok) posix_spawn_file_actions_destroy(&fa);
+  if (at_ok) posix_spawnattr_destroy(&at);
+  for (int i = 0; i < 4; i++)
+    if (fds[i] >= 0) close(fds[i]);
+  int all_fds[] = {sv[0], sv[1], pe[0], pe[1], null};
+  for (size_t i = 0; i < sizeof all_fds / sizeof all_fds[0]; i++)
+    if (all_fds[i] >= 0) close(all_fds[i]);
+  return rc;
+}
+
+static napi_value js_spawn_detached(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], ret = NULL;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) {
+    napi_throw_type_error(env, NULL, "berth-sys: spawnDetached(file, args, stdin, stdout)");
+    return NULL;
+  }
+  char *file = NULL, **cargv = NULL;
+  uint32_t n = 0;
+  int32_t in, out;
+  bool is_array = false;
+  if (get_str(env, argv[0], "file", &file) < 0 || get_int(env, argv[2], "stdin", &in) < 0 ||
+      get_int(env, argv[3], "stdout", &out) < 0)
+    goto done;
+  if (!file || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[1], &n) != napi_ok || n > 64) {
+    napi_throw_type_error(env, NULL, "berth-sys: spawnDetached needs a file and an array of at most 64 args");
+    goto done;
+  }
+  cargv = calloc(n + 2, sizeof *cargv);
+  if (!cargv) {
+    napi_throw_error(env, NULL, "berth-sys: out of memory");
+    goto done;
+  }
+  cargv[0] = file;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    if (napi_get_element(env, argv[1], i, &v) != napi_ok || get_str(env, v, "args[i]", &cargv[i + 1]) < 0) goto done;
+    if (!cargv[i + 1]) {
+      napi_throw_type_error(env, NULL, "berth-sys: spawnDetached args must be strings");
+      goto done;
+    }
+  }
+  int pid = -1, sync_fd = -1, err_fd = -1;
+  int rc = spawn_detached(file, cargv, in, out, &pid, &sync_fd, &err_fd);
+  if (rc != 0) {
+    ret = ret_int(env, rc);
+    goto done;
+  }
+  napi_value arr;
+  if (napi_create_array_with_length(env, 3, &arr) != napi_ok || napi_set_element(env, arr, 0, ret_int(env, pid)) != napi_ok ||
+      napi_set_element(env, arr, 1, ret_int(env, sync_fd)) != napi_ok ||
+      napi_set_element(env, arr, 2, ret_int(env, err_fd)) != napi_ok) {
+    close(sync_fd), close(err_fd);
+    napi_throw_error(env, NULL, "berth-sys: spawnDetached result");
+    goto done;
+  }
+  ret = arr;
+done:
+  if (cargv)
+    for (uint32_t i = 1; i <= n; i++) free(cargv[i]);
+  free(cargv);
+  free(file);
+  return ret;
+}
+
+static napi_value js_waitpid(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t pid;
+  if (argc < 1 || get_int(env, argv[0], "pid", &pid) < 0) return NULL;
+  if (pid <= 0) {
+    napi_throw_type_error(env, NULL, "berth-sys: waitpid needs a child's pid");
+    return NULL;
+  }
+  int r;
+  do r = waitpid(pid, NULL, 0); while (r < 0 && errno == EINTR);
+  return ret_int(env, r < 0 ? errno : 0);
+}
+
+static napi_value js_shutdown(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 1 || get_int(env, argv[0], "fd", &fd) < 0) return NULL;
+  return ret_int(env, shutdown(fd, SHUT_RDWR) < 0 ? errno : 0);
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"flock", NULL, js_flock, NULL, NULL, NULL, napi_enumerable, NULL},
       {"flockAsync", NULL, js_flock_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
       {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"spawnDetached", NULL, js_spawn_detached, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"waitpid", NULL, js_waitpid, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"shutdown", NULL, js_shutdown, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -7,13 +7,13 @@
  * before the process runs, so the caller places it in the container's cgroup first (the
  * onCreated pattern of create), and exits with the process's status.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { lstat, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError, type Spec } from '@berth/oci';
 import { detectCgroupHost } from './cgroups/mountinfo.js';
+import { childProcess } from './child-process.js';
 import { writeFileReplace } from './fs-util.js';
 import { encodeLaunch, type LaunchDescription, type NamespaceType } from './launch-spec.js';
 import { parseShimMessage, SHIM_EXIT, type SyncMessage } from './shim-protocol.js';
@@ -252,6 +252,7 @@ export async function runExec(a: RunExecArgs): Promise<ExecResult> {
   const { opts, desc } = a;
   const launchPath = join(a.dir, `${desc.id}.launch`);
   await writeFileReplace(launchPath, encodeLaunch(desc));
+  const { spawn } = childProcess();
   try {
     const detach = opts.detach === true;
     const child = detach

@@ -2,10 +2,10 @@
  * User namespace maps as users write them, and idmapped mounts: how a rootfs made of image
  * layers owned by host root looks owned by a container's root without copying or chowning it.
  */
-import { execFile } from 'node:child_process';
 import { lchown, mkdir, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, type LinuxIDMapping, type Mount } from '@berth/oci';
+import { childProcess } from './child-process.js';
 import { checkIdMappings } from './launch-spec.js';
 import { type LocateShimOptions, locateShim } from './locate-shim.js';
 
@@ -103,6 +103,7 @@ export async function idmappedMount(o: IdmappedMountOptions): Promise<void> {
     ...o.uidMappings.map((m) => `u:${m.containerID}:${m.hostID}:${m.size}`),
     ...o.gidMappings.map((m) => `g:${m.containerID}:${m.hostID}:${m.size}`),
   ];
+  const { execFile } = childProcess();
   await new Promise<void>((resolve, reject) => {
     execFile(shim, args, o.signal ? { signal: o.signal } : {}, (err, _out, stderr) => {
       if (!err) return resolve();
@@ -124,7 +125,7 @@ export interface IdmapLayersOptions {
 
 function umount(path: string): Promise<void> {
   return new Promise((resolve) => {
-    execFile('umount', ['-l', '--', path], () => resolve());
+    childProcess().execFile('umount', ['-l', '--', path], () => resolve());
   });
 }
 

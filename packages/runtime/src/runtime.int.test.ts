@@ -80,6 +80,14 @@ describe('berth-shim through createRuntime (busybox rootfs, real namespaces)', (
     expect((await run(['sh', '-c', 'exit 1'])).exit.exitCode).toBe(1);
   });
 
+  it('starts the process with no signal ignored or blocked', async () => {
+    // node launches berth-shim with posix_spawn, which leaves glibc's signals 32 and 33 ignored
+    // (and an ignored signal survives exec): the shim resets them
+    const { exit, out } = await run(['grep', '-E', '^Sig(Ign|Blk)', '/proc/self/status']);
+    expect(exit.exitCode).toBe(0);
+    expect(out).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
+  });
+
   it('fails with LAUNCH_FAILED (125) for a missing rootfs and leaves nothing behind', async () => {
     const dir = writeBundle(join(tmp, 'norootfs'), dockerLikeSpec(['true']), { rootfs: false });
     await expect(rt.create('c', dir)).rejects.toSatisfy((e) => isBerthError(e, 'LAUNCH_FAILED'));

@@ -6,18 +6,17 @@
  * shim daemonises, so containers outlive the process that created them, and every call works
  * from any process that points at the same root.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { BerthError, isBerthError, type LinuxSeccomp, type Logger, type Spec } from '@berth/oci';
 import { type AttachHandle, type AttachOptions, attachSocket } from './attach.js';
 import { withAllowedDevices } from './cgroups/allowed-devices.js';
 import { containerCgroupPath } from './cgroups/path.js';
 import type { CgroupDriver, CgroupStats } from './cgroups/types.js';
+import { childProcess } from './child-process.js';
 import {
   type ExecOptions,
   type ExecResult,
@@ -39,6 +38,7 @@ import {
   parseShimMessage,
   SHIM_EXIT,
 } from './shim-protocol.js';
+import { spawnShim } from './sys/spawn.js';
 
 /** Error codes thrown by the {@link Runtime}. */
 export const RuntimeErrorCode = {
@@ -306,52 +306,6 @@ function failureError(
   });
 }
 
-/** Reads newline-terminated lines from a stream, one at a time. */
-class LineReader {
-  private buf = '';
-  private lines: string[] = [];
-  private waiters: ((line: string | undefined) => void)[] = [];
-  private ended = false;
-  constructor(stream: Readable) {
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      this.buf += chunk;
-      let nl = this.buf.indexOf('\n');
-      while (nl >= 0) {
-        this.push(this.buf.slice(0, nl));
-        this.buf = this.buf.slice(nl + 1);
-        nl = this.buf.indexOf('\n');
-      }
-    });
-    const end = () => {
-      this.ended = true;
-      for (const w of this.waiters.splice(0)) w(undefined);
-    };
-    stream.on('end', end);
-    stream.on('close', end);
-    stream.on('error', end);
-  }
-  private push(line: string): void {
-    const w = this.waiters.shift();
-    if (w) w(line);
-    else this.lines.push(line);
-  }
-  /** The next line, or undefined at EOF. */
-  next(signal?: AbortSignal): Promise<string | undefined> {
-    const l = this.lines.shift();
-    if (l !== undefined) return Promise.resolve(l);
-    if (this.ended) return Promise.resolve(undefined);
-    return new Promise((resolveLine, reject) => {
-      const onAbort = () => reject(signal?.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push((line) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolveLine(line);
-      });
-    });
-  }
-}
-
 /** One request on the control socket; resolves with the reply line, or undefined on EOF. */
 function control(path: string, request: string, signal?: AbortSignal): Promise<ControlReply | undefined> {
   return new Promise((resolveReply, reject) => {
@@ -415,6 +369,7 @@ function newNetNamespace(spec: Spec): boolean {
 
 /** `ip link set lo up` in a process's network namespace (another OCI runtime created it). */
 function loopbackUp(pid: number): Promise<void> {
+  const { spawn } = childProcess();
   return new Promise((resolveUp, reject) => {
     const child = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ip', 'link', 'set', 'lo', 'up'], {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -645,31 +600,24 @@ class ShimRuntime implements Runtime {
     const launchPath = join(dir, 'launch');
     // read by the shim at once and useless after a reboot: atomic, not durable
     await writeFileReplace(launchPath, text);
-    const io = stdio === 'inherit' ? 'inherit' : 'ignore';
-    const child = spawn(shim, [launchPath], { stdio: [io, io, 'pipe', 'pipe'], detached: true });
-    const stderr = child.stdio[2] as Readable;
-    let errText = '';
-    stderr.setEncoding('utf8');
-    stderr.on('data', (c: string) => {
-      errText += c;
-    });
-    const sync = child.stdio[3] as Readable & Writable;
-    const lines = new LineReader(sync);
-    const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
-    spawnError.catch(() => {});
+    // the addon's posix_spawn: no fork of this process, no child_process or net streams
+    const io = stdio === 'inherit' ? 0 : -1;
+    const chan = spawnShim(shim, [launchPath], io, stdio === 'inherit' ? 1 : -1);
     const next = async (): Promise<ReturnType<typeof parseShimMessage> | undefined> => {
-      const line = await Promise.race([lines.next(opts.signal), spawnError]);
+      const line = await chan.next(opts.signal);
       return line === undefined ? undefined : parseShimMessage(line);
     };
-    const shimGone = (): BerthError =>
-      new BerthError(
+    const shimGone = (): BerthError => {
+      const errText = chan.stderr();
+      return new BerthError(
         'LAUNCH_FAILED',
         `container ${id}: berth-shim ended without a word${errText ? `: ${errText.trim()}` : ''}`,
       );
+    };
     // after an error the shim still records its exit and removes its socket: wait for it to
     // close the sync fd (it exits) before the caller removes the directory
     const shimExited = async () => {
-      while ((await lines.next().catch(() => undefined)) !== undefined);
+      while ((await chan.next().catch(() => undefined)) !== undefined);
     };
     try {
       let msg = await next();
@@ -682,11 +630,11 @@ class ShimRuntime implements Runtime {
       try {
         await opts.onCreated?.({ id, pid });
       } catch (err) {
-        sync.write('abort\n');
+        chan.send('abort');
         await shimExited();
         throw err;
       }
-      sync.write('continue\n');
+      chan.send('continue');
       msg = await next();
       if (msg?.type === 'error') {
         await shimExited();
@@ -710,9 +658,7 @@ class ShimRuntime implements Runtime {
       return this.toState(rec, dir, undefined, 'created');
     } finally {
       // the shim carries on alone; nothing here may keep this process alive
-      sync.destroy();
-      stderr.destroy();
-      child.unref();
+      chan.close();
     }
   }
 

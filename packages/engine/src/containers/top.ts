@@ -4,13 +4,22 @@
  * one of the container's processes (its cgroup's tasks). The last column (CMD) may hold spaces:
  * the fields beyond the header's count are joined back into it.
  */
-import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { BerthError } from '@berth/oci';
 import { ContainerErrorCode } from './errors.js';
 import type { ServiceInternals } from './internals.js';
 
-const run = promisify(execFile);
+/**
+ * execFile, with `node:child_process` required by `top` only (the service imports this module
+ * for every command); a require, as the CLI's `vm.Script` bundle has no loader for `import()`.
+ */
+function run(file: string, args: string[], opts: { maxBuffer?: number; signal?: AbortSignal }) {
+  const cp = createRequire(import.meta.url ?? '/')(
+    'node:child_process',
+  ) as typeof import('node:child_process');
+  return promisify(cp.execFile)(file, args, { ...opts, encoding: 'utf8' });
+}
 
 /** The Engine API's `ContainerTopResponse`. */
 export interface ContainerTop {

@@ -23,6 +23,17 @@ export interface Addon {
     data: string | null,
   ): number;
   umount2(target: string, flags: number): number;
+  /** posix_spawn in a new session: [pid, sync fd (the child's fd 3), stderr read end], or an errno. */
+  spawnDetached(
+    file: string,
+    args: string[],
+    stdin: number,
+    stdout: number,
+  ): [number, number, number] | number;
+  /** Reaps a child of spawnDetached (blocking). */
+  waitpid(pid: number): number;
+  /** shutdown(fd, SHUT_RDWR). */
+  shutdown(fd: number): number;
 }
 
 /** The addon's file name, beside berth-shim and berth-init in `native/build/`. */

@@ -1,6 +1,6 @@
 /** The default {@link DeviceProgramLoader}: berth-shim `--device-filter DIR HEX` (devfilter.h). */
-import { execFile } from 'node:child_process';
 import { BerthError } from '@berth/oci';
+import { childProcess } from '../../child-process.js';
 import { type LocateShimOptions, locateShim } from '../../locate-shim.js';
 import type { DeviceProgramLoader } from '../types.js';
 
@@ -17,6 +17,7 @@ export function shimDeviceProgramLoader(opts: LocateShimOptions = {}): DevicePro
     shim ??= locateShim(opts);
     const path = await shim;
     const hex = Buffer.from(program).toString('hex');
+    const { execFile } = childProcess();
     await new Promise<void>((resolve, reject) => {
       execFile(path, ['--device-filter', dir, hex], (err, _stdout, stderr) => {
         if (!err) return resolve();
