@@ -89,19 +89,22 @@ async function main(argv: string[]): Promise<number> {
       const r = result as { reference: string; manifest?: { digest: string }; digest?: string };
       process.stdout.write(`${r.reference}: ${r.manifest?.digest ?? r.digest}\n`);
     }
+    // The client is not closed: process.exit (below) ends its connections with the process.
+    // Closing them first cost 2-5 ms at the end of every pull: undici destroys each socket with
+    // an error whose stack Node reads, which maps the 600 KB bundle's line ends.
     return 0;
   } catch (err) {
     const code = isBerthError(err) ? ` [${err.code}]` : '';
     process.stderr.write(`berth-registry-demo ${command}: ${(err as Error).message}${code}\n`);
-    return 1;
-  } finally {
     await client.close();
+    return 1;
   }
 }
 
 // Exits as soon as the command is done: a natural exit would first tear down the heap (~5 ms
 // of freeing memory, several times that on a loaded machine). stdout and stderr are written
-// synchronously (files, pipes and terminals on Linux), and the client's connections are closed.
+// synchronously (files, pipes and terminals on Linux); the client's connections end with the
+// process.
 main(process.argv.slice(2)).then(
   (code) => {
     process.exit(code);

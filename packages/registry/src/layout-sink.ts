@@ -124,12 +124,14 @@ async function fsyncPath(path: string): Promise<void> {
  * Writes `bytes` to `path` atomically: temp file, fsync, rename, then (unless the caller does it
  * once for several files) fsync of the directory. With `durable: false` neither fsync runs: the
  * caller makes the file durable later (a crash may then leave it empty, never half-written).
+ * `beforeRename` is awaited between the temp file's fsync and the rename (its failure drops the
+ * temp file): what must be durable before the new content is visible, made so meanwhile.
  */
 async function writeAtomic(
   dir: string,
   path: string,
   bytes: string | Uint8Array,
-  opts: { syncDir?: boolean; durable?: boolean } = {},
+  opts: { syncDir?: boolean; durable?: boolean; beforeRename?: Promise<void> } = {},
 ): Promise<void> {
   const durable = opts.durable ?? true;
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
@@ -144,6 +146,7 @@ async function writeAtomic(
   }
   await fh.close();
   try {
+    await opts.beforeRename;
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
@@ -177,6 +180,8 @@ class Layout implements OciLayout {
    */
   #unsynced = new Set<string>();
   #unsyncedFiles = new Set<string>();
+  /** The {@link Layout.sync} in flight, if any. */
+  #syncing: Promise<void> | undefined;
 
   constructor(dir: string, options: LayoutOptions) {
     this.dir = dir;
@@ -346,7 +351,16 @@ class Layout implements OciLayout {
       await fh.close();
       throw err;
     }
-    return new LayoutWriter(this, fh, path, offset, digester, algorithm, this.#writebackBytes);
+    return new LayoutWriter(
+      this,
+      fh,
+      path,
+      offset,
+      digester,
+      algorithm,
+      opts.desc.size,
+      this.#writebackBytes,
+    );
   }
 
   /**
@@ -366,19 +380,32 @@ class Layout implements OciLayout {
   }
 
   async sync(): Promise<void> {
-    if (this.#unsynced.size === 0 && this.#unsyncedFiles.size === 0) return;
     const dirs = [...this.#unsynced];
     const files = [...this.#unsyncedFiles];
     this.#unsynced = new Set();
     this.#unsyncedFiles = new Set();
-    try {
-      // all at once: nothing counts on any of them before every one is done
-      await Promise.all([...files, ...dirs].map(fsyncPath));
-    } catch (err) {
-      for (const d of dirs) this.#unsynced.add(d);
-      for (const f of files) this.#unsyncedFiles.add(f);
-      throw err;
-    }
+    // all at once: nothing counts on any of them before every one is done
+    const mine =
+      dirs.length + files.length === 0
+        ? undefined
+        : Promise.all([...files, ...dirs].map(fsyncPath)).then(
+            () => {},
+            (err: unknown) => {
+              for (const d of dirs) this.#unsynced.add(d);
+              for (const f of files) this.#unsyncedFiles.add(f);
+              throw err;
+            },
+          );
+    // A sync still running took entries this one did not: done only when that one is too.
+    const done = Promise.all([this.#syncing, mine]).then(() => {});
+    done.catch(() => {}); // the caller awaits it, and so does a sync started meanwhile
+    this.#syncing = done;
+    done
+      .finally(() => {
+        if (this.#syncing === done) this.#syncing = undefined;
+      })
+      .catch(() => {});
+    await done;
   }
 
   async tag(name: string, desc: Descriptor, opts: { signal?: AbortSignal } = {}): Promise<void> {
@@ -388,10 +415,14 @@ class Layout implements OciLayout {
       const ref = parseReference(name);
       stored = ref.tag ?? ref.digest ?? 'latest';
     }
-    // Every blob committed so far is durable before index.json can name it. An index.json this
-    // object created is replaced below (durably), so it needs no fsync of its own.
+    // Every blob committed so far is durable before index.json can name it: the new index.json
+    // is renamed into place only once this sync is done, and is written and fsynced meanwhile
+    // (one fsync wait less at the end of a pull). An index.json this object created is replaced
+    // below (durably), so it needs no fsync of its own.
     this.#unsyncedFiles.delete(join(this.dir, INDEX_FILE));
-    await this.sync();
+    const synced = this.sync();
+    // awaited before the rename, or below; this only keeps a failure meanwhile from going unhandled
+    synced.catch(() => {});
     await this.#withLock(async () => {
       const { raw, index } = await this.#readIndex(true);
       const entry: Descriptor = {
@@ -405,8 +436,11 @@ class Layout implements OciLayout {
       const manifests = index.manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== stored);
       manifests.push(entry);
       const next = { ...raw, schemaVersion: 2, mediaType: MediaType.OciIndex, manifests };
-      await writeAtomic(this.dir, join(this.dir, INDEX_FILE), `${JSON.stringify(next)}\n`);
+      await writeAtomic(this.dir, join(this.dir, INDEX_FILE), `${JSON.stringify(next)}\n`, {
+        beforeRename: synced,
+      });
     }, opts.signal);
+    await synced;
   }
 
   async entries(opts: { signal?: AbortSignal } = {}): Promise<LayoutEntry[]> {
@@ -511,6 +545,8 @@ class LayoutWriter implements ContentWriter {
     readonly offset: number,
     readonly digester: ReturnType<typeof createDigester>,
     readonly algorithm: DigestAlgorithm,
+    /** The blob's size (from its descriptor): a write that reaches it starts the writeback at once. */
+    readonly size: number,
     readonly writebackBytes: number,
   ) {
     this.#written = offset;
@@ -519,12 +555,13 @@ class LayoutWriter implements ContentWriter {
 
   /**
    * Starts an `fdatasync` of what is written so far once {@link writebackBytes} more were
-   * written, unless one is in flight. Writes go on meanwhile (a thread-pool thread waits for the
-   * disk); the commit waits for it and reports its failure.
+   * written, or the blob is complete, unless one is in flight. Writes go on meanwhile (a
+   * thread-pool thread waits for the disk); the commit waits for it and reports its failure.
    */
   #writeback(): void {
     if (this.writebackBytes === 0 || this.#syncing !== undefined) return;
-    if (this.#written - this.#syncedTo < this.writebackBytes) return;
+    const pending = this.#written - this.#syncedTo;
+    if (pending === 0 || (pending < this.writebackBytes && this.#written !== this.size)) return;
     this.#syncedTo = this.#written;
     this.#syncing = this.fh.datasync().then(
       () => {

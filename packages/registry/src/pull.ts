@@ -6,6 +6,7 @@
  */
 import {
   type ContentSink,
+  type ContentWriter,
   type Descriptor,
   formatPlatform,
   formatReference,
@@ -55,15 +56,19 @@ export interface PullResult {
 
 const MAX_INDEX_DEPTH = 4;
 
-/** Writes a small document into the sink unless it is already there. */
-async function putBytes(
+/**
+ * Writes a small document into its ingest, uncommitted, unless the sink holds it already
+ * (then undefined): `pull` stages the manifest and its indexes while the blobs download (a sink
+ * may get the bytes to disk meanwhile) and commits them after every blob they name.
+ */
+async function stageBytes(
   sink: ContentSink,
   ref: string,
   desc: Descriptor,
   bytes: Uint8Array,
   signal: AbortSignal | undefined,
-): Promise<boolean> {
-  if ((await sink.info(desc.digest, signal ? { signal } : {}))?.size === desc.size) return false;
+): Promise<ContentWriter | undefined> {
+  if ((await sink.info(desc.digest, signal ? { signal } : {}))?.size === desc.size) return undefined;
   const writer = await sink.writer({ ref, desc, ...(signal ? { signal } : {}) });
   try {
     if (writer.offset > 0 && writer.offset <= bytes.byteLength)
@@ -73,12 +78,11 @@ async function putBytes(
         throw new RegistryError('SIZE_MISMATCH', `ingest ${ref}: holds more bytes than ${desc.digest}`);
       await writer.write(bytes);
     }
-    await writer.commit(desc.size, desc.digest);
   } catch (err) {
     await writer.abort().catch(() => {});
     throw err;
   }
-  return true;
+  return writer;
 }
 
 /**
@@ -170,55 +174,89 @@ export async function pullImage(
   signal?.addEventListener('abort', onAbort, { once: true });
   const commits: Promise<void>[] = [];
   let commitError: { err: unknown } | undefined;
+  // The manifest and its indexes go into their ingests while the blobs download, and are
+  // committed after them (below); a failed pull drops them. They start once a first blob is
+  // in: earlier, their file operations held back the first blob requests (one thread pool).
+  let staged: Promise<ContentWriter | undefined>[] | undefined;
+  const stage = () => {
+    if (staged !== undefined) return;
+    staged = documents.map((d) =>
+      stageBytes(sink, `${ingestPrefix}${d.desc.digest}`, d.desc, d.bytes, stop.signal),
+    );
+    for (const p of staged) p.catch(() => {});
+  };
+  const dropStaged = async () => {
+    const writers = await Promise.all((staged ?? []).map((p) => p.catch(() => undefined)));
+    staged = [];
+    await Promise.all(writers.map((w) => w?.abort().catch(() => {})));
+  };
   try {
-    await runPool(unique, concurrency, stop.signal, async ({ desc, kind }, poolSignal) => {
-      const base = {
-        type: 'blob' as const,
-        kind,
-        digest: desc.digest,
-        mediaType: desc.mediaType,
-        total: desc.size,
-      };
-      const have = await sink.info(desc.digest, { signal: poolSignal });
-      if (have !== undefined && have.size === desc.size) {
-        emit({ ...base, phase: 'exists', current: desc.size });
-        session.noteBlob(ref.registry, desc.digest, ref.repository);
-        return;
-      }
-      let received: () => void = () => {};
-      const slot = new Promise<void>((resolve) => {
-        received = resolve;
+    try {
+      const pool = runPool(unique, concurrency, stop.signal, async ({ desc, kind }, poolSignal) => {
+        const base = {
+          type: 'blob' as const,
+          kind,
+          digest: desc.digest,
+          mediaType: desc.mediaType,
+          total: desc.size,
+        };
+        const have = await sink.info(desc.digest, { signal: poolSignal });
+        if (have !== undefined && have.size === desc.size) {
+          emit({ ...base, phase: 'exists', current: desc.size });
+          session.noteBlob(ref.registry, desc.digest, ref.repository);
+          stage();
+          return;
+        }
+        let received: () => void = () => {};
+        const slot = new Promise<void>((resolve) => {
+          received = resolve;
+        });
+        const fetched = fetchBlob(session, ref, desc, sink, {
+          ingestRef: `${ingestPrefix}${desc.digest}`,
+          signal: poolSignal,
+          onProgress: (done, total) => emit({ ...base, phase: 'downloading', current: done, total }),
+          onReceived: received,
+        });
+        // Until the bytes are in, a failure is this task's; after, it is the commit's.
+        await Promise.race([slot, fetched]);
+        stage();
+        commits.push(
+          fetched.then(
+            () => {
+              session.noteBlob(ref.registry, desc.digest, ref.repository);
+              emit({ ...base, phase: 'done', current: desc.size });
+            },
+            (err: unknown) => {
+              commitError ??= { err };
+              stop.abort(err);
+            },
+          ),
+        );
       });
-      const fetched = fetchBlob(session, ref, desc, sink, {
-        ingestRef: `${ingestPrefix}${desc.digest}`,
-        signal: poolSignal,
-        onProgress: (done, total) => emit({ ...base, phase: 'downloading', current: done, total }),
-        onReceived: received,
-      });
-      // Until the bytes are in, a failure is this task's; after, it is the commit's.
-      await Promise.race([slot, fetched]);
-      commits.push(
-        fetched.then(
-          () => {
-            session.noteBlob(ref.registry, desc.digest, ref.repository);
-            emit({ ...base, phase: 'done', current: desc.size });
-          },
-          (err: unknown) => {
-            commitError ??= { err };
-            stop.abort(err);
-          },
-        ),
-      );
-    });
-  } finally {
-    await Promise.all(commits);
-    signal?.removeEventListener('abort', onAbort);
-  }
-  if (commitError !== undefined) throw commitError.err;
+      await pool;
+    } finally {
+      await Promise.all(commits);
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (commitError !== undefined) throw commitError.err;
 
-  // Manifest first, then its indexes: each document lands after what it names.
-  for (const d of [...documents].reverse()) {
-    await putBytes(sink, `${ingestPrefix}${d.desc.digest}`, d.desc, d.bytes, signal);
+    // Manifest first, then its indexes: each document lands after what it names.
+    stage();
+    for (let i = documents.length - 1; i >= 0; i--) {
+      const d = documents[i]!;
+      const writer = await staged![i]!;
+      staged![i] = Promise.resolve(undefined);
+      if (writer === undefined) continue;
+      try {
+        await writer.commit(d.desc.size, d.desc.digest);
+      } catch (err) {
+        await writer.abort().catch(() => {});
+        throw err;
+      }
+    }
+  } catch (err) {
+    await dropStaged();
+    throw err;
   }
   const manifestWithPlatform: Descriptor = {
     mediaType: manifestDesc.mediaType,
