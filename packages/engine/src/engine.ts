@@ -2,7 +2,7 @@
  * The engine: the composition root that turns configuration into the packages' options and
  * offers the services the apps call. Images now; containers, networks and volumes later.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, type FileLocker, type Logger, silentLogger } from '@berth/oci';
 import type { Snapshotter, SnapshotterDriver } from '@berth/overlay';
@@ -206,7 +206,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const runRoot = options.runRoot ?? '/run/berth';
   const logger = options.logger ?? silentLogger;
   const tmpDir = join(root, 'tmp');
-  await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
   // the leaves' locks and mounts are @berth/runtime's system calls (DESIGN.md: the engine wires)
   const store = await createStore({
     root,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { link, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { BerthError, type FileLock, type FileLocker } from '@berth/oci';
 import { withLock } from './lock.js';
 
@@ -117,7 +117,7 @@ export class MetadataStore {
   private async readGlobal(): Promise<{ nextId: number; snapshots: Map<string, SnapshotRecord> }> {
     let text: string;
     try {
-      text = await readFile(this.file, 'utf8');
+      text = readFileSync(this.file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { nextId: 1, snapshots: new Map() };
       throw corrupt(this.file, 'cannot read', err);
@@ -147,7 +147,7 @@ export class MetadataStore {
   private async readRecordFile(path: string): Promise<{ key: string; rec: SnapshotRecord } | undefined> {
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = readFileSync(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed meanwhile
       throw corrupt(path, 'cannot read', err);
@@ -206,7 +206,7 @@ export class MetadataStore {
    */
   update<T>(fn: (m: Metadata) => Promise<{ value: T; write: boolean }>): Promise<T> {
     return this.gate.exclusive(async () => {
-      await mkdir(this.root, { recursive: true });
+      mkdirSync(this.root, { recursive: true });
       return withLock(this.locker, this.lockPath, async () => {
         const m = await this.read();
         const files = new Set(m.files);
@@ -228,7 +228,7 @@ export class MetadataStore {
    */
   shared<T>(fn: () => Promise<T>): Promise<T> {
     return this.gate.shared(async () => {
-      await mkdir(this.records, { recursive: true });
+      mkdirSync(this.records, { recursive: true });
       return fn();
     });
   }
@@ -388,7 +388,7 @@ class Gate {
     try {
       const dir = this.path.slice(0, this.path.lastIndexOf('/'));
       if (!this.held) {
-        await mkdir(dir, { recursive: true });
+        mkdirSync(dir, { recursive: true });
         if (!this.held) {
           const p = this.locker.lock(this.path, { shared: true });
           this.held = p;

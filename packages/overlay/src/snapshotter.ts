@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { BerthError, type FileLocker, type Logger, type Mount, silentLogger } from '@berth/oci';
@@ -256,7 +257,7 @@ class DirSnapshotter implements Snapshotter {
   private ensureSnapshotsDir(): Promise<void> {
     this.#snapshotsDir ??= (async () => {
       const dir = `${this.root}/snapshots`;
-      await mkdir(this.root, { recursive: true, mode: 0o755 });
+      mkdirSync(this.root, { recursive: true, mode: 0o755 });
       try {
         await mkdir(dir, { mode: 0o755 });
       } catch (err) {
@@ -401,7 +402,7 @@ class DirSnapshotter implements Snapshotter {
    */
   private async allocate(m: Metadata): Promise<number> {
     const dir = `${this.root}/snapshots`;
-    await mkdir(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true });
     let id = m.nextId;
     for (const r of m.snapshots.values()) id = Math.max(id, r.id + 1);
     for (const name of await readdir(dir)) {

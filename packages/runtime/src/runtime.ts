@@ -6,7 +6,7 @@
  * shim daemonises, so containers outlive the process that created them, and every call works
  * from any process that points at the same root.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
@@ -452,7 +452,7 @@ class ShimRuntime implements Runtime {
     const file = join(this.dir(id), 'state.json');
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
         throw new BerthError('CONTAINER_NOT_FOUND', `container ${id}: not found`, {
@@ -477,7 +477,7 @@ class ShimRuntime implements Runtime {
   private async exitRecord(id: string): Promise<ExitRecord | undefined> {
     const file = join(this.dir(id), 'exit');
     try {
-      return parseExitRecord(await readFile(file, 'utf8'), file);
+      return parseExitRecord(readFileSync(file, 'utf8'), file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -489,7 +489,7 @@ class ShimRuntime implements Runtime {
     const bundle = resolve(bundleDir);
     let spec: Spec;
     try {
-      spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as Spec;
+      spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as Spec;
     } catch (err) {
       throw new BerthError('BUNDLE_INVALID', `bundle ${bundle}: config.json: ${(err as Error).message}`, {
         input: { file: join(bundle, 'config.json'), line: 1 },
@@ -548,7 +548,7 @@ class ShimRuntime implements Runtime {
     }
     const text = encodeLaunch(desc);
     const shim = await this.shim();
-    await mkdir(resolve(this.opts.root), { recursive: true, mode: 0o711 });
+    mkdirSync(resolve(this.opts.root), { recursive: true, mode: 0o711 });
     try {
       await mkdir(dir, { mode: 0o711 });
     } catch (err) {
@@ -890,7 +890,8 @@ class ShimRuntime implements Runtime {
         ...(opts.force ? { force: true } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
-    await rm(st.dir, { recursive: true, force: true });
+    // a handful of small files: removed synchronously (each async step is a thread-pool hop)
+    rmSync(st.dir, { recursive: true, force: true });
   }
 }
 

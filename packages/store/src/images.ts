@@ -14,7 +14,7 @@
  * Every change to `index.json` happens under a cross-process lock (`<path>/lock`) and is
  * written temp → fsync → rename, so readers never need the lock.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BerthError,
@@ -299,7 +299,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
         ? parsePlatform(opts.platform)
         : opts.platform;
   const platformKey = formatPlatform(platform);
-  await mkdir(opts.path, { recursive: true });
+  mkdirSync(opts.path, { recursive: true });
   const indexPath = join(content.path, 'index.json');
   const recordsPath = join(opts.path, 'records.json');
   const lockPath = join(opts.path, 'lock');
@@ -308,7 +308,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
     signal?.throwIfAborted();
     let bytes: Buffer;
     try {
-      bytes = await readFile(indexPath);
+      bytes = readFileSync(indexPath);
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
       throw err;
@@ -327,7 +327,7 @@ export async function createImageStore(opts: ImageStoreOptions): Promise<ImageSt
 
   async function readRecords(): Promise<Record<string, ImageRecord>> {
     try {
-      const f = JSON.parse(await readFile(recordsPath, 'utf8')) as RecordsFile;
+      const f = JSON.parse(readFileSync(recordsPath, 'utf8')) as RecordsFile;
       if (
         f.version !== 1 ||
         f.platform !== platformKey ||

@@ -9,6 +9,7 @@
  * sha256 of the key, holding the key). Deleting renames the directory away first, so a
  * half-deleted lease is never read.
  */
+import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, type Digest, isDigest, parseDigest } from '@berth/oci';
@@ -156,7 +157,7 @@ export async function leaseExpired(lease: Lease, now: Date = new Date()): Promis
  */
 export async function createLeaseManager(opts: LeaseManagerOptions): Promise<LeaseManager> {
   const root = opts.path;
-  await mkdir(root, { recursive: true });
+  mkdirSync(root, { recursive: true });
 
   async function readLease(id: string, signal?: AbortSignal): Promise<Lease> {
     signal?.throwIfAborted();

@@ -6,7 +6,8 @@
  * prefix.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '@berth/oci';
 import { lockFile } from '@berth/runtime';
@@ -81,8 +82,8 @@ export class RecordStore {
 
   /** Creates the directories. */
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o711 });
-    await mkdir(this.namesDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.dir, { recursive: true, mode: 0o711 });
+    mkdirSync(this.namesDir, { recursive: true, mode: 0o700 });
   }
 
   /** A container's directory. */
@@ -95,7 +96,7 @@ export class RecordStore {
     const file = join(this.containerDir(id), 'config.v2.json');
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (err) {
       if (
         (err as NodeJS.ErrnoException).code === 'ENOENT' ||
@@ -188,7 +189,7 @@ export class RecordStore {
   /** The ID a name points to, if any. */
   async nameOwner(name: string): Promise<string | undefined> {
     try {
-      const id = (await readFile(join(this.namesDir, name), 'utf8')).trim();
+      const id = readFileSync(join(this.namesDir, name), 'utf8').trim();
       return ID_RE.test(id) ? id : undefined;
     } catch {
       return undefined;
@@ -274,7 +275,9 @@ export class RecordStore {
 
   /** Removes a container's directory. */
   async removeDir(id: string): Promise<void> {
-    await rm(this.containerDir(id), { recursive: true, force: true, maxRetries: 3 });
+    // a few small files (the writable layer is the snapshotter's): synchronous, as each async
+    // step of a recursive rm is a thread-pool round trip
+    rmSync(this.containerDir(id), { recursive: true, force: true, maxRetries: 3 });
   }
 }
 

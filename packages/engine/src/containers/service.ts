@@ -8,6 +8,7 @@
  * its root, removes its cgroup, archives its log).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import {
   appendFile,
   chmod,
@@ -267,6 +268,16 @@ const HOSTS_NONE = [
   '',
 ].join('\n');
 
+/** A small host file's text, or `fallback` when it cannot be read (read synchronously: a
+ * one-shot CLI does sequential work, and a promise read is four thread-pool round trips). */
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
 function nowNano(): string {
   return new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 }
@@ -359,7 +370,7 @@ class Containers implements ContainerService {
   private runtime(): Promise<Runtime> {
     this.runtimeP ??= (async () => {
       await this.records.init();
-      await mkdir(this.opts.shimRoot, { recursive: true, mode: 0o711 });
+      mkdirSync(this.opts.shimRoot, { recursive: true, mode: 0o711 });
       // the v2 driver runs berth-shim to attach device programs: the same shim as the runtime's
       this.cgroups = await createCgroupDriver({ logger: this.ctx.logger, shim: this.shimSearch() }).catch(
         (err: unknown) => {
@@ -650,7 +661,7 @@ class Containers implements ContainerService {
   }
 
   private async isMounted(path: string): Promise<boolean> {
-    const info = await readFile('/proc/self/mountinfo', 'utf8');
+    const info = readFileSync('/proc/self/mountinfo', 'utf8');
     const esc = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
     return info.split('\n').some((l) => l.split(' ')[4] === esc);
   }
@@ -904,14 +915,9 @@ class Containers implements ContainerService {
       // the record's write fsyncs the directory after them (their names are then on disk too)
       const durable = durableRecord(rec);
       await writeFile(join(dir, 'hostname'), `${hostname}\n`);
-      const hostHosts =
-        network === 'host' ? await readFile('/etc/hosts', 'utf8').catch(() => HOSTS_NONE) : HOSTS_NONE;
+      const hostHosts = network === 'host' ? readOr('/etc/hosts', HOSTS_NONE) : HOSTS_NONE;
       await writeNewFile(join(dir, 'hosts'), hostHosts, durable);
-      await writeNewFile(
-        join(dir, 'resolv.conf'),
-        await readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
-        durable,
-      );
+      await writeNewFile(join(dir, 'resolv.conf'), readOr('/etc/resolv.conf', ''), durable);
       await this.records.write(rec);
       await this.event(rec, 'create');
       return { Id: id, Name: name, Warnings: [] };
@@ -1330,7 +1336,7 @@ class Containers implements ContainerService {
               .catch(async (err: unknown) => {
                 if (!isBerthError(err, 'CONTAINER_NOT_FOUND')) throw err;
               });
-          await rm(this.shimDir(rec.Id), { recursive: true, force: true });
+          rmSync(this.shimDir(rec.Id), { recursive: true, force: true });
           await this.unmountRoot(rec.Id);
           await (await this.sn()).remove(rec.Snapshot.key).catch((err: unknown) => {
             if (!isBerthError(err, 'SNAPSHOT_NOT_FOUND')) throw err;

@@ -8,7 +8,8 @@
  * or truncated files.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LinuxSeccomp } from '@berth/oci';
 import { compileSeccomp } from './compile.js';
@@ -36,7 +37,12 @@ function sha256(data: string | Uint8Array): Buffer {
 export async function cachedSeccomp(dir: string, section: LinuxSeccomp): Promise<Uint8Array> {
   const key = sha256(`${SECCOMP_CACHE_REVISION}\n${hostSeccompArch()}\n${JSON.stringify(section)}`);
   const file = join(dir, `${key.toString('hex')}.bpf`);
-  const hit = await readFile(file).catch(() => undefined);
+  let hit: Buffer | undefined;
+  try {
+    hit = readFileSync(file);
+  } catch {
+    hit = undefined;
+  }
   if (hit && hit.length > SUM && (hit.length - SUM) % 8 === 0) {
     const prog = hit.subarray(0, hit.length - SUM);
     if (sha256(prog).equals(hit.subarray(hit.length - SUM))) return new Uint8Array(prog);
