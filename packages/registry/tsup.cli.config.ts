@@ -1,8 +1,12 @@
-import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Options } from 'tsup';
 
 const undiciCli = fileURLToPath(new URL('./undici-cli.cjs', import.meta.url));
+// undici's llhttp SIMD module as a file (cli-shims/llhttp-wasm.cjs says why)
+const llhttpShim = fileURLToPath(new URL('./cli-shims/llhttp-wasm.cjs', import.meta.url));
+const llhttpSimd = createRequire(import.meta.url)('undici/lib/llhttp/llhttp_simd-wasm.js') as Buffer;
 // Three rarely needed built-ins load on first use in the bundle (cli-shims/lazy.cjs says why).
 const shims = Object.fromEntries(
   ['http2', 'tls', 'child_process'].flatMap((name) => {
@@ -50,6 +54,10 @@ export default defineConfig([
     format: ['cjs'],
     outExtension: () => ({ js: '.cjs' }),
     noExternal: [/.*/],
+    onSuccess: async () => {
+      mkdirSync('dist', { recursive: true });
+      writeFileSync('dist/llhttp_simd.wasm', llhttpSimd);
+    },
     esbuildOptions(options) {
       options.conditions = ['@berth/source', 'require', 'module', 'default'];
     },
@@ -61,6 +69,7 @@ export default defineConfig([
         name: 'undici-cli',
         setup(build) {
           build.onResolve({ filter: /^undici$/ }, () => ({ path: undiciCli }));
+          build.onResolve({ filter: /llhttp_simd-wasm\.js$/ }, () => ({ path: llhttpShim }));
           build.onResolve({ filter: /^(node:)?(http2|tls|child_process)$/ }, (args) => ({
             path: shims[args.path]!,
           }));

@@ -12,7 +12,9 @@
  * src/cli.sh, so that node does not parse it at start). `--json` prints the result with the
  * process's peak RSS.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { isBerthError } from '@berth/oci';
@@ -29,6 +31,20 @@ import { toLayout } from './layout-sink.js';
 // writes the bundle's cache.
 const LIFTOFF_ONLY = '--liftoff-only';
 setFlagsFromString(LIFTOFF_ONLY);
+
+// undici compiles llhttp synchronously on its first connection: ~2-5 ms before the first
+// request goes out. Compiled from here on a V8 background thread (while the command starts),
+// the same bytes are found compiled then: V8 shares a module between compilations of the same
+// bytes. The bytes are dist/llhttp_simd.wasm, which the bundle's undici reads too
+// (cli-shims/llhttp-wasm.cjs). Not earlier, in the loader: the flag above must be set first, and
+// set before the bundle loads Node's built-ins it would make Node refuse their code cache.
+try {
+  const wasm = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<unknown> } })
+    .WebAssembly;
+  wasm.compile(readFileSync(join(__dirname, 'llhttp_simd.wasm'))).catch(() => {});
+} catch {
+  // no file: undici compiles as usual
+}
 
 const usage = `usage:
   berth-registry-demo pull REF DIR [--platform P] [--concurrency N] [--ca FILE] [--insecure HOST]... [--json]
