@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BerthError, type FileLocker, type Logger, silentLogger } from '@berth/oci';
+import { BerthError, type FileLocker, type FsCalls, type Logger, silentLogger } from '@berth/oci';
 import type { Snapshotter, SnapshotterDriver } from '@berth/overlay';
 import type { RegistryClient } from '@berth/registry';
 import { createStore } from '@berth/store';
@@ -66,6 +66,13 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
 const runtime = once(() => import('@berth/runtime'));
 const flockLocker: FileLocker = {
   lock: async (path, opts) => (await runtime()).flockLocker.lock(path, opts),
+};
+/** `@berth/runtime`'s syncfs(2), mknod(2) and inode-flag calls (no process each), imported on first use. */
+const syscallFsCalls: FsCalls = {
+  syncfs: async (path, opts) => (await runtime()).syscallFsCalls.syncfs(path, opts),
+  mknod: async (path, kind, mode, major, minor) =>
+    (await runtime()).syscallFsCalls.mknod(path, kind, mode, major, minor),
+  setTopDir: async (path) => (await runtime()).syscallFsCalls.setTopDir(path),
 };
 
 /** Registry settings of {@link createEngine}. */
@@ -225,6 +232,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         root: join(root, 'snapshots'),
         logger,
         locker: flockLocker,
+        fsCalls: syscallFsCalls,
         ...(options.snapshotter === undefined ? {} : { driver: options.snapshotter }),
       }),
   );

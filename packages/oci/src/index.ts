@@ -39,6 +39,7 @@ export type {
   PollingLockerOptions,
 } from './file-lock.js';
 export { lockQueue, pollingLocker, withFileLock } from './file-lock.js';
+export type { FsCalls } from './fs-calls.js';
 export {
   type ContainerConfig,
   type HealthConfig,

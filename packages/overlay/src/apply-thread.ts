@@ -12,9 +12,11 @@ import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { BerthError, type ErrorInput, type LogFields, type Logger, silentLogger } from '@berth/oci';
+import { BerthError, type FsCalls, type LogFields, type Logger, silentLogger } from '@berth/oci';
 import type { ApplyLayerOptions, ApplyProgress, ApplyResult, ApplyTarget, ImplicitDir } from './apply.js';
 import type { Usage } from './metadata.js';
+import { rebuildError, type SentError, sendError } from './thread-error.js';
+import { toolFsCalls } from './tools.js';
 
 /** One job of a worker (the `job` message). */
 export interface WorkerInit {
@@ -32,7 +34,17 @@ export type ToWorker =
   | { type: 'chunk'; job: number; chunk: Uint8Array }
   | { type: 'end'; job: number }
   | { type: 'fail'; job: number; message: string }
-  | { type: 'abort'; job: number; message: string };
+  | { type: 'abort'; job: number; message: string }
+  | { type: 'mknod-done'; job: number; call: number; error?: SentError };
+
+/** A mknod(2) a worker asks its starting thread to make (see {@link FsCalls.mknod}). */
+export interface MknodCall {
+  path: string;
+  kind: 'c' | 'b' | 'p';
+  mode: number;
+  major: number;
+  minor: number;
+}
 
 /** Messages from a worker. */
 export type FromWorker =
@@ -40,15 +52,8 @@ export type FromWorker =
   | { type: 'progress'; job: number; progress: ApplyProgress }
   | { type: 'log'; job: number; level: keyof Logger; msg: string; fields?: LogFields }
   | { type: 'done'; job: number; result: ApplyResult; implicit: ImplicitDir[]; usage: Usage }
-  | {
-      type: 'failed';
-      job: number;
-      berth: boolean;
-      name: string;
-      message: string;
-      code?: string;
-      input?: ErrorInput;
-    };
+  | { type: 'mknod'; job: number; call: number; node: MknodCall }
+  | ({ type: 'failed'; job: number } & SentError);
 
 /** What {@link applyLayerThreaded} returns: the apply's result plus the target's usage. */
 export interface ThreadedApply {
@@ -79,14 +84,6 @@ function workerSpec(): { file: URL | string; eval: boolean; execArgv?: string[] 
     .replace(/\.cjs$/, '.mjs');
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(source.href)}); })`;
   return { file: code, eval: true, execArgv: ['--conditions=@berth/source'] };
-}
-
-function rebuild(m: Extract<FromWorker, { type: 'failed' }>): Error {
-  if (m.berth && m.code !== undefined)
-    return new BerthError(m.code, m.message, m.input === undefined ? {} : { input: m.input });
-  const err = new Error(m.message);
-  err.name = m.name;
-  return err;
 }
 
 /**
@@ -126,6 +123,7 @@ export class ApplyThreads {
     signal?.throwIfAborted();
     if (this.#closed) throw new BerthError('INTERNAL', 'apply threads: used after close');
     const logger = options.logger ?? silentLogger;
+    const fsCalls: FsCalls = options.fsCalls ?? toolFsCalls;
     const job = ++this.#jobs;
     const init: WorkerInit = {
       version: 'berth.apply.v2',
@@ -166,8 +164,26 @@ export class ApplyThreads {
           settle({ ok: { result: m.result, implicit: m.implicit, usage: m.usage } });
           break;
         case 'failed':
-          settle({ err: rebuild(m) });
+          settle({ err: rebuildError(m) });
           break;
+        case 'mknod': {
+          // the worker's whiteouts, devices and fifos are made here, where the caller's FsCalls
+          // live (a spawn from the worker would fork the whole process from there, and load
+          // child_process into its isolate)
+          const n = m.node;
+          const reply = (error?: unknown) =>
+            worker.postMessage({
+              type: 'mknod-done',
+              job,
+              call: m.call,
+              ...(error === undefined ? {} : { error: sendError(error) }),
+            } satisfies ToWorker);
+          fsCalls.mknod(n.path, n.kind, n.mode, n.major, n.minor).then(
+            () => reply(),
+            (err: unknown) => reply(err ?? new Error('mknod failed')),
+          );
+          break;
+        }
       }
     };
     const onError = (err: Error) => settle({ err });

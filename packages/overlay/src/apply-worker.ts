@@ -8,9 +8,10 @@
  * number, and a message for another job than the current one is dropped.
  */
 import { parentPort } from 'node:worker_threads';
-import { type ErrorInput, isBerthError, type LogFields, type Logger } from '@berth/oci';
+import { BerthError, type FsCalls, type LogFields, type Logger } from '@berth/oci';
 import { applyLayerInto } from './apply.js';
-import type { FromWorker, ToWorker, WorkerInit } from './apply-thread.js';
+import type { FromWorker, MknodCall, ToWorker, WorkerInit } from './apply-thread.js';
+import { rebuildError, sendError } from './thread-error.js';
 import { treeUsageSync } from './usage.js';
 
 const port = parentPort;
@@ -24,17 +25,55 @@ interface Job {
   wake: (() => void) | undefined;
   ended: { error?: string } | undefined;
   abort: AbortController;
+  /** mknod calls sent to the starting thread and not answered yet. */
+  calls: Map<number, { resolve: () => void; reject: (err: Error) => void }>;
 }
 let job: Job | undefined;
+let calls = 0;
+
+/**
+ * The job's {@link FsCalls}: mknod(2) is asked of the thread that started this one, which holds
+ * the caller's calls (a native addon, or coreutils run from there); syncfs is that thread's
+ * anyway (a worker never syncs, `sync: false`).
+ */
+function callsOf(j: Job): FsCalls {
+  const notHere = (what: string) =>
+    Promise.reject(new BerthError('INTERNAL', `apply worker: ${what} is made by the starting thread`));
+  return {
+    syncfs: () => notHere('syncfs'),
+    setTopDir: () => notHere('chattr +T'),
+    mknod: (path, kind, mode, major, minor) =>
+      new Promise<void>((resolve, reject) => {
+        const call = ++calls;
+        j.calls.set(call, { resolve, reject });
+        const node: MknodCall = { path, kind, mode, major, minor };
+        post({ type: 'mknod', job: j.id, call, node });
+      }),
+  };
+}
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'job') {
-    job = { id: m.job, queue: [], wake: undefined, ended: undefined, abort: new AbortController() };
+    job = {
+      id: m.job,
+      queue: [],
+      wake: undefined,
+      ended: undefined,
+      abort: new AbortController(),
+      calls: new Map(),
+    };
     void run(job, m.init);
     return;
   }
   const j = job;
   if (j === undefined || m.job !== j.id) return;
+  if (m.type === 'mknod-done') {
+    const waiting = j.calls.get(m.call);
+    j.calls.delete(m.call);
+    if (m.error === undefined) waiting?.resolve();
+    else waiting?.reject(rebuildError(m.error));
+    return;
+  }
   if (m.type === 'chunk') j.queue.push(m.chunk);
   else if (m.type === 'end') j.ended = {};
   else if (m.type === 'fail') j.ended = { error: m.message };
@@ -76,6 +115,7 @@ async function run(j: Job, init: WorkerInit): Promise<void> {
         ...(init.diffId === undefined ? {} : { diffId: init.diffId }),
         ...(init.digest === undefined ? {} : { digest: init.digest }),
         sync: false,
+        fsCalls: callsOf(j),
         logger,
         signal: j.abort.signal,
         onProgress: (p) => {
@@ -91,15 +131,6 @@ async function run(j: Job, init: WorkerInit): Promise<void> {
     post({ type: 'done', job: j.id, result, implicit, usage });
   } catch (err) {
     if (job === j) job = undefined;
-    const e = err as Error & { code?: unknown; input?: ErrorInput };
-    post({
-      type: 'failed',
-      job: j.id,
-      berth: isBerthError(err),
-      name: e?.name ?? 'Error',
-      message: e?.message ?? String(err),
-      ...(typeof e?.code === 'string' ? { code: e.code } : {}),
-      ...(e?.input === undefined ? {} : { input: e.input }),
-    });
+    post({ type: 'failed', job: j.id, ...sendError(err) });
   }
 }

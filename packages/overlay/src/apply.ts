@@ -22,7 +22,7 @@ import {
 } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BerthError, isBerthError, type Logger, type Mount, silentLogger } from '@berth/oci';
+import { BerthError, type FsCalls, isBerthError, type Logger, type Mount, silentLogger } from '@berth/oci';
 import {
   type Compression,
   corrupt,
@@ -44,7 +44,7 @@ import {
   WHITEOUT_PREFIX,
 } from './paths.js';
 import { type TarHeader, TarReader, type TarSink } from './tar-reader.js';
-import { mkfifo, mknod, syncfs } from './tools.js';
+import { toolFsCalls } from './tools.js';
 import { lgetxattrs, lremovexattr, lsetxattr } from './xattr.js';
 
 /** Progress of {@link applyLayer}: compressed bytes read and entries applied so far. */
@@ -81,6 +81,11 @@ export interface ApplyLayerOptions {
    * recorded afterwards never points at unwritten data. Files are not fsynced one by one.
    */
   sync?: boolean;
+  /**
+   * The syncfs(2) and mknod(2) calls (whiteouts, devices, fifos): default coreutils, a process
+   * each; {@link unpackLayer} and {@link unpackLayers} pass their snapshotter's.
+   */
+  fsCalls?: FsCalls;
   /** Called as bytes are read. */
   onProgress?: (p: ApplyProgress) => void;
   /** Structured logger (silent by default). */
@@ -237,7 +242,8 @@ export async function applyLayerInto(
 
   const blobHash = options.digest === undefined ? undefined : createHash('sha256');
   let read = 0;
-  const applier = new Applier(target, logger, deferLowers);
+  const fsCalls = options.fsCalls ?? toolFsCalls;
+  const applier = new Applier(target, logger, deferLowers, fsCalls);
   const onProgress = options.onProgress;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
@@ -286,7 +292,8 @@ export async function applyLayerInto(
       { input: { field: 'digest' } },
     );
   }
-  if (options.sync !== false) await syncfs(target.root, options.signal);
+  if (options.sync !== false)
+    await fsCalls.syncfs(target.root, options.signal ? { signal: options.signal } : {});
   return { result, implicit: applier.implicit() };
 }
 
@@ -347,6 +354,7 @@ class Applier implements TarSink {
     private readonly target: ApplyTarget,
     private readonly logger: Logger,
     private readonly deferLowers = false,
+    private readonly fsCalls: FsCalls = toolFsCalls,
   ) {
     this.fresh = readdirSync(target.root).length === 0;
   }
@@ -533,7 +541,7 @@ class Applier implements TarSink {
     return undefined;
   }
 
-  /** A device node or fifo (a process each: Node has no mknod). */
+  /** A device node or fifo ({@link FsCalls.mknod}: Node has no mknod). */
   private async special(
     h: TarHeader,
     rel: string,
@@ -543,8 +551,15 @@ class Applier implements TarSink {
     xattrs: [string, Buffer][],
   ): Promise<void> {
     const dir = this.abs(splitPath(rel).parent);
-    if (h.type === 'fifo') await mkfifo(dir, base, 0o600);
-    else await mknod(dir, base, h.type === 'character-device' ? 'c' : 'b', h.devmajor, h.devminor, 0o600);
+    if (h.type === 'fifo') await this.fsCalls.mknod(`${dir}/${base}`, 'p', 0o600, 0, 0);
+    else
+      await this.fsCalls.mknod(
+        `${dir}/${base}`,
+        h.type === 'character-device' ? 'c' : 'b',
+        0o600,
+        h.devmajor,
+        h.devminor,
+      );
     lchownSync(path, h.uid, h.gid);
     chmodSync(path, mode);
     for (const [k, v] of xattrs) lsetxattr(path, k, v);
@@ -688,13 +703,13 @@ class Applier implements TarSink {
   }
 
   /**
-   * Creates an overlay whiteout (char 0:0, mode 0, root-owned). One mknod(1) per layer: every
+   * Creates an overlay whiteout (char 0:0, mode 0, root-owned). One mknod(2) per layer: every
    * further whiteout is a hardlink of the first, as overlayfs itself shares its whiteout inode
-   * (Linux 5.8, `ovl_whiteout`), so a layer deleting thousands of files spawns one process.
+   * (Linux 5.8, `ovl_whiteout`), so a layer deleting thousands of files makes one node.
    */
   private async makeWhiteout(path: string, entry: string): Promise<void> {
     const name = `.berth-whiteout-${randomBytes(8).toString('hex')}`;
-    await mknod(this.target.root, name, 'c', 0, 0, 0);
+    await this.fsCalls.mknod(this.abs(name), 'c', 0, 0, 0);
     this.whiteoutBase = this.abs(name);
     if (!this.linkWhiteout(path, entry))
       throw entryError(

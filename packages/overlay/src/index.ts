@@ -31,6 +31,7 @@ export {
   type SnapshotterDriver,
   snapshotMounts,
 } from './snapshotter.js';
+export { toolFsCalls } from './tools.js';
 export {
   type LayerToUnpack,
   removeStaleExtractions,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { BerthError, type FileLocker, type Logger, type Mount, silentLogger } from '@berth/oci';
+import { BerthError, type FileLocker, type FsCalls, type Logger, type Mount, silentLogger } from '@berth/oci';
 import { snapshotError } from './errors.js';
 import { lockfileLocker } from './lock.js';
 import {
@@ -12,7 +12,7 @@ import {
   type SnapshotRecord,
   type Usage,
 } from './metadata.js';
-import { runTool } from './tools.js';
+import { runTool, toolFsCalls } from './tools.js';
 import { treeUsage } from './usage.js';
 
 /** How snapshots are stacked: overlayfs, or full copies where overlay cannot mount. */
@@ -82,6 +82,8 @@ export interface Snapshotter {
   readonly root: string;
   /** The driver in use. */
   readonly driver: SnapshotterDriver;
+  /** The syncfs/mknod/inode-flag calls it and the unpacks into it make ({@link CreateSnapshotterOptions.fsCalls}). */
+  readonly fsCalls: FsCalls;
   /**
    * Creates an active snapshot `key` on top of the committed `parent` (or empty) and returns
    * its mounts: overlay of the parent chain with an upper and work dir (overlay driver), or a
@@ -156,6 +158,12 @@ export interface CreateSnapshotterOptions {
    * root must use the same kind.
    */
   locker?: FileLocker;
+  /**
+   * syncfs(2), mknod(2) (whiteouts, devices, fifos) and `chattr +T`, for this snapshotter and
+   * the unpacks into it. Default: coreutils, a process each (`toolFsCalls`); `@berth/engine`
+   * passes `@berth/runtime`'s system calls.
+   */
+  fsCalls?: FsCalls;
   /** Structured logger. */
   logger?: Logger;
 }
@@ -178,6 +186,7 @@ export function createSnapshotter(options: CreateSnapshotterOptions): Snapshotte
     options.driver ?? 'overlay',
     options.logger ?? silentLogger,
     options.locker ?? lockfileLocker,
+    options.fsCalls ?? toolFsCalls,
   );
 }
 
@@ -239,6 +248,7 @@ class DirSnapshotter implements Snapshotter {
     readonly driver: SnapshotterDriver,
     private readonly logger: Logger,
     locker: FileLocker,
+    readonly fsCalls: FsCalls,
   ) {
     this.meta = new MetadataStore(root, locker);
   }
@@ -247,7 +257,7 @@ class DirSnapshotter implements Snapshotter {
 
   /**
    * Creates `<root>/snapshots` once, marked as a top of directory hierarchies for ext2/3/4's Orlov
-   * allocator (`chattr +T`, FS_TOPDIR_FL): each snapshot's tree is an independent hierarchy, and
+   * allocator (`chattr +T`, FS_TOPDIR_FL, through {@link FsCalls.setTopDir}): each snapshot's tree is an independent hierarchy, and
    * with the flag the kernel spreads them over block groups instead of packing them beside the
    * last one. On an ext4 without a journal (this project's CI disk) every create in a group first
    * skips the inodes freed there in the last 30 s (`recently_deleted`), so a pull that follows a
@@ -264,9 +274,11 @@ class DirSnapshotter implements Snapshotter {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
         throw err;
       }
-      await runTool('chattr', ['+T', dir]).catch((err: unknown) =>
-        this.logger.debug('snapshots directory: no Orlov top-directory flag', { dir, error: String(err) }),
-      );
+      await this.fsCalls
+        .setTopDir(dir)
+        .catch((err: unknown) =>
+          this.logger.debug('snapshots directory: no Orlov top-directory flag', { dir, error: String(err) }),
+        );
     })();
     this.#snapshotsDir.catch(() => {
       this.#snapshotsDir = undefined;

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { BerthError } from '@berth/oci';
+import { BerthError, type FsCalls } from '@berth/oci';
 
 let cp: typeof import('node:child_process') | undefined;
 
@@ -15,11 +15,12 @@ export function childProcess(): typeof import('node:child_process') {
 
 /**
  * Runs a helper tool and waits for it; failure is `TOOL_FAILED` naming the command and its
- * stderr. Used only where Node has no API: mknod(2) and mkfifo(3) (a rare entry type, so one
- * process each is cheap next to a native addon), syncfs(2) once per layer (`sync -f`), and
- * mount(8) and cp(1).
+ * stderr. Used only where Node has no API: {@link toolFsCalls} (the default of syncfs(2),
+ * mknod(2) and `chattr +T`), mount(8) and cp(1). `node:child_process` is loaded on the first
+ * call: an apply worker thread imports this module and never spawns (its isolate would compile
+ * child_process and the modules it pulls in for nothing).
  */
-export function runTool(
+export async function runTool(
   file: string,
   args: readonly string[],
   options: { cwd?: string; signal?: AbortSignal } = {},
@@ -45,30 +46,21 @@ export function runTool(
   });
 }
 
-/** mknod(1) in `dir` (a directory already verified to lie inside the root), by base name. */
-export function mknod(
-  dir: string,
-  name: string,
-  kind: 'c' | 'b',
-  major: number,
-  minor: number,
-  mode: number,
-): Promise<string> {
-  return runTool(
-    'mknod',
-    ['-m', (mode & 0o7777).toString(8), '--', name, kind, String(major), String(minor)],
-    {
-      cwd: dir,
-    },
-  );
-}
-
-/** mkfifo(1) in `dir` (verified inside the root), by base name. */
-export function mkfifo(dir: string, name: string, mode: number): Promise<string> {
-  return runTool('mkfifo', ['-m', (mode & 0o7777).toString(8), '--', name], { cwd: dir });
-}
-
-/** syncfs(2) of the filesystem holding `path`, through coreutils `sync -f`. */
-export function syncfs(path: string, signal?: AbortSignal): Promise<string> {
-  return runTool('sync', ['-f', path], signal ? { signal } : {});
-}
+/**
+ * The default {@link FsCalls}: coreutils, one process each (`sync -f`, `mknod`, `mkfifo`,
+ * `chattr +T`). Each is a fork of this process; `@berth/engine` passes `@berth/runtime`'s
+ * system calls instead. Failures are `TOOL_FAILED` naming the command and its stderr.
+ */
+export const toolFsCalls: FsCalls = {
+  async syncfs(path, opts = {}) {
+    await runTool('sync', ['-f', path], opts.signal ? { signal: opts.signal } : {});
+  },
+  async mknod(path, kind, mode, major, minor) {
+    const m = (mode & 0o777).toString(8);
+    if (kind === 'p') await runTool('mkfifo', ['-m', m, '--', path]);
+    else await runTool('mknod', ['-m', m, '--', path, kind, String(major), String(minor)]);
+  },
+  async setTopDir(path) {
+    await runTool('chattr', ['+T', path]);
+  },
+};

@@ -14,7 +14,6 @@ import {
 import { ApplyThreads } from './apply-thread.js';
 import type { Usage } from './metadata.js';
 import type { SnapshotInfo, Snapshotter } from './snapshotter.js';
-import { syncfs } from './tools.js';
 
 /** Options of {@link unpackLayer}: {@link ApplyLayerOptions} without mounts, plus where. */
 export interface UnpackLayerOptions extends Omit<ApplyLayerOptions, 'mounts' | 'diffId'> {
@@ -55,7 +54,7 @@ export async function unpackLayer(options: UnpackLayerOptions): Promise<UnpackRe
   const key = `extract-${process.pid}-${randomBytes(6).toString('hex')} ${chainId}`;
   const mounts = await sn.prepare(key, parent, options.signal ? { signal: options.signal } : {});
   try {
-    const applied = await applyLayer({ ...options, diffId, mounts });
+    const applied = await applyLayer({ fsCalls: sn.fsCalls, ...options, diffId, mounts });
     try {
       await sn.commit(chainId, key, options.signal ? { signal: options.signal } : {});
     } catch (err) {
@@ -224,7 +223,8 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
         again = true;
         return;
       }
-      flushing = syncfs(sn.root, ac.signal)
+      flushing = sn.fsCalls
+        .syncfs(sn.root, { signal: ac.signal })
         .catch(() => undefined)
         .finally(() => {
           flushing = undefined;
@@ -245,6 +245,7 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
           const target: ApplyTarget = { root: job.dir, lowers: [], whiteouts: bottom ? 'delete' : 'overlay' };
           const applyOptions = {
             ...layerOptions(l, options),
+            fsCalls: sn.fsCalls,
             stream,
             diffId: diffIds[job.index] as string,
             signal: ac.signal,
@@ -298,7 +299,7 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
       ];
       fixImplicitDirs(job.dir, lowers, job.implicit);
     }
-    if (options.sync !== false) await syncfs(sn.root, signal);
+    if (options.sync !== false) await sn.fsCalls.syncfs(sn.root, signal ? { signal } : {});
     again = false;
     await flushing;
     // one metadata write commits the whole stack, bottom first, each on the one below

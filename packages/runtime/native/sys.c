@@ -1,9 +1,9 @@
-/* sys.c: the few system calls berth makes on every container command and Node has no binding
- * for. Each was a child process (flock(1), mount(8), umount(8)) costing 5-15 ms of fork, exec
- * and event-loop turns; here each is one syscall. berth-shim's launch is here too: posix_spawn
- * instead of node's fork of the whole process and its socket streams. The policy (which
- * options, which paths, how to wait for a lock, the shim's sync lines) stays in TypeScript
- * (src/sys/).
+/* sys.c: the few system calls berth makes on every container command (or every pull) and Node
+ * has no binding for. Each was a child process (flock(1), mount(8), umount(8), sync -f, mknod(1),
+ * chattr(1)) costing 5-25 ms of fork (of a process of a few hundred MB), exec and event-loop
+ * turns; here each is one syscall. berth-shim's launch is here too: posix_spawn instead of
+ * node's fork of the whole process and its socket streams. The policy (which options, which
+ * paths, how to wait for a lock, the shim's sync lines) stays in TypeScript (src/sys/).
  *
  *   flock(fd, op)           op: LOCK_EX|LOCK_SH|LOCK_UN [|LOCK_NB]; returns 0, or the errno
  *                           (EWOULDBLOCK when LOCK_NB finds it taken)
@@ -19,6 +19,14 @@
  *                           close-on-exec, the stderr end non-blocking), or the errno
  *   waitpid(pid)            reaps a child spawnDetached made; returns 0 or the errno
  *   shutdown(fd)            shutdown(SHUT_RDWR) of a socket: a read blocked on it returns EOF
+ *   mknod(path, mode, major, minor)
+ *                           mode holds the file type (S_IFCHR, S_IFBLK, S_IFIFO) and permission
+ *                           bits (less the umask, as mknod(2)); returns 0 or the errno
+ *   syncfsAsync(path)       open(path, O_RDONLY) and syncfs(2) on the libuv thread pool (it waits
+ *                           for the disk): a Promise of the errno
+ *   setInodeFlags(path, set)
+ *                           FS_IOC_GETFLAGS, OR in `set`, FS_IOC_SETFLAGS (chattr(1)); the path
+ *                           is opened O_NOFOLLOW; returns 0 or the errno
  *
  * Errors of the calls are returned, never thrown, so TypeScript names the object in its own
  * error; a wrong argument type throws a TypeError naming the argument. */
@@ -29,11 +37,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -349,6 +361,128 @@ static napi_value js_shutdown(napi_env env, napi_callback_info info) {
   return ret_int(env, shutdown(fd, SHUT_RDWR) < 0 ? errno : 0);
 }
 
+static napi_value js_mknod(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = NULL;
+  int32_t mode, major, minor;
+  if (argc < 4 || get_str(env, argv[0], "path", &path) < 0 || get_int(env, argv[1], "mode", &mode) < 0 ||
+      get_int(env, argv[2], "major", &major) < 0 || get_int(env, argv[3], "minor", &minor) < 0) {
+    free(path);
+    return NULL;
+  }
+  if (!path) {
+    napi_throw_type_error(env, NULL, "berth-sys: mknod needs a path");
+    return NULL;
+  }
+  int r = mknod(path, (mode_t)mode, makedev((unsigned)major, (unsigned)minor));
+  int e = errno;
+  free(path);
+  return ret_int(env, r < 0 ? e : 0);
+}
+
+struct syncfs_work {
+  napi_async_work work;
+  napi_deferred deferred;
+  char *path;
+  int err;
+};
+
+static void syncfs_execute(napi_env env, void *data) {
+  (void)env;
+  struct syncfs_work *w = data;
+  int fd;
+  do fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    w->err = errno;
+    return;
+  }
+  w->err = syncfs(fd) < 0 ? errno : 0;
+  close(fd);
+}
+
+static void syncfs_complete(napi_env env, napi_status status, void *data) {
+  struct syncfs_work *w = data;
+  napi_value v;
+  if (status == napi_ok && napi_create_int32(env, w->err, &v) == napi_ok) {
+    napi_resolve_deferred(env, w->deferred, v);
+  } else {
+    napi_value msg, e;
+    napi_create_string_utf8(env, "berth-sys: syncfs work failed", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &e);
+    napi_reject_deferred(env, w->deferred, e);
+  }
+  napi_delete_async_work(env, w->work);
+  free(w->path);
+  free(w);
+}
+
+static napi_value js_syncfs_async(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], promise, name;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = NULL;
+  if (argc < 1 || get_str(env, argv[0], "path", &path) < 0) return NULL;
+  if (!path) {
+    napi_throw_type_error(env, NULL, "berth-sys: syncfsAsync needs a path");
+    return NULL;
+  }
+  struct syncfs_work *w = calloc(1, sizeof *w);
+  if (!w) {
+    free(path);
+    napi_throw_error(env, NULL, "berth-sys: out of memory");
+    return NULL;
+  }
+  w->path = path;
+  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "berth-sys.syncfs", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, syncfs_execute, syncfs_complete, w, &w->work) != napi_ok) {
+    free(path);
+    free(w);
+    napi_throw_error(env, NULL, "berth-sys: cannot queue syncfs");
+    return NULL;
+  }
+  if (napi_queue_async_work(env, w->work) != napi_ok) {
+    napi_delete_async_work(env, w->work);
+    free(path);
+    free(w);
+    napi_throw_error(env, NULL, "berth-sys: cannot queue syncfs");
+    return NULL;
+  }
+  return promise;
+}
+
+static napi_value js_set_inode_flags(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = NULL;
+  int32_t set;
+  if (argc < 2 || get_str(env, argv[0], "path", &path) < 0 || get_int(env, argv[1], "set", &set) < 0) {
+    free(path);
+    return NULL;
+  }
+  if (!path) {
+    napi_throw_type_error(env, NULL, "berth-sys: setInodeFlags needs a path");
+    return NULL;
+  }
+  int fd, e = 0;
+  do fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW); while (fd < 0 && errno == EINTR);
+  free(path);
+  if (fd < 0) return ret_int(env, errno);
+  /* the ioctls take an int, whatever their declared type (chattr(1), e2fsprogs) */
+  int flags = 0;
+  if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0) {
+    e = errno;
+  } else if ((flags & set) != set) {
+    flags |= set;
+    if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0) e = errno;
+  }
+  close(fd);
+  return ret_int(env, e);
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"flock", NULL, js_flock, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -358,6 +492,9 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"spawnDetached", NULL, js_spawn_detached, NULL, NULL, NULL, napi_enumerable, NULL},
       {"waitpid", NULL, js_waitpid, NULL, NULL, NULL, napi_enumerable, NULL},
       {"shutdown", NULL, js_shutdown, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"syncfsAsync", NULL, js_syncfs_async, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setInodeFlags", NULL, js_set_inode_flags, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -168,6 +168,7 @@ export {
 } from './spec.js';
 export { BUNDLED_SYS_ADDON_PATH, SYS_ADDON_NAME } from './sys/addon.js';
 export { SysErrorCode } from './sys/errors.js';
+export { syscallFsCalls } from './sys/fs.js';
 export { type FileLock, flockLocker, lockFile, lockFileShared, withLock } from './sys/lock.js';
 export { type MountFlags, mount, mountOptions, syscallMounter, unmount } from './sys/mount.js';
 export { type ResolvedUser, resolveUser, UserErrorCode } from './user.js';

@@ -34,6 +34,12 @@ export interface Addon {
   waitpid(pid: number): number;
   /** shutdown(fd, SHUT_RDWR). */
   shutdown(fd: number): number;
+  /** `mode` holds the file type (S_IFCHR, S_IFBLK, S_IFIFO) and the permission bits. */
+  mknod(path: string, mode: number, major: number, minor: number): number;
+  /** open(2) and syncfs(2) on the libuv thread pool. */
+  syncfsAsync(path: string): Promise<number>;
+  /** FS_IOC_GETFLAGS, `set` OR-ed in, FS_IOC_SETFLAGS; the path opened O_NOFOLLOW. */
+  setInodeFlags(path: string, set: number): number;
 }
 
 /** The addon's file name, beside berth-shim and berth-init in `native/build/`. */

@@ -6,6 +6,8 @@ export const SysErrorCode = {
   LOCK_FAILED: 'LOCK_FAILED',
   /** mount(2) or umount2(2) failed; the message names the target and the errno. */
   MOUNT_FAILED: 'MOUNT_FAILED',
+  /** syncfs(2), mknod(2) or the inode-flag ioctl failed; the message names the path and the errno. */
+  FS_CALL_FAILED: 'FS_CALL_FAILED',
 } as const;
 
 /** Union of {@link SysErrorCode} values. */

@@ -130,6 +130,21 @@ describe('pull', () => {
     expect(withoutTimes(seen)).toEqual(expected.entries);
   });
 
+  it('makes whiteouts, the fifo and the syncfs by system calls, not by coreutils', async () => {
+    // the engine passes @berth/runtime's FsCalls to the snapshotter: with no mknod, mkfifo, sync
+    // or chattr to run (overlay's default), the pull still unpacks every layer
+    const e = await engine();
+    const path = process.env.PATH;
+    process.env.PATH = await tempDir();
+    try {
+      await e.images.pull(ref('test/layers:gzip'));
+    } finally {
+      process.env.PATH = path;
+    }
+    const expected = JSON.parse(await readFile(fixtures.images.layers.expectedTree!, 'utf8')) as ExpectedTree;
+    expect(withoutTimes(await mergedTree(e, ref('test/layers:gzip')))).toEqual(expected.entries);
+  });
+
   it('pulls the host platform of an index, and fails cleanly for a missing one', async () => {
     const e = await engine();
     const [r] = await e.images.pull(ref('test/multiarch:1'));
