@@ -99,28 +99,71 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-/** Pulls running now in this process (see {@link liftoffOnly}). */
-let wasmQuiet = 0;
+/** undici's connection events (diagnostics_channel), around the first connection of the process. */
+const BEFORE_CONNECT = 'undici:client:beforeConnect';
+const CONNECTED = 'undici:client:connected';
+const CONNECT_ERROR = 'undici:client:connectError';
+/** The WebAssembly flags {@link liftoffAtFirstConnect} sets, and what sets them back (Node's defaults). */
+const WASM_QUIET = '--liftoff-only --no-wasm-lazy-compilation';
+const WASM_DEFAULT = '--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering --wasm-lazy-compilation';
+/** The parser is compiled (once per process), or a watch for it is set. */
+let llhttp: 'compiled' | 'watching' | undefined;
+/** The flags are set now. */
+let quiet = false;
 
 /**
- * V8's WebAssembly compiler in Liftoff-only mode while a pull runs, set back when the last one
- * ends. The registry client's HTTP parser (undici's llhttp) is WebAssembly, and with tiering on,
- * TurboFan recompiles its hot functions on a background thread while the blobs arrive:
- * ~0.1-0.15 s of CPU and ~20 MB of RSS per pull, for a parser that only finds the body's bounds.
- * Set at run time (`v8.setFlagsFromString`), not on node's command line, where any V8 flag makes
- * Node refuse the code cache of its built-ins; set back (with the two flags it turns off) so
- * that a code cache the CLI writes at exit carries the flags the next run starts with (V8
- * refuses a cache stamped with other flags).
- * `node:v8` is required here, by a pull, not at import: `berth run` of a present image loads it
- * no more (a require: the CLI's `vm.Script` bundle has no loader for `import()` of a built-in).
- * @returns undoes it (call once)
+ * `node:v8` and `node:diagnostics_channel`, required by a pull, not at import: `berth run` of a
+ * present image loads neither (a require: the CLI's `vm.Script` bundle has no loader for
+ * `import()` of a built-in).
  */
-function liftoffOnly(): () => void {
-  const { setFlagsFromString } = createRequire(import.meta.url ?? '/')('node:v8') as typeof import('node:v8');
-  if (wasmQuiet++ === 0) setFlagsFromString('--liftoff-only');
-  return () => {
-    if (--wasmQuiet === 0) setFlagsFromString('--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering');
-  };
+const builtin = <T>(name: string): T => createRequire(import.meta.url ?? '/')(name) as T;
+const v8 = () => builtin<typeof import('node:v8')>('node:v8');
+const channels = () => builtin<typeof import('node:diagnostics_channel')>('node:diagnostics_channel');
+
+function quietOn(): void {
+  if (quiet) return;
+  quiet = true;
+  v8().setFlagsFromString(WASM_QUIET);
+}
+
+function quietOff(): void {
+  if (!quiet) return;
+  quiet = false;
+  v8().setFlagsFromString(WASM_DEFAULT);
+}
+
+function compiled(): void {
+  quietOff();
+  llhttp = 'compiled';
+  const dc = channels();
+  dc.unsubscribe(BEFORE_CONNECT, quietOn);
+  dc.unsubscribe(CONNECTED, compiled);
+  dc.unsubscribe(CONNECT_ERROR, quietOff);
+}
+
+/**
+ * The registry client's HTTP parser (undici's llhttp) is WebAssembly, compiled in the process's
+ * first connection. With V8's defaults its hot functions are then recompiled by TurboFan on a
+ * background thread while the blobs arrive (~0.1-0.15 s of CPU and ~20 MB of RSS per pull, for a
+ * parser that only finds the body's bounds). So the first connection compiles it eagerly with
+ * Liftoff only (`--liftoff-only --no-wasm-lazy-compilation`), and the flags are set back as soon
+ * as it is connected: only for that instant, because while any V8 flag differs from node's
+ * build, node refuses its built-ins' code cache (the apply threads start meanwhile and compile
+ * theirs) and a code cache the CLI writes at exit would carry flags the next run does not start
+ * with. Set at run time, not on node's command line (node's start would refuse that cache too).
+ * Does nothing once the parser is compiled, or when the client connects through something else.
+ * @returns sets the flags back if the first connection never came (call when the pull ends)
+ */
+function liftoffAtFirstConnect(): () => void {
+  if (llhttp === undefined) {
+    llhttp = 'watching';
+    const dc = channels();
+    dc.subscribe(BEFORE_CONNECT, quietOn);
+    dc.subscribe(CONNECTED, compiled);
+    // a failed connection compiled nothing: the next one sets the flags again
+    dc.subscribe(CONNECT_ERROR, quietOff);
+  }
+  return quietOff;
 }
 
 /** Runs `fn` over `items` with at most `limit` at once; the first failure aborts the rest. */
@@ -145,11 +188,11 @@ export async function pullOne(
   ref: Reference,
   opts: PullImageOptions,
 ): Promise<PullImageResult> {
-  const wasmTiering = liftoffOnly();
+  const settle = liftoffAtFirstConnect();
   try {
     return await pullWith(ctx, ref, opts);
   } finally {
-    wasmTiering();
+    settle();
   }
 }
 
