@@ -277,7 +277,24 @@ export class RecordStore {
   async removeDir(id: string): Promise<void> {
     // a few small files (the writable layer is the snapshotter's): synchronous, as each async
     // step of a recursive rm is a thread-pool round trip
-    rmSync(this.containerDir(id), { recursive: true, force: true, maxRetries: 3 });
+    removeTree(this.containerDir(id));
+  }
+}
+
+/**
+ * Removes a directory tree that another berth process may still write into: a racing `start`
+ * or berth-shim's exit hook can create a record's temporary file after the walk. rmSync walks
+ * once and then only retries the last rmdir, which fails with ENOTEMPTY; so walk again, as
+ * fs.promises.rm's retries do. The writer's rename then fails with ENOENT (container gone).
+ */
+export function removeTree(dir: string): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' || attempt === 5) throw err;
+    }
   }
 }
 

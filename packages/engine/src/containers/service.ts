@@ -8,7 +8,7 @@
  * its root, removes its cgroup, archives its log).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import {
   appendFile,
   chmod,
@@ -82,7 +82,7 @@ import type { ServiceInternals } from './internals.js';
 import { readLog } from './logs.js';
 import { mountAll, unmount } from './mounts.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
-import { durableRecord, RECORD_VERSION, RecordStore, writeNewFile } from './record.js';
+import { durableRecord, RECORD_VERSION, RecordStore, removeTree, writeNewFile } from './record.js';
 import { restartDecision, startsAtBoot } from './restart.js';
 import { DEFAULT_RUNTIME, findRuntime, OCI_RUNTIMES, runtimeSearchPath } from './runtimes.js';
 import { type ContainerStatsResponse, containerStats } from './stats.js';
@@ -1336,7 +1336,7 @@ class Containers implements ContainerService {
               .catch(async (err: unknown) => {
                 if (!isBerthError(err, 'CONTAINER_NOT_FOUND')) throw err;
               });
-          rmSync(this.shimDir(rec.Id), { recursive: true, force: true });
+          removeTree(this.shimDir(rec.Id));
           await this.unmountRoot(rec.Id);
           await (await this.sn()).remove(rec.Snapshot.key).catch((err: unknown) => {
             if (!isBerthError(err, 'SNAPSHOT_NOT_FOUND')) throw err;
