@@ -115,61 +115,96 @@ static napi_value js_flock(napi_env env, napi_callback_info info) {
   return ret_int(env, r < 0 ? errno : 0);
 }
 
-struct flock_work {
+/* A call run on libuv's thread pool (it may wait: for a lock, for the disk), settling a Promise
+ * with its errno (0 on success). */
+struct pool_job {
   napi_async_work work;
   napi_deferred deferred;
-  int fd, op, err;
+  const char *what; /* names the call in an error */
+  int (*run)(struct pool_job *);
+  int fd, op;  /* flock */
+  char *path;  /* syncfs; freed with the job */
+  int err;
 };
 
-static void flock_execute(napi_env env, void *data) {
-  (void)env;
-  struct flock_work *w = data;
-  int r;
-  do r = flock(w->fd, w->op); while (r < 0 && errno == EINTR);
-  w->err = r < 0 ? errno : 0;
+static void pool_job_free(struct pool_job *j) {
+  free(j->path);
+  free(j);
 }
 
-static void flock_complete(napi_env env, napi_status status, void *data) {
-  struct flock_work *w = data;
+static void pool_job_execute(napi_env env, void *data) {
+  (void)env;
+  struct pool_job *j = data;
+  j->err = j->run(j);
+}
+
+static void pool_job_complete(napi_env env, napi_status status, void *data) {
+  struct pool_job *j = data;
   napi_value v;
-  if (status == napi_ok && napi_create_int32(env, w->err, &v) == napi_ok) {
-    napi_resolve_deferred(env, w->deferred, v);
+  if (status == napi_ok && napi_create_int32(env, j->err, &v) == napi_ok) {
+    napi_resolve_deferred(env, j->deferred, v);
   } else {
+    char text[64];
     napi_value msg, e;
-    napi_create_string_utf8(env, "berth-sys: flock work failed", NAPI_AUTO_LENGTH, &msg);
+    snprintf(text, sizeof text, "berth-sys: %s work failed", j->what);
+    napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
     napi_create_error(env, NULL, msg, &e);
-    napi_reject_deferred(env, w->deferred, e);
+    napi_reject_deferred(env, j->deferred, e);
   }
-  napi_delete_async_work(env, w->work);
-  free(w);
+  napi_delete_async_work(env, j->work);
+  pool_job_free(j);
+}
+
+/* Queues `j` (which it owns from here on, freed on failure too); returns its Promise, or NULL with
+ * an error thrown. */
+static napi_value pool_job_queue(napi_env env, struct pool_job *j) {
+  napi_value promise, name;
+  char text[64];
+  snprintf(text, sizeof text, "berth-sys.%s", j->what);
+  if (napi_create_promise(env, &j->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, pool_job_execute, pool_job_complete, j, &j->work) != napi_ok) {
+    snprintf(text, sizeof text, "berth-sys: cannot queue %s", j->what);
+    pool_job_free(j);
+    napi_throw_error(env, NULL, text);
+    return NULL;
+  }
+  if (napi_queue_async_work(env, j->work) != napi_ok) {
+    napi_delete_async_work(env, j->work);
+    snprintf(text, sizeof text, "berth-sys: cannot queue %s", j->what);
+    pool_job_free(j);
+    napi_throw_error(env, NULL, text);
+    return NULL;
+  }
+  return promise;
+}
+
+static struct pool_job *pool_job_new(napi_env env, const char *what, int (*run)(struct pool_job *)) {
+  struct pool_job *j = calloc(1, sizeof *j);
+  if (!j) {
+    napi_throw_error(env, NULL, "berth-sys: out of memory");
+    return NULL;
+  }
+  j->what = what, j->run = run;
+  return j;
+}
+
+static int flock_run(struct pool_job *j) {
+  int r;
+  do r = flock(j->fd, j->op); while (r < 0 && errno == EINTR);
+  return r < 0 ? errno : 0;
 }
 
 static napi_value js_flock_async(napi_env env, napi_callback_info info) {
   size_t argc = 2;
-  napi_value argv[2], promise, name;
+  napi_value argv[2];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd, op;
   if (argc < 2 || get_int(env, argv[0], "fd", &fd) < 0 || get_int(env, argv[1], "op", &op) < 0) return NULL;
-  struct flock_work *w = calloc(1, sizeof *w);
-  if (!w) {
-    napi_throw_error(env, NULL, "berth-sys: out of memory");
-    return NULL;
-  }
-  w->fd = fd, w->op = op;
-  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "berth-sys.flock", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, flock_execute, flock_complete, w, &w->work) != napi_ok) {
-    free(w);
-    napi_throw_error(env, NULL, "berth-sys: cannot queue flock");
-    return NULL;
-  }
-  if (napi_queue_async_work(env, w->work) != napi_ok) {
-    napi_delete_async_work(env, w->work);
-    free(w);
-    napi_throw_error(env, NULL, "berth-sys: cannot queue flock");
-    return NULL;
-  }
-  return promise;
+  struct pool_job *j = pool_job_new(env, "flock", flock_run);
+  if (!j) return NULL;
+  j->fd = fd, j->op = op;
+  return pool_job_queue(env, j);
 }
 
 static napi_value js_mount(napi_env env, napi_callback_info info) {
@@ -382,45 +417,18 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
   return ret_int(env, r < 0 ? e : 0);
 }
 
-struct syncfs_work {
-  napi_async_work work;
-  napi_deferred deferred;
-  char *path;
-  int err;
-};
-
-static void syncfs_execute(napi_env env, void *data) {
-  (void)env;
-  struct syncfs_work *w = data;
-  int fd;
-  do fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); while (fd < 0 && errno == EINTR);
-  if (fd < 0) {
-    w->err = errno;
-    return;
-  }
-  w->err = syncfs(fd) < 0 ? errno : 0;
+static int syncfs_run(struct pool_job *j) {
+  int fd, e;
+  do fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); while (fd < 0 && errno == EINTR);
+  if (fd < 0) return errno;
+  e = syncfs(fd) < 0 ? errno : 0;
   close(fd);
-}
-
-static void syncfs_complete(napi_env env, napi_status status, void *data) {
-  struct syncfs_work *w = data;
-  napi_value v;
-  if (status == napi_ok && napi_create_int32(env, w->err, &v) == napi_ok) {
-    napi_resolve_deferred(env, w->deferred, v);
-  } else {
-    napi_value msg, e;
-    napi_create_string_utf8(env, "berth-sys: syncfs work failed", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &e);
-    napi_reject_deferred(env, w->deferred, e);
-  }
-  napi_delete_async_work(env, w->work);
-  free(w->path);
-  free(w);
+  return e;
 }
 
 static napi_value js_syncfs_async(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], promise, name;
+  napi_value argv[1];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *path = NULL;
   if (argc < 1 || get_str(env, argv[0], "path", &path) < 0) return NULL;
@@ -428,29 +436,13 @@ static napi_value js_syncfs_async(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "berth-sys: syncfsAsync needs a path");
     return NULL;
   }
-  struct syncfs_work *w = calloc(1, sizeof *w);
-  if (!w) {
+  struct pool_job *j = pool_job_new(env, "syncfs", syncfs_run);
+  if (!j) {
     free(path);
-    napi_throw_error(env, NULL, "berth-sys: out of memory");
     return NULL;
   }
-  w->path = path;
-  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "berth-sys.syncfs", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, syncfs_execute, syncfs_complete, w, &w->work) != napi_ok) {
-    free(path);
-    free(w);
-    napi_throw_error(env, NULL, "berth-sys: cannot queue syncfs");
-    return NULL;
-  }
-  if (napi_queue_async_work(env, w->work) != napi_ok) {
-    napi_delete_async_work(env, w->work);
-    free(path);
-    free(w);
-    napi_throw_error(env, NULL, "berth-sys: cannot queue syncfs");
-    return NULL;
-  }
-  return promise;
+  j->path = path;
+  return pool_job_queue(env, j);
 }
 
 static napi_value js_set_inode_flags(napi_env env, napi_callback_info info) {
