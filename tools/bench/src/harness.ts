@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ensureDockerd } from '@berth/fixtures';
-import type { BenchContext, EngineName, Scenario, Step } from './scenario.js';
+import { type BenchContext, type EngineName, type Scenario, STEP_TIMEOUT_MS, type Step } from './scenario.js';
 import { ratio, type Summary, summarize } from './stats.js';
 
 /** Options for {@link runScenario}. */
@@ -47,6 +47,8 @@ function timeArgv(argv: string[], env?: Record<string, string>): Promise<number>
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: env ? { ...process.env, ...env } : process.env,
+      timeout: STEP_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
@@ -56,6 +58,8 @@ function timeArgv(argv: string[], env?: Record<string, string>): Promise<number>
     child.on('close', (code, signal) => {
       const ms = performance.now() - start;
       if (code === 0) resolvePromise(ms);
+      else if (ms >= STEP_TIMEOUT_MS)
+        reject(new Error(`${argv.join(' ')}: killed after ${STEP_TIMEOUT_MS / 1000} s: ${stderr.trim()}`));
       else reject(new Error(`${argv.join(' ')}: exit ${code ?? signal}: ${stderr.trim()}`));
     });
   });

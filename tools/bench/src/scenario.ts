@@ -2,6 +2,13 @@
  * An engine a scenario can measure. `berth` is always present; `docker` and `podman` take
  * part when installed on the machine.
  */
+/**
+ * The longest one engine command of a bench may take. Past it the command is killed and the
+ * scenario ends with an error naming it: an engine that hangs (docker 20.10's `rm -f` of 50
+ * containers once took 14 minutes here) must not hold the machine's bench lock for everyone.
+ */
+export const STEP_TIMEOUT_MS = 5 * 60_000;
+
 export type EngineName = 'berth' | 'docker' | 'podman' | 'skopeo' | 'crun' | 'runc';
 
 /** What a scenario receives: the commands for each engine and a scratch directory. */

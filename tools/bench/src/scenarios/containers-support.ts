@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildFixtures } from '@berth/fixtures';
-import type { BenchContext, EngineName } from '../scenario.js';
+import { type BenchContext, type EngineName, STEP_TIMEOUT_MS } from '../scenario.js';
 
 /** Shared by the container scenarios: the busybox fixture loaded into each engine, argv helpers. */
 
@@ -39,6 +39,8 @@ export async function loadBusybox(ctx: BenchContext, engine: EngineName): Promis
   const [bin, ...pre] = cli(ctx, engine);
   await run(bin!, [...pre, 'load', '-i', archive.path], {
     env: { ...process.env, ...(envFor(ctx, engine) ?? {}) },
+    timeout: STEP_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
   });
   // docker and berth name it busybox:latest; podman prefixes localhost/ only for unqualified
   // names it created itself, and resolves docker.io/library/busybox:latest by short name
@@ -51,6 +53,8 @@ export async function cmd(ctx: BenchContext, engine: EngineName, args: string[])
   const { stdout } = await run(bin!, [...pre, ...args], {
     env: { ...process.env, ...(envFor(ctx, engine) ?? {}) },
     maxBuffer: 16 * 1024 * 1024,
+    timeout: STEP_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
   });
   return stdout;
 }
