@@ -98,6 +98,16 @@ static int get_str(napi_env env, napi_value v, const char *what, char **out) {
   return 0;
 }
 
+/* a required string argument (a path): as get_str, and a TypeError naming it when null */
+static int get_path(napi_env env, napi_value v, const char *what, char **out) {
+  if (get_str(env, v, what, out) < 0) return -1;
+  if (*out) return 0;
+  char msg[96];
+  snprintf(msg, sizeof msg, "berth-sys: %s must be a string", what);
+  napi_throw_type_error(env, NULL, msg);
+  return -1;
+}
+
 static napi_value ret_int(napi_env env, int v) {
   napi_value r;
   if (napi_create_int32(env, v, &r) != napi_ok) return NULL;
@@ -218,14 +228,10 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
   char *source = NULL, *target = NULL, *fstype = NULL, *data = NULL;
   int32_t flags = 0;
   napi_value ret = NULL;
-  if (get_str(env, argv[0], "source", &source) < 0 || get_str(env, argv[1], "target", &target) < 0 ||
+  if (get_str(env, argv[0], "source", &source) < 0 || get_path(env, argv[1], "target", &target) < 0 ||
       get_str(env, argv[2], "fstype", &fstype) < 0 || get_int(env, argv[3], "flags", &flags) < 0 ||
       get_str(env, argv[4], "data", &data) < 0)
     goto out;
-  if (!target) {
-    napi_throw_type_error(env, NULL, "berth-sys: mount needs a target");
-    goto out;
-  }
   int r = mount(source, target, fstype, (unsigned long)(uint32_t)flags, data);
   ret = ret_int(env, r < 0 ? errno : 0);
 out:
@@ -239,12 +245,8 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *target = NULL;
   int32_t flags;
-  if (argc < 2 || get_str(env, argv[0], "target", &target) < 0 || get_int(env, argv[1], "flags", &flags) < 0) {
+  if (argc < 2 || get_path(env, argv[0], "target", &target) < 0 || get_int(env, argv[1], "flags", &flags) < 0) {
     free(target);
-    return NULL;
-  }
-  if (!target) {
-    napi_throw_type_error(env, NULL, "berth-sys: umount2 needs a target");
     return NULL;
   }
   int r = umount2(target, flags);
@@ -402,13 +404,9 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *path = NULL;
   int32_t mode, major, minor;
-  if (argc < 4 || get_str(env, argv[0], "path", &path) < 0 || get_int(env, argv[1], "mode", &mode) < 0 ||
+  if (argc < 4 || get_path(env, argv[0], "path", &path) < 0 || get_int(env, argv[1], "mode", &mode) < 0 ||
       get_int(env, argv[2], "major", &major) < 0 || get_int(env, argv[3], "minor", &minor) < 0) {
     free(path);
-    return NULL;
-  }
-  if (!path) {
-    napi_throw_type_error(env, NULL, "berth-sys: mknod needs a path");
     return NULL;
   }
   int r = mknod(path, (mode_t)mode, makedev((unsigned)major, (unsigned)minor));
@@ -431,11 +429,7 @@ static napi_value js_syncfs_async(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *path = NULL;
-  if (argc < 1 || get_str(env, argv[0], "path", &path) < 0) return NULL;
-  if (!path) {
-    napi_throw_type_error(env, NULL, "berth-sys: syncfsAsync needs a path");
-    return NULL;
-  }
+  if (argc < 1 || get_path(env, argv[0], "path", &path) < 0) return NULL;
   struct pool_job *j = pool_job_new(env, "syncfs", syncfs_run);
   if (!j) {
     free(path);
@@ -451,12 +445,8 @@ static napi_value js_set_inode_flags(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *path = NULL;
   int32_t set;
-  if (argc < 2 || get_str(env, argv[0], "path", &path) < 0 || get_int(env, argv[1], "set", &set) < 0) {
+  if (argc < 2 || get_path(env, argv[0], "path", &path) < 0 || get_int(env, argv[1], "set", &set) < 0) {
     free(path);
-    return NULL;
-  }
-  if (!path) {
-    napi_throw_type_error(env, NULL, "berth-sys: setInodeFlags needs a path");
     return NULL;
   }
   int fd, e = 0;
