@@ -422,7 +422,8 @@ describe('docker interop', () => {
       expect(out.stdout).toBe('hello\n');
       const back = join(await tempDir(), 'docker.tar');
       await run('/usr/bin/docker', ['save', '-o', back, 'berth-interop/busybox:1']);
-      await run('/usr/bin/docker', ['rmi', 'berth-interop/busybox:1']);
+      // -f: only untags when containers left by someone else (a killed bench) use the same image
+      await run('/usr/bin/docker', ['rmi', '-f', 'berth-interop/busybox:1']);
       const e2 = await engine();
       expect((await e2.images.load({ input: createReadStream(back) })).messages).toEqual([
         'Loaded image: berth-interop/busybox:1',
