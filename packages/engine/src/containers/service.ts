@@ -641,7 +641,7 @@ class Containers implements ContainerService {
         await rm(shimDir, { recursive: true, force: true });
       });
     }
-    await this.unmountRoot(id);
+    await this.unmountRoot(rec);
   }
 
   private async archiveLog(id: string): Promise<void> {
@@ -660,19 +660,27 @@ class Containers implements ContainerService {
     }
   }
 
-  private async isMounted(path: string): Promise<boolean> {
-    const info = readFileSync('/proc/self/mountinfo', 'utf8');
-    const esc = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-    return info.split('\n').some((l) => l.split(' ')[4] === esc);
-  }
-
-  private async unmountRoot(id: string): Promise<void> {
-    const rootfs = join(this.dir(id), 'rootfs');
-    while (await this.isMounted(rootfs)) {
-      await unmount(rootfs).catch(() => unmount(rootfs, { lazy: true }));
+  /**
+   * Unmounts the container's root, each mount stacked on it (umount2 until EINVAL: nothing is
+   * mounted there), a busy one detached. No /proc/self/mountinfo read: with N containers running
+   * it is N overlay lines the kernel formats on every read, twice per removal.
+   */
+  private async unmountRoot(rec: Pick<ContainerRecord, 'Id' | 'Spec'>): Promise<void> {
+    const rootfs = join(this.dir(rec.Id), 'rootfs');
+    for (let n = 0; ; n++) {
+      try {
+        await unmount(rootfs);
+        continue;
+      } catch (err) {
+        const code = errnoCode(err);
+        // not (or no longer) a mount point, or no directory at all
+        if (code === 'EINVAL' || code === 'ENOENT') break;
+        if (n >= 64) throw err;
+      }
+      await unmount(rootfs, { lazy: true });
     }
     // a user namespace's idmapped layers: before anything removes the directory recursively
-    await releaseIdmapLayers(join(this.dir(id), 'idmap'));
+    if (rec.Spec.idMappings) await releaseIdmapLayers(join(this.dir(rec.Id), 'idmap'));
   }
 
   /**
@@ -1165,7 +1173,7 @@ class Containers implements ContainerService {
     } catch (err) {
       if (!started) {
         await rt.delete(id, { force: true }).catch(() => {});
-        await this.unmountRoot(id).catch(() => {});
+        await this.unmountRoot(rec).catch(() => {});
         // docker keeps the failed container with the launch's exit code and error
         const code = isBerthError(err, 'EXEC_NOT_FOUND')
           ? 127
@@ -1296,6 +1304,9 @@ class Containers implements ContainerService {
       });
     }
     if (options.settle === false) {
+      // ended before this call: the state just read is the answer (`run --rm` after its log)
+      if (!live.Running)
+        return { StatusCode: live.ExitCode, Error: live.Error ? { Message: live.Error } : null };
       const now = await this.records.read(id);
       // removed meanwhile (a --rm container's exit hook): the exit berth-shim reported stands
       if (!now && exit)
@@ -1337,7 +1348,7 @@ class Containers implements ContainerService {
                 if (!isBerthError(err, 'CONTAINER_NOT_FOUND')) throw err;
               });
           removeTree(this.shimDir(rec.Id));
-          await this.unmountRoot(rec.Id);
+          await this.unmountRoot(rec);
           await (await this.sn()).remove(rec.Snapshot.key).catch((err: unknown) => {
             if (!isBerthError(err, 'SNAPSHOT_NOT_FOUND')) throw err;
           });
@@ -1807,6 +1818,13 @@ class Containers implements ContainerService {
     }
     return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
   }
+}
+
+/** The errno name (`EINVAL`, `EBUSY`) an error or its cause carries, if any. */
+function errnoCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const c = isBerthError(err) ? e?.cause?.code : e?.code;
+  return typeof c === 'string' ? c : undefined;
 }
 
 function notRunning(id: string): BerthError {

@@ -1,5 +1,5 @@
 /** Removing a cgroup directory tree: children first, retrying while exiting tasks drain. */
-import { readdirSync, rmdirSync } from 'node:fs';
+import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError } from '@berth/oci';
@@ -15,8 +15,19 @@ function subdirs(dir: string): string[] {
 /**
  * rmdir `dir` after its sub-cgroups; ENOENT counts as removed. Synchronous, as the control files
  * are (files.ts): cgroupfs touches no disk, and a v1 host removes one directory per hierarchy.
+ * The rmdir comes first: a container's cgroup rarely has sub-cgroups, and cgroupfs refuses to
+ * remove one that has (EBUSY, as for tasks), so only then are the children listed and removed.
+ * A listing first cost five system calls per directory, ten directories per container on v1.
  */
 function removeTree(dir: string): void {
+  try {
+    rmdirSync(dir);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'EBUSY' && code !== 'ENOTEMPTY') throw err;
+  }
   let children: string[];
   try {
     children = subdirs(dir);
@@ -30,6 +41,30 @@ function removeTree(dir: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+}
+
+/**
+ * The pids in `dir`'s cgroup.procs and in those of its sub-cgroups (a task placed in a
+ * sub-cgroup keeps the cgroup busy as much as one in the cgroup itself). Missing directories
+ * and files count as empty.
+ */
+export function subtreePids(dir: string): number[] {
+  const out: number[] = [];
+  let text = '';
+  try {
+    text = readFileSync(join(dir, 'cgroup.procs'), 'utf8');
+  } catch {
+    return out;
+  }
+  for (const l of text.split('\n')) if (/^\d+$/.test(l)) out.push(Number(l));
+  let children: string[] = [];
+  try {
+    children = subdirs(dir);
+  } catch {
+    // gone meanwhile
+  }
+  for (const c of children) out.push(...subtreePids(c));
+  return out;
 }
 
 /**

@@ -166,8 +166,9 @@ export interface CgroupDriver {
   /** Whether the cgroup exists. */
   exists(path: string): Promise<boolean>;
   /**
-   * Removes the cgroup. Waits briefly for exiting tasks to drain; with `force` it thaws and
-   * SIGKILLs what is left first. A missing cgroup is not an error.
+   * Removes the cgroup. Waits briefly for exiting tasks to drain; with `force`, when the cgroup
+   * still has tasks, it thaws and SIGKILLs them before each retry. A missing cgroup is not an
+   * error.
    * @throws BerthError CGROUP_BUSY, CGROUP_PATH_INVALID
    */
   destroy(path: string, opts?: { force?: boolean; signal?: AbortSignal }): Promise<void>;

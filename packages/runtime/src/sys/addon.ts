@@ -115,3 +115,16 @@ export function errnoText(errno: number): string {
   const e = getSystemErrorMap().get(-errno);
   return e ? `${e[0]}: ${e[1]}` : `errno ${errno}`;
 }
+
+/**
+ * A Node-style errno error (`code` `ENOENT`, `errno` negative, `syscall`), for the `cause` of a
+ * BerthError so callers can tell EINVAL from EBUSY without reading the message.
+ */
+export function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
+  const e = getSystemErrorMap().get(-errno);
+  const err: NodeJS.ErrnoException = new Error(`${syscall}: ${errnoText(errno)}`);
+  err.code = e ? e[0] : `E${errno}`;
+  err.errno = -errno;
+  err.syscall = syscall;
+  return err;
+}

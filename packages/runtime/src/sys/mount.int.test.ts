@@ -69,10 +69,12 @@ describe('mount and unmount (root, real kernel)', () => {
         message: `mount ${nowhere}: ENOENT: no such file or directory`,
       }),
     );
+    // nothing mounted there: EINVAL, also as the cause's code (the engine's unmount loop ends on it)
     expect(() => unmount(dir)).toThrow(
       expect.objectContaining({
         code: 'MOUNT_FAILED',
         message: expect.stringContaining(`umount ${dir}: EINVAL`),
+        cause: expect.objectContaining({ code: 'EINVAL', syscall: `umount ${dir}` }),
       }),
     );
   });

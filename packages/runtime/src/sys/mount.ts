@@ -3,7 +3,7 @@
  * fork and exec of 5-15 ms on every container start and removal.
  */
 import { BerthError, type Mounter } from '@berth/oci';
-import { errnoText, loadAddon } from './addon.js';
+import { errnoError, errnoText, loadAddon } from './addon.js';
 import { SysErrorCode } from './errors.js';
 
 // <linux/mount.h>
@@ -100,6 +100,8 @@ function check(errno: number, what: string): void {
   if (errno !== 0)
     throw new BerthError(SysErrorCode.MOUNT_FAILED, `${what}: ${errnoText(errno)}`, {
       input: { field: what },
+      // the errno's name stays reachable (STYLE.md, Errors): `cause.code` is `EINVAL`, `EBUSY`…
+      cause: errnoError(errno, what),
     });
 }
 

@@ -222,5 +222,21 @@ export function cgroupSuite(name: string, factory: CgroupSuiteFactory, opts: Cgr
         await destroy(path, true); // thaws, kills, removes
         expect(await cg.exists(path)).toBe(false);
       });
+
+    if (opts.kernel)
+      it('a forced destroy removes sub-cgroups and kills a task placed in one', async () => {
+        const { path } = await create();
+        const inner = `${path}/inner`;
+        await cg.create(inner);
+        const pid = sleeper();
+        const child = children.at(-1)!;
+        const died = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_c, sig) => r(sig)));
+        await cg.addProcess(inner, pid);
+        expect(await cg.pids(inner)).toEqual([pid]);
+        await destroy(path, true);
+        expect(await cg.exists(inner)).toBe(false);
+        expect(await cg.exists(path)).toBe(false);
+        expect(await died).toBe('SIGKILL');
+      });
   });
 }

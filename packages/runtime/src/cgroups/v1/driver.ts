@@ -12,7 +12,7 @@ import { parsePids, readControl, readOptional, writeControl } from '../files.js'
 import type { V1Hierarchy } from '../mountinfo.js';
 import { validateCgroupPath } from '../path.js';
 import { precheck } from '../precheck.js';
-import { removeCgroupDir } from '../remove.js';
+import { removeCgroupDir, subtreePids } from '../remove.js';
 import type {
   ApplyContext,
   CgroupApplyReport,
@@ -296,7 +296,8 @@ class V1Driver implements CgroupDriver {
       // a frozen task cannot act on SIGKILL until thawed
       if (fz && (await readOptional(fz, 'freezer.state'))?.trim() !== 'THAWED')
         await writeControl(fz, 'freezer.state', 'THAWED').catch(() => {});
-      for (const pid of await this.pids(path).catch(() => [])) {
+      // every hierarchy's subtree: a task in a sub-cgroup keeps the cgroup as busy
+      for (const pid of new Set(dirs.flatMap((d) => subtreePids(d)))) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -304,7 +305,8 @@ class V1Driver implements CgroupDriver {
         }
       }
     };
-    if (opts.force) await killAll();
+    // tasks are killed only when the first rmdir finds some: an exited container has none left,
+    // and reading every cgroup.procs up front cost eleven reads per removal on v1
     for (const d of dirs)
       await removeCgroupDir(d, {
         ...(opts.force ? { beforeRetry: killAll } : {}),
