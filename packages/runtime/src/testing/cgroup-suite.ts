@@ -54,6 +54,19 @@ async function procState(pid: number): Promise<string> {
   return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
 }
 
+/**
+ * The state of a process once it stops running: a sleeper just spawned (still exec'ing) or just
+ * thawed (waking from the freezer) shows R for a moment on a loaded machine before it sleeps.
+ */
+async function sleepingState(pid: number): Promise<string> {
+  let st = await procState(pid);
+  for (let i = 0; i < 400 && st === 'R'; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+    st = await procState(pid);
+  }
+  return st;
+}
+
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {
     await p;
@@ -211,13 +224,13 @@ export function cgroupSuite(name: string, factory: CgroupSuiteFactory, opts: Cgr
         if (has('pids')) expect((await cg.stats(path)).pids?.current).toBe(1);
         // v1: a frozen task reports state D (TASK_FROZEN); v2: it waits in the freezer trap.
         // Thawed, the sleeper is back in S.
-        expect(await procState(pid)).toBe('S');
+        expect(await sleepingState(pid)).toBe('S');
         await cg.freeze(path);
         if (cg.version === 1) expect(await procState(pid)).toBe('D');
         // (do_freezer_trap is inlined into get_signal on some kernels, 6.18 among them)
         else expect(await readFile(`/proc/${pid}/wchan`, 'utf8')).toMatch(/^(do_freezer_trap|get_signal)$/);
         await cg.thaw(path);
-        expect(await procState(pid)).toBe('S');
+        expect(await sleepingState(pid)).toBe('S');
         await cg.freeze(path);
         await destroy(path, true); // thaws, kills, removes
         expect(await cg.exists(path)).toBe(false);
