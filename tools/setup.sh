@@ -12,10 +12,11 @@ PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
 # against; runc and crun run berth's bundles as the reference runtimes; docker.io is the
 # engine we compare with; apache2-utils gives htpasswd, openssl makes the test CA, attr
 # (getfattr) reads xattrs back in the fixture checks; golang-go builds a small program on Go's
-# archive/tar (what docker and containerd untar with) that the tar reader's tests compare with.
+# archive/tar (what docker and containerd untar with) that the tar reader's tests compare with;
+# libisal-dev is ISA-L, whose gzip decoder @berth/runtime's berth-inflate.node binds (pulls).
 APT_PACKAGES=(
   build-essential busybox-static zstd docker-registry skopeo umoci runc crun docker.io
-  apache2-utils openssl iproute2 iptables tmux jq ca-certificates attr golang-go
+  apache2-utils openssl iproute2 iptables tmux jq ca-certificates attr golang-go libisal-dev
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

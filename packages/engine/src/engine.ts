@@ -233,6 +233,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         logger,
         locker: flockLocker,
         fsCalls: syscallFsCalls,
+        // ISA-L's gzip decoder (berth-inflate.node): ~2.5x node:zlib's speed on a pull's layers
+        gunzipAddon: async () => (await runtime()).gunzipAddonPath(),
         ...(options.snapshotter === undefined ? {} : { driver: options.snapshotter }),
       }),
   );

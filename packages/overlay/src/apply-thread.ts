@@ -25,6 +25,8 @@ export interface WorkerInit {
   mediaType?: string;
   diffId?: string;
   digest?: string;
+  /** {@link ApplyLayerOptions.gunzipAddon}: loaded in the worker. */
+  gunzipAddon?: string;
   deferLowers: boolean;
 }
 
@@ -132,6 +134,7 @@ export class ApplyThreads {
       ...(options.mediaType === undefined ? {} : { mediaType: options.mediaType }),
       ...(options.diffId === undefined ? {} : { diffId: options.diffId }),
       ...(options.digest === undefined ? {} : { digest: options.digest }),
+      ...(options.gunzipAddon === undefined ? {} : { gunzipAddon: options.gunzipAddon }),
     };
     const worker = this.#idle.pop() ?? this.#start();
     worker.ref();

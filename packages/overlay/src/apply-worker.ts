@@ -114,6 +114,7 @@ async function run(j: Job, init: WorkerInit): Promise<void> {
         ...(init.mediaType === undefined ? {} : { mediaType: init.mediaType }),
         ...(init.diffId === undefined ? {} : { diffId: init.diffId }),
         ...(init.digest === undefined ? {} : { digest: init.digest }),
+        ...(init.gunzipAddon === undefined ? {} : { gunzipAddon: init.gunzipAddon }),
         sync: false,
         fsCalls: callsOf(j),
         logger,

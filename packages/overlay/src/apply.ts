@@ -28,6 +28,7 @@ import {
   corrupt,
   createDecompressor,
   decideCompression,
+  loadGunzipAddon,
   SNIFF_BYTES,
 } from './decompress.js';
 import { entryError } from './errors.js';
@@ -86,6 +87,12 @@ export interface ApplyLayerOptions {
    * each; {@link unpackLayer} and {@link unpackLayers} pass their snapshotter's.
    */
   fsCalls?: FsCalls;
+  /**
+   * Path of an addon with ISA-L's gzip decoder (`GunzipAddon`; berth's runtime builds
+   * `berth-inflate.node`), loaded in the thread that applies: gzip layers are decoded with it,
+   * ~2.5 times as fast as node:zlib. Without it, or when it does not load, node:zlib decodes.
+   */
+  gunzipAddon?: string;
   /** Called as bytes are read. */
   onProgress?: (p: ApplyProgress) => void;
   /** Structured logger (silent by default). */
@@ -254,12 +261,18 @@ export async function applyLayerInto(
     },
   });
   const reader = new TarReader(applier);
+  const gunzip =
+    compression === 'gzip' && options.gunzipAddon !== undefined
+      ? loadGunzipAddon(options.gunzipAddon, logger)
+      : undefined;
+  if (compression === 'gzip')
+    logger.debug('gzip layer', { decoder: gunzip === undefined ? 'node:zlib' : 'isa-l' });
 
   try {
     await pipeline(
       Readable.from(rest),
       counter,
-      createDecompressor(compression),
+      createDecompressor(compression, gunzip),
       reader,
       options.signal ? { signal: options.signal } : {},
     );

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { BerthError, type LayerCompression, type Logger, layerCompression } from '@berth/oci';
@@ -93,12 +94,110 @@ export const corrupt = (kind: string, cause: unknown): BerthError =>
   });
 
 /**
- * A decompressing `Transform` for a compression; `none` passes bytes through. Decoder errors
- * become `LAYER_INVALID_TAR`.
+ * An addon with ISA-L's gzip decoder: berth's is `@berth/runtime`'s `berth-inflate.node`
+ * (`native/inflate.c`), which documents the calls. igzip decodes the medium fixture ~2.5 times
+ * as fast as node:zlib (README, Throughput).
  */
-export function createDecompressor(compression: Compression): Transform {
+export interface GunzipAddon {
+  /** A decoder for one gzip stream (concatenated members read as one). */
+  gunzipNew(): unknown;
+  /**
+   * Decodes from `input` into `output`; `result` gets [input bytes consumed, output bytes
+   * written]. Returns 0 inside a member, 1 after a complete member (CRC32 and size checked), 2
+   * after the zero padding that ends the stream, or a negative ISA-L error.
+   */
+  gunzip(decoder: unknown, input: Uint8Array, output: Uint8Array, result: Uint32Array): number;
+}
+
+/** Addons loaded in this thread, by path (undefined: it did not load). */
+const addons = new Map<string, GunzipAddon | undefined>();
+
+/**
+ * Loads the gzip addon at `path` once per thread; undefined (and one warning) when it does not
+ * load (a machine without libisal): the caller decodes with node:zlib instead.
+ */
+export function loadGunzipAddon(path: string, logger: Logger): GunzipAddon | undefined {
+  if (addons.has(path)) return addons.get(path);
+  let addon: GunzipAddon | undefined;
+  try {
+    const m = createRequire(import.meta.url)(path) as Partial<GunzipAddon>;
+    if (typeof m.gunzipNew === 'function' && typeof m.gunzip === 'function') addon = m as GunzipAddon;
+    else logger.warn('gzip addon has no gunzip; using node:zlib', { path });
+  } catch (err) {
+    logger.warn('gzip addon did not load; using node:zlib', { path, error: (err as Error).message });
+  }
+  addons.set(path, addon);
+  return addon;
+}
+
+/** Bytes of each output buffer of {@link NativeGunzip} (as node:zlib's `chunkSize` was). */
+const GUNZIP_OUT = 256 * 1024;
+
+/** ISA-L's errors, for the message (igzip_lib.h). */
+const ISAL_ERRORS: Record<number, string> = {
+  [-1]: 'invalid deflate block',
+  [-2]: 'invalid deflate symbol',
+  [-3]: 'invalid lookback distance',
+  [-4]: 'invalid gzip header',
+  [-5]: 'unsupported compression method',
+  [-6]: 'incorrect checksum',
+};
+
+/**
+ * A gunzip `Transform` over a {@link GunzipAddon}, synchronous on the calling thread (an apply
+ * thread: the inflate no longer goes through libuv's pool). Errors are `LAYER_INVALID_TAR`.
+ */
+class NativeGunzip extends Transform {
+  private readonly decoder: unknown;
+  private readonly result = new Uint32Array(2);
+  private phase = 0;
+
+  constructor(private readonly addon: GunzipAddon) {
+    super({ readableHighWaterMark: 1024 * 1024 });
+    this.decoder = addon.gunzipNew();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    try {
+      this.decode(chunk);
+      cb();
+    } catch (err) {
+      cb(err as Error);
+    }
+  }
+
+  override _flush(cb: TransformCallback): void {
+    // inside a member (or nothing read at all): the stream was cut short
+    cb(this.phase === 0 ? corrupt('gzip', new Error('unexpected end of file')) : null);
+  }
+
+  private decode(input: Buffer): void {
+    let at = 0;
+    for (;;) {
+      const out = Buffer.allocUnsafeSlow(GUNZIP_OUT);
+      const phase = this.addon.gunzip(this.decoder, at === 0 ? input : input.subarray(at), out, this.result);
+      if (phase < 0) throw corrupt('gzip', new Error(ISAL_ERRORS[phase] ?? `igzip error ${phase}`));
+      this.phase = phase;
+      const used = this.result[0] as number;
+      const written = this.result[1] as number;
+      at += used;
+      if (used === 0 && written === 0 && at < input.byteLength)
+        throw corrupt('gzip', new Error('igzip made no progress'));
+      if (written > 0) this.push(written === GUNZIP_OUT ? out : out.subarray(0, written));
+      // an output not filled: the input is used up (or the stream over)
+      if (written < GUNZIP_OUT && at >= input.byteLength) return;
+    }
+  }
+}
+
+/**
+ * A decompressing `Transform` for a compression; `none` passes bytes through. Decoder errors
+ * become `LAYER_INVALID_TAR`. gzip goes through `gunzip` (ISA-L) when given, else node:zlib.
+ */
+export function createDecompressor(compression: Compression, gunzip?: GunzipAddon): Transform {
   switch (compression) {
     case 'gzip':
+      if (gunzip !== undefined) return new NativeGunzip(gunzip);
       // zlib's errors (`Z_DATA_ERROR`…) are mapped to LAYER_INVALID_TAR by the caller
       return createGunzip({ chunkSize: 256 * 1024 });
     case 'zstd':

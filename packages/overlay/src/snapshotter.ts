@@ -85,6 +85,11 @@ export interface Snapshotter {
   /** The syncfs/mknod/inode-flag calls it and the unpacks into it make ({@link CreateSnapshotterOptions.fsCalls}). */
   readonly fsCalls: FsCalls;
   /**
+   * Where the unpacks into it find an addon with ISA-L's gzip decoder
+   * ({@link CreateSnapshotterOptions.gunzipAddon}); undefined: node:zlib decodes.
+   */
+  gunzipAddon(): Promise<string | undefined>;
+  /**
    * Creates an active snapshot `key` on top of the committed `parent` (or empty) and returns
    * its mounts: overlay of the parent chain with an upper and work dir (overlay driver), or a
    * writable bind of a full copy of the parent (copy driver).
@@ -164,6 +169,12 @@ export interface CreateSnapshotterOptions {
    * passes `@berth/runtime`'s system calls.
    */
   fsCalls?: FsCalls;
+  /**
+   * Finds the path of an addon with ISA-L's gzip decoder (`GunzipAddon`), asked once, when the
+   * first layer is unpacked; each apply thread loads it and decodes gzip layers with it. Default:
+   * none, node:zlib decodes. `@berth/engine` passes `@berth/runtime`'s `berth-inflate.node`.
+   */
+  gunzipAddon?: () => Promise<string | undefined>;
   /** Structured logger. */
   logger?: Logger;
 }
@@ -187,6 +198,7 @@ export function createSnapshotter(options: CreateSnapshotterOptions): Snapshotte
     options.logger ?? silentLogger,
     options.locker ?? lockfileLocker,
     options.fsCalls ?? toolFsCalls,
+    options.gunzipAddon,
   );
 }
 
@@ -249,8 +261,16 @@ class DirSnapshotter implements Snapshotter {
     private readonly logger: Logger,
     locker: FileLocker,
     readonly fsCalls: FsCalls,
+    private readonly findGunzip?: () => Promise<string | undefined>,
   ) {
     this.meta = new MetadataStore(root, locker);
+  }
+
+  #gunzip: Promise<string | undefined> | undefined;
+
+  gunzipAddon(): Promise<string | undefined> {
+    this.#gunzip ??= (this.findGunzip?.() ?? Promise.resolve(undefined)).catch(() => undefined);
+    return this.#gunzip;
   }
 
   #snapshotsDir: Promise<void> | undefined;

@@ -54,7 +54,14 @@ export async function unpackLayer(options: UnpackLayerOptions): Promise<UnpackRe
   const key = `extract-${process.pid}-${randomBytes(6).toString('hex')} ${chainId}`;
   const mounts = await sn.prepare(key, parent, options.signal ? { signal: options.signal } : {});
   try {
-    const applied = await applyLayer({ fsCalls: sn.fsCalls, ...options, diffId, mounts });
+    const gunzipAddon = await sn.gunzipAddon();
+    const applied = await applyLayer({
+      fsCalls: sn.fsCalls,
+      ...(gunzipAddon === undefined ? {} : { gunzipAddon }),
+      ...options,
+      diffId,
+      mounts,
+    });
     try {
       await sn.commit(chainId, key, options.signal ? { signal: options.signal } : {});
     } catch (err) {
@@ -185,6 +192,7 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
     const n = Math.max(1, Math.min(options.concurrency ?? 3, layers.length - first));
     // the threads start while the snapshots are prepared
     if (options.threads !== false) threads.warm(n);
+    const gunzipAddon = await sn.gunzipAddon();
     // Every extraction snapshot is prepared at once; a layer starts as soon as its own is
     // ready. Cleanup waits until every prepare has settled, so it knows them all.
     const slots: (Job | undefined)[] = [];
@@ -246,6 +254,7 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
           const applyOptions = {
             ...layerOptions(l, options),
             fsCalls: sn.fsCalls,
+            ...(gunzipAddon === undefined ? {} : { gunzipAddon }),
             stream,
             diffId: diffIds[job.index] as string,
             signal: ac.signal,

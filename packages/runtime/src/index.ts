@@ -166,7 +166,7 @@ export {
   DEFAULT_SHM_SIZE,
   SpecErrorCode,
 } from './spec.js';
-export { BUNDLED_SYS_ADDON_PATH, SYS_ADDON_NAME } from './sys/addon.js';
+export { BUNDLED_SYS_ADDON_PATH, gunzipAddonPath, INFLATE_ADDON_NAME, SYS_ADDON_NAME } from './sys/addon.js';
 export { SysErrorCode } from './sys/errors.js';
 export { syscallFsCalls } from './sys/fs.js';
 export { type FileLock, flockLocker, lockFile, lockFileShared, withLock } from './sys/lock.js';

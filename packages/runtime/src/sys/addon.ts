@@ -57,20 +57,36 @@ let addon: Addon | undefined;
  * package-exports resolver (~3 ms of CPU on every command that takes a lock or mounts);
  * `require.resolve` covers the rest (NODE_PATH, global folders).
  */
-function packageAddon(): string | undefined {
+function packageAddon(name = SYS_ADDON_NAME): string | undefined {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; ) {
     const pkg = join(dir, 'node_modules', '@berth', 'runtime');
-    if (existsSync(join(pkg, 'package.json'))) return join(pkg, 'native', 'build', SYS_ADDON_NAME);
+    if (existsSync(join(pkg, 'package.json'))) return join(pkg, 'native', 'build', name);
     const up = dirname(dir);
     if (up === dir) break;
     dir = up;
   }
   try {
     const pkg = createRequire(import.meta.url).resolve('@berth/runtime/package.json');
-    return join(dirname(pkg), 'native', 'build', SYS_ADDON_NAME);
+    return join(dirname(pkg), 'native', 'build', name);
   } catch {
     return undefined;
   }
+}
+
+/** The gzip decoder addon's file name (`native/inflate.c`, ISA-L's igzip), beside berth-sys.node. */
+export const INFLATE_ADDON_NAME = 'berth-inflate.node';
+
+/**
+ * Where `berth-inflate.node` is, found as {@link loadAddon} finds berth-sys.node (beside this
+ * module's build, else in the `@berth/runtime` package it resolves), or undefined when it was not
+ * built. Not loaded here: `@berth/overlay` loads it in each thread that decodes a gzip layer
+ * (`createSnapshotter({ gunzipAddon })`), and decodes with node:zlib when it does not load.
+ */
+export function gunzipAddonPath(): string | undefined {
+  const bundled = join(NATIVE_BUILD_DIR, INFLATE_ADDON_NAME);
+  if (existsSync(bundled)) return bundled;
+  const fromPackage = packageAddon(INFLATE_ADDON_NAME);
+  return fromPackage !== undefined && existsSync(fromPackage) ? fromPackage : undefined;
 }
 
 /**

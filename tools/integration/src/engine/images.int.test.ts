@@ -18,7 +18,7 @@ import {
   startRegistry,
   withoutTimes,
 } from '@berth/fixtures';
-import { isBerthError } from '@berth/oci';
+import { isBerthError, type LogFields, silentLogger } from '@berth/oci';
 import { mountAll, unmount } from '@berth/overlay';
 import tar from 'tar-stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -130,10 +130,23 @@ describe('pull', () => {
     expect(withoutTimes(seen)).toEqual(expected.entries);
   });
 
-  it('makes whiteouts, the fifo and the syncfs by system calls, not by coreutils', async () => {
+  it('makes whiteouts, the fifo and the syncfs by system calls, and decodes gzip with ISA-L', async () => {
     // the engine passes @berth/runtime's FsCalls to the snapshotter: with no mknod, mkfifo, sync
-    // or chattr to run (overlay's default), the pull still unpacks every layer
-    const e = await engine();
+    // or chattr to run (overlay's default), the pull still unpacks every layer; and its
+    // berth-inflate.node, which each apply thread loads to decode the gzip layers
+    const decoders: unknown[] = [];
+    const logger = {
+      ...silentLogger,
+      debug: (msg: string, fields?: LogFields) => {
+        if (msg === 'gzip layer') decoders.push(fields?.decoder);
+      },
+    };
+    const e = await createEngine({
+      root: join(await tempDir(), 'root'),
+      runRoot: join(await tempDir(), 'run'),
+      logger,
+    });
+    engines.push(e);
     const path = process.env.PATH;
     process.env.PATH = await tempDir();
     try {
@@ -143,6 +156,8 @@ describe('pull', () => {
     }
     const expected = JSON.parse(await readFile(fixtures.images.layers.expectedTree!, 'utf8')) as ExpectedTree;
     expect(withoutTimes(await mergedTree(e, ref('test/layers:gzip')))).toEqual(expected.entries);
+    expect(decoders.length).toBeGreaterThan(0);
+    expect(new Set(decoders)).toEqual(new Set(['isa-l']));
   });
 
   it('pulls the host platform of an index, and fails cleanly for a missing one', async () => {
