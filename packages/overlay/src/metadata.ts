@@ -1,6 +1,16 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { link, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { readdir, rename, rm, unlink } from 'node:fs/promises';
 import { BerthError, type FileLock, type FileLocker } from '@berth/oci';
 import { withLock } from './lock.js';
 
@@ -83,14 +93,18 @@ const corrupt = (path: string, what: string, cause?: unknown): BerthError =>
  * snapshot, cleanup), which therefore see no record half-made. A locker without shared locks
  * takes an exclusive one (correct, only less parallel across processes). Reads take no lock.
  */
-/** Writes `doc` as one JSON line to the new file `tmp` (mode 0600) and fsyncs it. */
-async function writeSynced(tmp: string, doc: unknown): Promise<void> {
-  const fh = await open(tmp, 'w', 0o600);
+/**
+ * Writes `doc` as one JSON line to the new file `tmp` (mode 0600) and fsyncs it. Synchronous
+ * system calls, as {@link syncDir}: a promise open, write, fsync and close are four thread-pool
+ * round trips (~0.1 ms of CPU each) for a file of a few hundred bytes.
+ */
+function writeSynced(tmp: string, doc: unknown): void {
+  const fd = openSync(tmp, 'w', 0o600);
   try {
-    await fh.writeFile(`${JSON.stringify(doc)}\n`);
-    await fh.sync();
+    writeFileSync(fd, `${JSON.stringify(doc)}\n`);
+    fsyncSync(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -242,16 +256,16 @@ export class MetadataStore {
     const doc: RecordFile = { version: RECORD_VERSION, key, ...rec };
     const tmp = `${this.records}/.tmp-${process.pid}-${rec.id}`;
     const path = this.recordPath(key);
-    await writeSynced(tmp, doc);
+    writeSynced(tmp, doc);
     try {
-      await link(tmp, path);
+      linkSync(tmp, path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const cur = await this.readRecordFile(path);
       if (cur && !global.has(cur.rec.id)) return false;
-      await rename(tmp, path);
+      renameSync(tmp, path);
     } finally {
-      await rm(tmp, { force: true });
+      rmSync(tmp, { force: true });
     }
     syncDir(this.records);
     return true;
@@ -313,7 +327,7 @@ export class MetadataStore {
     const nextId = Math.max(m.nextId, ...global.map(([, r]) => r.id + 1));
     const doc: MetadataFile = { version: METADATA_VERSION, nextId, snapshots: global };
     const tmp = `${this.file}.tmp-${process.pid}`;
-    await writeSynced(tmp, doc);
+    writeSynced(tmp, doc);
     try {
       await rename(tmp, this.file);
     } catch (err) {

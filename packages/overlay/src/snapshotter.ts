@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { BerthError, type FileLocker, type FsCalls, type Logger, type Mount, silentLogger } from '@berth/oci';
 import { snapshotError } from './errors.js';
@@ -289,7 +289,7 @@ class DirSnapshotter implements Snapshotter {
       const dir = `${this.root}/snapshots`;
       mkdirSync(this.root, { recursive: true, mode: 0o755 });
       try {
-        await mkdir(dir, { mode: 0o755 });
+        mkdirSync(dir, { mode: 0o755 });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
         throw err;
@@ -377,7 +377,7 @@ class DirSnapshotter implements Snapshotter {
       const dirs = this.dirOf(id);
       try {
         await this.makeFs(dirs.fs);
-        if (this.driver === 'overlay' && kind === 'active') await mkdir(dirs.work, { mode: 0o700 });
+        if (this.driver === 'overlay' && kind === 'active') mkdirSync(dirs.work, { mode: 0o700 });
         // directory first: a crash before the record leaves an orphan for cleanup()
         const global = new Set([...m.snapshots].filter(([k]) => !m.files.has(k)).map(([, r]) => r.id));
         if (!(await this.meta.addRecord(key, rec, global)))
@@ -419,9 +419,11 @@ class DirSnapshotter implements Snapshotter {
    */
   private async makeFs(fs: string): Promise<void> {
     const tmp = `${this.root}/snapshots/.new-${randomBytes(8).toString('hex')}`;
-    await mkdir(tmp, { mode: 0o755 });
+    // synchronous mkdir and rename (and in allocate): a container's create makes these few
+    // directories, and each promise call is a thread-pool round trip
+    mkdirSync(tmp, { mode: 0o755 });
     try {
-      await rename(tmp, fs);
+      renameSync(tmp, fs);
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       throw err;
@@ -437,12 +439,12 @@ class DirSnapshotter implements Snapshotter {
     mkdirSync(dir, { recursive: true });
     let id = m.nextId;
     for (const r of m.snapshots.values()) id = Math.max(id, r.id + 1);
-    for (const name of await readdir(dir)) {
+    for (const name of readdirSync(dir)) {
       if (/^[0-9]+$/.test(name)) id = Math.max(id, Number(name) + 1);
     }
     for (; ; id++) {
       try {
-        await mkdir(`${dir}/${id}`, { mode: 0o755 });
+        mkdirSync(`${dir}/${id}`, { mode: 0o755 });
         return id;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

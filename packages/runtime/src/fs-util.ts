@@ -1,5 +1,5 @@
 /** Small file helpers shared inside the package (not exported from the index). */
-import { rename, writeFile } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
 
 /**
  * Write-temp and rename without fsync: atomic for every reader and against a killed process,
@@ -8,7 +8,9 @@ import { rename, writeFile } from 'node:fs/promises';
  * processes and carries the boot ID; a reader treats a torn one as a shim that is gone).
  */
 export async function writeFileReplace(path: string, data: string): Promise<void> {
+  // synchronous system calls: a few kB, and each promise step (open, write, close, rename) would
+  // be a thread-pool round trip of ~0.1 ms of CPU
   const tmp = `${path}.tmp`;
-  await writeFile(tmp, data, { mode: 0o644 });
-  await rename(tmp, path);
+  writeFileSync(tmp, data, { mode: 0o644 });
+  renameSync(tmp, path);
 }

@@ -3,8 +3,7 @@
  * then this package's native/build/, then each directory of a PATH string. Packages read no
  * environment (STYLE.md), so the caller passes `$BERTH_SHIM` and `$PATH` in.
  */
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError } from '@berth/oci';
@@ -30,11 +29,11 @@ export interface LocateShimOptions {
   skipBundled?: boolean;
 }
 
-async function executable(p: string): Promise<string | undefined> {
+function executable(p: string): string | undefined {
   try {
-    const st = await stat(p);
+    const st = statSync(p);
     if (!st.isFile()) return 'not a regular file';
-    await access(p, constants.X_OK);
+    accessSync(p, constants.X_OK);
     return undefined;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code ?? String(err);
@@ -58,7 +57,7 @@ export async function locateShim(opts: LocateShimOptions = {}): Promise<string> 
       tried.push(`${c} (not an absolute path)`);
       continue;
     }
-    const why = await executable(c);
+    const why = executable(c);
     if (why === undefined) return c;
     tried.push(`${c} (${why})`);
   }

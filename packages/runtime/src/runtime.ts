@@ -7,7 +7,7 @@
  * from any process that points at the same root.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -550,7 +550,7 @@ class ShimRuntime implements Runtime {
     const shim = await this.shim();
     mkdirSync(resolve(this.opts.root), { recursive: true, mode: 0o711 });
     try {
-      await mkdir(dir, { mode: 0o711 });
+      mkdirSync(dir, { mode: 0o711 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST')
         throw new BerthError('CONTAINER_EXISTS', `container ${id}: already exists`, {

@@ -15,7 +15,13 @@
  * (process dies)        → writer({ ref, desc }) again resumes at `offset`
  * ```
  */
-import { createReadStream as fsCreateReadStream } from 'node:fs';
+import {
+  existsSync,
+  createReadStream as fsCreateReadStream,
+  mkdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import {
   chmod,
   type FileHandle,
@@ -191,6 +197,8 @@ export const EMPTY_INDEX =
 
 const MAX_REF_LENGTH = 1024;
 const DEFAULT_MAX_BLOB_READ = 16 * 1024 * 1024;
+/** Blobs up to this size are read with one synchronous read (see readBlob). */
+const SYNC_READ_MAX = 256 * 1024;
 
 interface IngestMeta {
   version: 1;
@@ -269,11 +277,10 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
   const logger = opts.logger ?? silentLogger;
   const locker = opts.locker ?? lockfileLocker;
   signal?.throwIfAborted();
-  // Each step's files at once (one thread-pool round trip per step, not one per file).
-  await Promise.all([
-    mkdir(join(root, 'blobs', 'sha256'), { recursive: true }),
-    mkdir(join(root, 'ingest'), { recursive: true }),
-  ]);
+  // Synchronous mkdirs and checks: every command opens the store, and each promise call is a
+  // thread-pool round trip (~0.1 ms of CPU against a few microseconds).
+  mkdirSync(join(root, 'blobs', 'sha256'), { recursive: true });
+  mkdirSync(join(root, 'ingest'), { recursive: true });
   // Create-if-absent (link(2)), so two first opens never clobber an index another just wrote.
   await Promise.all(
     (
@@ -282,11 +289,7 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
         ['index.json', EMPTY_INDEX],
       ] as const
     ).map(async ([name, text]) => {
-      const exists = await stat(join(root, name)).then(
-        () => true,
-        () => false,
-      );
-      if (!exists) await writeFileExclusive(join(root, name), text, { signal });
+      if (!existsSync(join(root, name))) await writeFileExclusive(join(root, name), text, { signal });
     }),
   );
 
@@ -307,7 +310,7 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
     o.signal?.throwIfAborted();
     const d = parseDigest(digest);
     try {
-      const st = await stat(blobPath(d));
+      const st = statSync(blobPath(d));
       if (!st.isFile()) return undefined;
       return { digest: d, size: st.size };
     } catch (err) {
@@ -589,7 +592,12 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
     }
     let bytes: Buffer;
     try {
-      bytes = await readFile(blobPath(d), o.signal === undefined ? {} : { signal: o.signal });
+      // a document (config, manifest: kilobytes) is read synchronously, as a promise readFile is
+      // four thread-pool round trips; anything large keeps the event loop free
+      bytes =
+        i.size <= SYNC_READ_MAX
+          ? readFileSync(blobPath(d))
+          : await readFile(blobPath(d), o.signal === undefined ? {} : { signal: o.signal });
     } catch (err) {
       if (isErrno(err, 'ENOENT')) throw notFound(d, err);
       throw err;

@@ -6,7 +6,8 @@
  * (`containers/<id>/health.json`, written atomically) and appends a `health_status` event when
  * the status changes. Podman runs `podman healthcheck run` from a systemd timer the same way.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HealthConfig } from '@berth/oci';
 import { invalidOption } from './errors.js';
@@ -129,5 +130,5 @@ export async function writeHealth(dir: string, h: HealthState): Promise<void> {
 
 /** Forgets the state (a new run starts over at `starting`). */
 export async function clearHealth(dir: string): Promise<void> {
-  await rm(join(dir, HEALTH_FILE), { force: true });
+  rmSync(join(dir, HEALTH_FILE), { force: true });
 }

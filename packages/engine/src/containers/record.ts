@@ -6,8 +6,18 @@
  * prefix.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  closeSync,
+  fsync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '@berth/oci';
 import { lockFile } from '@berth/runtime';
@@ -32,29 +42,38 @@ export async function writeFileAtomic(
   durable = true,
 ): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  if (!durable) {
-    await writeFile(tmp, data, { mode });
-    await rename(tmp, path);
-    return;
-  }
-  const fh = await open(tmp, 'w', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  await syncDir(join(path, '..'));
+  await writeFd(openSync(tmp, 'w', mode), data, durable);
+  renameSync(tmp, path);
+  if (durable) await syncDir(join(path, '..'));
 }
 
 /** fsync(2) of a directory: the names created, renamed or removed in it are on disk. */
 export async function syncDir(path: string): Promise<void> {
-  const dir = await open(path, 'r');
+  const fd = openSync(path, 'r');
   try {
-    await dir.sync();
+    await fsyncFd(fd);
   } finally {
-    await dir.close();
+    closeSync(fd);
+  }
+}
+
+/**
+ * The small steps of a record's write (open, write, close, rename) are synchronous system calls:
+ * each promise step is a round trip through the thread pool, ~0.1-0.3 ms of CPU against a few
+ * microseconds (a `run --rm` made ~70 of them). Only the fsyncs, which wait for the disk, go to
+ * the thread pool, so berthd's event loop never waits on a flush.
+ */
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Writes all of `data` to `fd`, fsyncs it when `durable`, and closes it either way. */
+async function writeFd(fd: number, data: string | Uint8Array, durable: boolean): Promise<void> {
+  try {
+    writeFileSync(fd, data);
+    if (durable) await fsyncFd(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -179,7 +198,7 @@ export class RecordStore {
 
   private async exists(id: string): Promise<boolean> {
     try {
-      await stat(join(this.containerDir(id), 'config.v2.json'));
+      statSync(join(this.containerDir(id), 'config.v2.json'));
       return true;
     } catch {
       return false;
@@ -308,11 +327,5 @@ export async function writeNewFile(
   durable: boolean,
   o: { flag?: 'w' | 'wx'; mode?: number } = {},
 ): Promise<void> {
-  const fh = await open(path, o.flag ?? 'w', o.mode ?? 0o644);
-  try {
-    await fh.writeFile(data);
-    if (durable) await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeFd(openSync(path, o.flag ?? 'w', o.mode ?? 0o644), data, durable);
 }

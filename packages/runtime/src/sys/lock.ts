@@ -7,7 +7,7 @@
  * waits in a blocking flock(2) on the libuv thread pool. Inside one process, contenders queue
  * on a promise chain first, so at most one thread per lock file waits.
  */
-import { type FileHandle, open } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
 import {
   BerthError,
   type FileLock,
@@ -36,10 +36,15 @@ function failed(path: string, errno: number): BerthError {
   });
 }
 
-async function flockPath(path: string, signal?: AbortSignal, op = LOCK_EX): Promise<FileHandle> {
+/**
+ * Opens `path` and flocks it; resolves with the descriptor, whose close(2) releases the lock.
+ * The open and close are synchronous system calls (a promise FileHandle's are two thread-pool
+ * round trips per lock, and a `berth run` takes several locks).
+ */
+async function flockPath(path: string, signal?: AbortSignal, op = LOCK_EX): Promise<number> {
   const sys = loadAddon();
-  const fh = await open(path, 'a', 0o600);
-  let e = sys.flock(fh.fd, op | LOCK_NB);
+  const fd = openSync(path, 'a', 0o600);
+  let e = sys.flock(fd, op | LOCK_NB);
   if (e === EWOULDBLOCK) {
     // another process holds it: wait on a pool thread. On abort the handle is closed at once;
     // the waiting flock(2) still holds the open file, which it drops (with any lock it got)
@@ -51,17 +56,17 @@ async function flockPath(path: string, signal?: AbortSignal, op = LOCK_EX): Prom
       signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      e = await Promise.race([sys.flockAsync(fh.fd, op), aborted]);
+      e = await Promise.race([sys.flockAsync(fd, op), aborted]);
     } catch (err) {
-      await fh.close();
+      closeSync(fd);
       throw err;
     }
   }
   if (e !== 0) {
-    await fh.close();
+    closeSync(fd);
     throw failed(path, e);
   }
-  return fh;
+  return fd;
 }
 
 /**
@@ -72,8 +77,15 @@ async function flockPath(path: string, signal?: AbortSignal, op = LOCK_EX): Prom
  */
 export function lockFile(path: string, opts: { signal?: AbortSignal } = {}): Promise<FileLock> {
   return inProcess(path, opts.signal, async () => {
-    const fh = await flockPath(path, opts.signal);
-    return { release: () => fh.close() };
+    const fd = await flockPath(path, opts.signal);
+    let released = false;
+    return {
+      async release() {
+        if (released) return;
+        released = true;
+        closeSync(fd);
+      },
+    };
   });
 }
 
@@ -86,13 +98,13 @@ export function lockFile(path: string, opts: { signal?: AbortSignal } = {}): Pro
  */
 export async function lockFileShared(path: string, opts: { signal?: AbortSignal } = {}): Promise<FileLock> {
   opts.signal?.throwIfAborted();
-  const fh = await flockPath(path, opts.signal, LOCK_SH);
+  const fd = await flockPath(path, opts.signal, LOCK_SH);
   let released = false;
   return {
     async release() {
       if (released) return;
       released = true;
-      await fh.close();
+      closeSync(fd);
     },
   };
 }
