@@ -96,8 +96,10 @@ describe('containers (real shim, overlay, cgroups)', () => {
       '127.0.0.1\tlocalhost\n',
     ]);
     expect(logs.filter((l) => l.stream === 'stderr').map((l) => l.log)).toEqual(['err\n']);
+    // the last line of the whole log, whichever stream the shim read last (a loaded machine can
+    // leave both pipes full until the container is done)
     expect((await collect(await e.containers.logs(Id, { tail: 1 }))).map((l) => l.log)).toEqual([
-      '127.0.0.1\tlocalhost\n',
+      logs.at(-1)?.log,
     ]);
     expect((await collect(await e.containers.logs(Id, { stdout: false }))).map((l) => l.log)).toEqual([
       'err\n',
