@@ -8,9 +8,10 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { readdir, rename, rm, unlink } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { BerthError, type FileLock, type FileLocker } from '@berth/oci';
 import { withLock } from './lock.js';
 
@@ -287,15 +288,18 @@ export class MetadataStore {
     return m;
   }
 
-  /** Deletes the record file of `key` (under {@link shared}); false when it has none. */
-  async removeRecord(key: string): Promise<boolean> {
+  /**
+   * Deletes the record file of `key` (under {@link shared}); false when it has none. `durable`
+   * fsyncs the directory after (the deletion is on disk before the caller removes the tree).
+   */
+  async removeRecord(key: string, durable = true): Promise<boolean> {
     try {
-      await unlink(this.recordPath(key));
+      unlinkSync(this.recordPath(key));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
     }
-    syncDir(this.records);
+    if (durable) syncDir(this.records);
     return true;
   }
 

@@ -12,6 +12,7 @@ import {
   type SnapshotRecord,
   type Usage,
 } from './metadata.js';
+import { removeTree } from './remove-tree.js';
 import { runTool, toolFsCalls } from './tools.js';
 import { treeUsage } from './usage.js';
 
@@ -125,10 +126,13 @@ export interface Snapshotter {
     options?: { signal?: AbortSignal },
   ): Promise<('committed' | 'exists')[]>;
   /**
-   * Removes a snapshot of any kind and its directory. Unmount it first.
+   * Removes a snapshot of any kind and its directory. Unmount it first. The record goes first,
+   * durably (its directory fsynced) before the tree; `durable: false` skips that fsync for a
+   * snapshot nobody wants back after a power loss (a `--rm` container's volatile root: still
+   * atomic against a killed process).
    * @throws SNAPSHOT_NOT_FOUND, SNAPSHOT_HAS_CHILDREN
    */
-  remove(key: string): Promise<void>;
+  remove(key: string, options?: { durable?: boolean }): Promise<void>;
   /**
    * Information about a snapshot.
    * @throws SNAPSHOT_NOT_FOUND
@@ -551,18 +555,18 @@ class DirSnapshotter implements Snapshotter {
     });
   }
 
-  async remove(key: string): Promise<void> {
+  async remove(key: string, options: { durable?: boolean } = {}): Promise<void> {
     const m0 = await this.meta.lookup(key);
     this.get(m0, key);
     if (m0.files.has(key)) {
       // an active snapshot or view in its own record file: nothing can be its child
       const id = await this.meta.shared(async () => {
         const r = await this.meta.readRecord(key);
-        if (!r || !(await this.meta.removeRecord(key)))
+        if (!r || !(await this.meta.removeRecord(key, options.durable ?? true)))
           throw snapshotError('SNAPSHOT_NOT_FOUND', key, 'not found');
         return r.id;
       });
-      await rm(this.dirOf(id).base, { recursive: true, force: true });
+      await removeTree(this.dirOf(id).base);
       return;
     }
     const id = await this.meta.update(async (m) => {
@@ -576,7 +580,7 @@ class DirSnapshotter implements Snapshotter {
     });
     // metadata first: a crash here leaves an orphan directory for cleanup(), never a record
     // pointing at a half-removed tree
-    await rm(this.dirOf(id).base, { recursive: true, force: true });
+    await removeTree(this.dirOf(id).base);
   }
 
   async stat(key: string): Promise<SnapshotInfo> {

@@ -1365,7 +1365,9 @@ class Containers implements ContainerService {
               });
           removeTree(this.shimDir(rec.Id));
           await this.unmountRoot(rec);
-          await (await this.sn()).remove(rec.Snapshot.key).catch((err: unknown) => {
+          // a --rm container's root is volatile and its record not durable: no fsync for it
+          const durable = durableRecord(rec);
+          await (await this.sn()).remove(rec.Snapshot.key, { durable }).catch((err: unknown) => {
             if (!isBerthError(err, 'SNAPSHOT_NOT_FOUND')) throw err;
           });
           await this.records.removeDir(rec.Id);

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { sha256Digest as sha256, tarOf } from '@berth/fixtures';
 import { isBerthError } from '@berth/oci';
@@ -79,7 +79,13 @@ describe('snapshotter', () => {
     expect(isBerthError(await sn.remove('base').catch((e) => e), 'SNAPSHOT_HAS_CHILDREN')).toBe(true);
 
     await mounts_.release(ct);
-    await sn.remove('ctr');
+    // a container that wrote a tree (and symlinks out of it): all gone, without the fsync
+    await mkdir(`${root}/snap/snapshots/2/fs/a/b/c`, { recursive: true });
+    await symlink(`${root}/snap/snapshots/1/fs/etc`, `${root}/snap/snapshots/2/fs/a/out`);
+    await sn.remove('ctr', { durable: false });
+    expect(isBerthError(await sn.stat('ctr').catch((e) => e), 'SNAPSHOT_NOT_FOUND')).toBe(true);
+    expect(await readdir(`${root}/snap/snapshots`)).toEqual(['1', '3']); // 3: the view
+    expect(await readdir(`${root}/snap/snapshots/1/fs`)).toEqual(['etc']);
     await sn.remove('v');
     await sn.remove('base');
     expect(await sn.walk()).toEqual([]);
