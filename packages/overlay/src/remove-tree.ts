@@ -5,14 +5,17 @@
  * per directory): ~25 of them for a `run --rm`. So the first entries are removed synchronously,
  * by a walk that uses the listing's file types (no lstat per entry, no rmdir tried before the
  * listing); past a budget, or on any error, `fs.promises.rm` takes over, so a large tree does not
- * hold the event loop and every error is its to report.
+ * hold the event loop and every error is its to report. A budget of 0 sends the whole tree to
+ * `fs.promises.rm`: the snapshotter does so beside other removals under way (an `rm -f` of many
+ * containers), where their unlinks and rmdirs, which can wait for the disk (ext4 `discard` trims
+ * freed blocks synchronously), overlap on the thread pool instead of queueing on the main thread.
  */
 import { type Dirent, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Entries removed synchronously before the rest goes to `fs.promises.rm`. */
-const SYNC_BUDGET = 256;
+export const SYNC_BUDGET = 256;
 
 /**
  * Removes `dir` and everything below it, never following a symlink; a missing `dir` is not an
@@ -22,7 +25,7 @@ const SYNC_BUDGET = 256;
 export async function removeTree(dir: string, budget = SYNC_BUDGET): Promise<void> {
   const left = { n: budget };
   try {
-    if (walk(dir, left)) return;
+    if (budget > 0 && walk(dir, left)) return;
   } catch {
     // fs.promises.rm below reports what is wrong, or removes what a racing writer added
   }

@@ -12,7 +12,7 @@ import {
   type SnapshotRecord,
   type Usage,
 } from './metadata.js';
-import { removeTree } from './remove-tree.js';
+import { removeTree, SYNC_BUDGET } from './remove-tree.js';
 import { runTool, toolFsCalls } from './tools.js';
 import { treeUsage } from './usage.js';
 
@@ -555,7 +555,19 @@ class DirSnapshotter implements Snapshotter {
     });
   }
 
+  /** {@link remove} calls under way: beside others, trees go to the thread pool whole. */
+  private removing = 0;
+
   async remove(key: string, options: { durable?: boolean } = {}): Promise<void> {
+    this.removing++;
+    try {
+      await this.removeOne(key, options);
+    } finally {
+      this.removing--;
+    }
+  }
+
+  private async removeOne(key: string, options: { durable?: boolean }): Promise<void> {
     const m0 = await this.meta.lookup(key);
     this.get(m0, key);
     if (m0.files.has(key)) {
@@ -566,7 +578,7 @@ class DirSnapshotter implements Snapshotter {
           throw snapshotError('SNAPSHOT_NOT_FOUND', key, 'not found');
         return r.id;
       });
-      await removeTree(this.dirOf(id).base);
+      await removeTree(this.dirOf(id).base, this.removing > 1 ? 0 : SYNC_BUDGET);
       return;
     }
     const id = await this.meta.update(async (m) => {
@@ -580,7 +592,7 @@ class DirSnapshotter implements Snapshotter {
     });
     // metadata first: a crash here leaves an orphan directory for cleanup(), never a record
     // pointing at a half-removed tree
-    await removeTree(this.dirOf(id).base);
+    await removeTree(this.dirOf(id).base, this.removing > 1 ? 0 : SYNC_BUDGET);
   }
 
   async stat(key: string): Promise<SnapshotInfo> {

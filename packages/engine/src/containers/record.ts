@@ -17,7 +17,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { readdir, stat, unlink } from 'node:fs/promises';
+import { readdir, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '@berth/oci';
 import { lockFile } from '@berth/runtime';
@@ -292,11 +292,16 @@ export class RecordStore {
     if ((await this.nameOwner(n)) === id) await unlink(join(this.namesDir, n)).catch(() => {});
   }
 
-  /** Removes a container's directory. */
-  async removeDir(id: string): Promise<void> {
-    // a few small files (the writable layer is the snapshotter's): synchronous, as each async
-    // step of a recursive rm is a thread-pool round trip
-    removeTree(this.containerDir(id));
+  /**
+   * Removes a container's directory. `alone`: no other removal is under way in this process.
+   */
+  async removeDir(id: string, alone = true): Promise<void> {
+    // a few small files (the writable layer is the snapshotter's): synchronous when alone, as
+    // each async step of a recursive rm is a thread-pool round trip; beside other removals
+    // (`rm -f` of many) on the pool, where their unlinks and rmdirs, which can wait for the disk
+    // (ext4 `discard` trims freed blocks synchronously), overlap instead of queueing here
+    if (alone) removeTree(this.containerDir(id));
+    else await rm(this.containerDir(id), { recursive: true, force: true, maxRetries: 5 });
   }
 }
 

@@ -1338,9 +1338,24 @@ class Containers implements ContainerService {
     return { StatusCode: live.ExitCode, Error: live.Error ? { Message: live.Error } : null };
   }
 
+  /** {@link remove} calls under way (an `rm -f` of many runs them side by side). */
+  private removing = 0;
+
   async remove(
     ref: string,
     options: { force?: boolean; volumes?: boolean; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    this.removing++;
+    try {
+      await this.removeOne(ref, options);
+    } finally {
+      this.removing--;
+    }
+  }
+
+  private async removeOne(
+    ref: string,
+    options: { force?: boolean; volumes?: boolean; signal?: AbortSignal },
   ): Promise<void> {
     await this.locked(
       ref,
@@ -1370,7 +1385,7 @@ class Containers implements ContainerService {
           await (await this.sn()).remove(rec.Snapshot.key, { durable }).catch((err: unknown) => {
             if (!isBerthError(err, 'SNAPSHOT_NOT_FOUND')) throw err;
           });
-          await this.records.removeDir(rec.Id);
+          await this.records.removeDir(rec.Id, this.removing <= 1);
           await this.records.releaseName(rec.Id, rec.Name);
           if (rec.HostConfig.UsernsMode === 'auto' && rec.Spec.idMappings)
             await releaseAuto(this.ctx.root, rec.Spec.idMappings);
