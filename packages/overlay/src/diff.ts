@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { BerthError, MediaType, type Mount } from '@berth/oci';
+import { zlib } from './decompress.js';
 import { isWhiteout } from './lowers.js';
 import { OPAQUE_WHITEOUT, OVERLAY_OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, WHITEOUT_PREFIX } from './paths.js';
 import { END_OF_ARCHIVE, type TarEntryHeader, tarEntry } from './tar-writer.js';
@@ -123,7 +123,7 @@ export function diffLayer(options: DiffOptions): DiffStream {
             cb(null, chunk);
           },
         }),
-        ...(compression === 'gzip' ? [createGzip({ level: 6 })] : []),
+        ...(compression === 'gzip' ? [zlib().createGzip({ level: 6 })] : []),
         new Transform({
           transform(chunk: Buffer, _e, cb) {
             blobHash.update(chunk);
