@@ -4,10 +4,24 @@
  * (native/launch.h, CONTROL `attach`). Detach keys are handled here, on the client, as docker's
  * CLI does: the shim never sees them.
  */
-import { connect, type Socket } from 'node:net';
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError } from '@berth/oci';
 import { parseShimMessage } from './shim-protocol.js';
+
+let net: typeof import('node:net') | undefined;
+
+/**
+ * A connection to a unix socket through `node:net`, required on first use: a `berth run` without
+ * `-i`/`-t` and a `run -d` never attach, and their control requests go through the addon
+ * (runtime.ts, `control`). A require, not `import()`: the CLI's bundle runs in a `vm.Script`,
+ * which has no loader for a dynamic import of a built-in.
+ */
+export function connectSocket(path: string): Socket {
+  net ??= createRequire(import.meta.url ?? '/')('node:net') as typeof import('node:net');
+  return net.connect({ path });
+}
 
 /** Error codes thrown by attach. */
 export const AttachErrorCode = { INVALID_DETACH_KEYS: 'INVALID_DETACH_KEYS' } as const;
@@ -129,7 +143,7 @@ export function attachSocket(
 ): Promise<AttachHandle> {
   const keys = parseDetachKeys(opts.detachKeys ?? DEFAULT_DETACH_KEYS);
   return new Promise((resolveHandle, reject) => {
-    const sock: Socket = connect({ path });
+    const sock: Socket = connectSocket(path);
     let head = Buffer.alloc(0);
     let attached = false;
     let end: AttachEnd = 'exited';

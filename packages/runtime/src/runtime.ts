@@ -8,11 +8,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { BerthError, isBerthError, type LinuxSeccomp, type Logger, type Spec } from '@berth/oci';
-import { type AttachHandle, type AttachOptions, attachSocket } from './attach.js';
+import { type AttachHandle, type AttachOptions, attachSocket, connectSocket } from './attach.js';
 import { withAllowedDevices } from './cgroups/allowed-devices.js';
 import { containerCgroupPath } from './cgroups/path.js';
 import type { CgroupDriver, CgroupStats } from './cgroups/types.js';
@@ -38,6 +37,7 @@ import {
   parseShimMessage,
   SHIM_EXIT,
 } from './shim-protocol.js';
+import { errnoError, loadAddon } from './sys/addon.js';
 import { spawnShim } from './sys/spawn.js';
 
 /** Error codes thrown by the {@link Runtime}. */
@@ -306,10 +306,51 @@ function failureError(
   });
 }
 
-/** One request on the control socket; resolves with the reply line, or undefined on EOF. */
-function control(path: string, request: string, signal?: AbortSignal): Promise<ControlReply | undefined> {
+/**
+ * One request on the control socket; resolves with the reply line, or undefined on EOF. The short
+ * requests go through the addon's `controlAsync` (one pool-thread job: connect, write, read a
+ * line): a node:net socket costs ~6 ms of CPU the first time in a process (its socket and stream
+ * code compiled on first use), on every `run`. `wait`, answered only when the container exits,
+ * keeps a socket: a pool thread must not wait that long.
+ */
+async function control(
+  path: string,
+  request: string,
+  signal?: AbortSignal,
+): Promise<ControlReply | undefined> {
+  const sys = loadAddon();
+  if (request === 'wait' || typeof sys.controlAsync !== 'function')
+    return controlSocket(path, request, signal);
+  signal?.throwIfAborted();
+  const reply = sys.controlAsync(path, `${request}\n`);
+  let line: string | number | null;
+  if (signal) {
+    // on abort the request still completes on its pool thread; nobody reads its reply
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      line = await Promise.race([reply, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  } else {
+    line = await reply;
+  }
+  if (typeof line === 'number') throw errnoError(line, `connect ${path}`);
+  return line === null ? undefined : (parseShimMessage(line) as ControlReply);
+}
+
+/** {@link control} over a node:net socket. */
+function controlSocket(
+  path: string,
+  request: string,
+  signal?: AbortSignal,
+): Promise<ControlReply | undefined> {
   return new Promise((resolveReply, reject) => {
-    const sock = connect({ path });
+    const sock = connectSocket(path);
     let data = '';
     let done = false;
     const finish = (fn: () => void) => {

@@ -40,6 +40,11 @@ export interface Addon {
   syncfsAsync(path: string): Promise<number>;
   /** FS_IOC_GETFLAGS, `set` OR-ed in, FS_IOC_SETFLAGS; the path opened O_NOFOLLOW. */
   setInodeFlags(path: string, set: number): number;
+  /**
+   * One request on a unix socket on the libuv thread pool (connect, write `request`, read up to
+   * the first newline): the reply line without its newline, null at EOF without one, or an errno.
+   */
+  controlAsync(path: string, request: string): Promise<string | number | null>;
 }
 
 /** The addon's file name, beside berth-shim and berth-init in `native/build/`. */
