@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { defineConfig } from 'tsup';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { defineConfig, type Options } from 'tsup';
 import { baseConfig } from '../../tools/tsup.config.ts';
 
 // The `berth` binary is two files: dist/berth.cjs, the whole CLI as one CommonJS bundle with
@@ -28,6 +29,18 @@ const buildTime = epoch ? new Date(Number(epoch) * 1000) : new Date();
 const define = {
   __BERTH_GIT_COMMIT__: JSON.stringify(gitCommit()),
   __BERTH_BUILD_TIME__: JSON.stringify(buildTime.toISOString()),
+};
+
+// undici (the registry client's HTTP stack, ~730 kB: half the bundle) is a file of its own beside
+// the bundle, dist/undici.cjs, required by the registry's transport on its first request. Every
+// command reads, checks and copies the whole bundle into a V8 string before running (~1.5 ms per
+// MB), and only pull, push, login and a build's pulls use undici.
+const undiciMain = createRequire(resolve('../../packages/registry/package.json')).resolve('undici');
+const undiciBeside: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'undici-beside',
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, () => ({ path: './undici.cjs', external: true }));
+  },
 };
 
 // modules that find files beside themselves (the shim, the apply worker, the bundle) do it from
@@ -81,9 +94,28 @@ export default defineConfig((overrides) => [
   },
   {
     ...baseConfig,
+    // undici alone (see undiciBeside), required from the bundle as ./undici.cjs
+    entry: { undici: undiciMain },
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
+    dts: false,
+    clean: false,
+    splitting: false,
+    treeshake: false,
+    noExternal: [/.*/],
+    esbuildOptions(options) {
+      options.charset = 'ascii';
+      options.minifyWhitespace = true;
+      options.minifySyntax = true;
+      options.legalComments = 'external';
+    },
+  },
+  {
+    ...baseConfig,
     entry: { berth: 'src/main.ts' },
     format: ['cjs'],
     outExtension: () => ({ js: '.cjs' }),
+    esbuildPlugins: [undiciBeside],
     dts: false,
     clean: false,
     splitting: false,

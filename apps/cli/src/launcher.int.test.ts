@@ -135,7 +135,7 @@ describe('the V8 code cache of pull', () => {
     await mkdir(copy);
     try {
       for (const f of await readdir(dist)) {
-        if (/^(berth(\.js|\.cjs)?|apply-worker\.m?js|package\.json)$/.test(f))
+        if (/^(berth(\.js|\.cjs)?|undici\.cjs|apply-worker\.m?js|package\.json)$/.test(f))
           await copyFile(join(dist, f), join(copy, f));
       }
       const cache = join(copy, 'berth.cjs.pull.v8cache');

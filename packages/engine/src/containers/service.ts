@@ -783,9 +783,9 @@ class Containers implements ContainerService {
     // validated now, applied at each start
     dockerResources({
       ...(o.memory !== undefined ? { memory: o.memory } : {}),
-      ...(o.cpus !== undefined ? { cpus: o.cpus } : {}),
+      // os.cpus() reads /proc/cpuinfo and /proc/stat: only when there is a --cpus to check
+      ...(o.cpus !== undefined ? { cpus: o.cpus, hostCpus: cpus().length } : {}),
       ...(o.pidsLimit !== undefined ? { pidsLimit: o.pidsLimit } : {}),
-      hostCpus: cpus().length,
     });
 
     // the image: pulled per the policy
