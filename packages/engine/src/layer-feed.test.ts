@@ -101,6 +101,41 @@ describe('teeWriter', () => {
     expect((await got).toString()).toBe(blob.toString());
   });
 
+  it('keeps no chunk of a writer that keeps none: the caller may reuse their memory once written', async () => {
+    const feed = new LayerFeed(async () => Readable.from([Buffer.from('unused')]));
+    const got = drain(feed.open());
+    const w = Object.assign(memoryWriter(Buffer.alloc(0)), { keepsNoChunks: true });
+    const plain = teeWriter(memoryWriter(Buffer.alloc(0)), []);
+    expect(plain.keepsNoChunks).toBe(false);
+    const tee = teeWriter(w, [feed]);
+    expect(tee.keepsNoChunks).toBe(true);
+    // the registry client's read buffers, overwritten by its next reads as soon as a write settles
+    const slab = Buffer.from(blob);
+    await tee.writev?.([slab.subarray(0, 3), slab.subarray(3, 11)], 11);
+    slab.fill('X', 0, 11);
+    slab.set(blob.subarray(11), 11);
+    await tee.write(slab.subarray(11));
+    slab.fill('Y');
+    await tee.commit(blob.byteLength, digest);
+    await feed.downloaded();
+    expect(w.bytes().toString()).toBe(blob.toString());
+    expect((await got).toString()).toBe(blob.toString());
+  });
+
+  it('copies for a feed only the bytes it lacks when a download restarts inside a batch', async () => {
+    const feed = new LayerFeed(async () => Readable.from([Buffer.from('unused')]));
+    const got = drain(feed.open());
+    const first = teeWriter(Object.assign(memoryWriter(Buffer.alloc(0)), { keepsNoChunks: true }), [feed]);
+    await first.write(blob.subarray(0, 7));
+    await first.abort();
+    const again = teeWriter(Object.assign(memoryWriter(Buffer.alloc(0)), { keepsNoChunks: true }), [feed]);
+    const slab = Buffer.from(blob);
+    await again.writev?.([slab.subarray(0, 4), slab.subarray(4, 9), slab.subarray(9)], blob.byteLength);
+    slab.fill('X');
+    await feed.downloaded();
+    expect((await got).toString()).toBe(blob.toString());
+  });
+
   it('does not hold the download back for an unpack that has not started: it reads the stored blob', async () => {
     // more than the feed buffers (4 MiB on each side of its PassThrough), before anyone opens it
     const big = Buffer.alloc(12 * 1024 * 1024);

@@ -136,6 +136,11 @@ export class LayerFeed {
  * blob, once each: a download that restarts from byte 0 (a registry that ignored `Range`)
  * does not forward again what a feed has; a writer that starts past a feed's bytes (an ingest
  * resumed from an earlier process) turns that feed to the stored blob.
+ *
+ * When `w` keeps no chunks, neither does this writer: a feed gets the bytes of a write (a batch
+ * of ~1 MiB from the registry client) copied into one buffer of its own, which it may hold as
+ * long as it likes (an apply thread takes it over, moved rather than copied again), and the
+ * registry client reuses its read buffers.
  */
 export function teeWriter(
   w: ContentWriter,
@@ -144,15 +149,30 @@ export function teeWriter(
 ): ContentWriter {
   for (const f of feeds) if (f.live && w.offset > f.sent) f.useStore();
   let pos = w.offset;
-  const forward = (chunk: Uint8Array): Promise<unknown> => {
+  const own = w.keepsNoChunks === true;
+  /** Forwards the `n` bytes of `chunks`, which start at `pos`. */
+  const forward = (chunks: readonly Uint8Array[], n: number): Promise<unknown> => {
     const start = pos;
-    pos += chunk.byteLength;
+    pos += n;
     const pushes: Promise<void>[] = [];
     for (const f of feeds) {
       if (!f.live || f.sent >= pos) continue;
       const from = f.sent - start;
       f.sent = pos;
-      pushes.push(f.push(from > 0 ? chunk.subarray(from) : chunk, signal));
+      if (own) pushes.push(f.push(copyOf(chunks, n, Math.max(from, 0)), signal));
+      else {
+        // the chunks as they came (the writer below may hold them as well)
+        pushes.push(
+          (async () => {
+            let at = 0;
+            for (const c of chunks) {
+              const skip = Math.min(Math.max(from - at, 0), c.byteLength);
+              at += c.byteLength;
+              if (skip < c.byteLength) await f.push(skip > 0 ? c.subarray(skip) : c, signal);
+            }
+          })(),
+        );
+      }
     }
     return Promise.all(pushes);
   };
@@ -160,20 +180,34 @@ export function teeWriter(
     get offset() {
       return w.offset;
     },
+    keepsNoChunks: own,
     async write(chunk) {
-      await Promise.all([w.write(chunk), forward(chunk)]);
+      await Promise.all([w.write(chunk), forward([chunk], chunk.byteLength)]);
     },
-    // a batch goes to the store in one call when it takes batches, and to the feeds as it came
+    // a batch goes to the store in one call when it takes batches
     async writev(chunks, n) {
       const stored = w.writev
         ? w.writev(chunks, n)
         : w.write(chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, n));
-      const forwarded = (async () => {
-        for (const c of chunks) await forward(c);
-      })();
-      await Promise.all([stored, forwarded]);
+      await Promise.all([stored, forward(chunks, n)]);
     },
     commit: (size, expected) => w.commit(size, expected),
     abort: () => w.abort(),
   };
+}
+
+/** Bytes `from`.. of the `n` bytes of `chunks`, in one new buffer that nothing else holds. */
+function copyOf(chunks: readonly Uint8Array[], n: number, from: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(n - from);
+  let at = 0;
+  let to = 0;
+  for (const c of chunks) {
+    const skip = Math.min(Math.max(from - at, 0), c.byteLength);
+    at += c.byteLength;
+    if (skip < c.byteLength) {
+      out.set(skip > 0 ? c.subarray(skip) : c, to);
+      to += c.byteLength - skip;
+    }
+  }
+  return out;
 }

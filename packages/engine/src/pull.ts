@@ -415,6 +415,9 @@ async function pullWith(
           opening(i);
           return (live.get(i) ?? fromStore(l.digest)).open();
         },
+        // a live feed gets copies of its own (the store's writer keeps no chunks, teeWriter), a
+        // stored blob fresh buffers of its file reads: the apply thread takes them over
+        movableChunks: true,
         onProgress: (p) => {
           if (p.read - last < PROGRESS_STEP && p.read < l.size) return;
           last = p.read;

@@ -51,6 +51,12 @@ export interface ContentWriter {
    */
   writev?(chunks: readonly Uint8Array[], n: number): Promise<void>;
   /**
+   * Optional: true when the writer keeps no reference to a chunk once its `write`/`writev`
+   * settled, so the caller may reuse the chunk's memory (the registry client then reuses its
+   * socket read buffers instead of allocating 1 MiB per MiB received).
+   */
+  readonly keepsNoChunks?: boolean;
+  /**
    * Verifies size and digest, makes the blob visible atomically; throws SIZE_MISMATCH /
    * DIGEST_MISMATCH and leaves nothing. A commit racing another writer of the same blob
    * succeeds.

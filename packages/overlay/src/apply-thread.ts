@@ -57,6 +57,16 @@ export type FromWorker =
   | { type: 'mknod'; job: number; call: number; node: MknodCall }
   | ({ type: 'failed'; job: number } & SentError);
 
+/** Options of {@link ApplyThreads.apply}: an apply's, less what the calling thread does. */
+export type ApplyThreadOptions = Omit<ApplyLayerOptions, 'mounts' | 'sync'> & {
+  /**
+   * Every chunk of `stream` is a buffer of its own that nothing else refers to (a download's
+   * copy, a file read): a whole one of at least {@link MOVE_MIN} bytes is moved to the thread
+   * (its memory leaves this one) instead of copied. Otherwise each message is a copy.
+   */
+  movableChunks?: boolean;
+};
+
 /** What {@link applyLayerThreaded} returns: the apply's result plus the target's usage. */
 export interface ThreadedApply {
   result: ApplyResult;
@@ -69,6 +79,9 @@ const IN_FLIGHT = 8 * 1024 * 1024;
 
 /** Bytes the stream holds already that are sent in one message. */
 const BATCH = 1024 * 1024;
+
+/** A movable chunk this large goes in a message of its own, moved, not batched into a copy. */
+const MOVE_MIN = 256 * 1024;
 
 /**
  * How to start the worker: the built `apply-worker.js` beside this module (the package's dist,
@@ -118,7 +131,7 @@ export class ApplyThreads {
    */
   async apply(
     target: ApplyTarget,
-    options: Omit<ApplyLayerOptions, 'mounts' | 'sync'>,
+    options: ApplyThreadOptions,
     deferLowers: boolean,
   ): Promise<ThreadedApply> {
     const { signal } = options;
@@ -210,12 +223,34 @@ export class ApplyThreads {
           : Readable.from(options.stream);
     // bytes the stream holds already and that would go into the same message
     const buffered = source instanceof Readable ? () => source.readableLength : () => 0;
+    const movable = options.movableChunks === true;
+    const send = async (chunk: Uint8Array) => {
+      worker.postMessage({ type: 'chunk', job, chunk } satisfies ToWorker, [chunk.buffer as ArrayBuffer]);
+      inFlight += chunk.byteLength;
+      while (inFlight > IN_FLIGHT && outcome === undefined) {
+        await new Promise<void>((resolve) => {
+          credit = resolve;
+        });
+        credit = undefined;
+      }
+    };
     void (async () => {
       try {
         let batch: Uint8Array[] = [];
         let size = 0;
         for await (const chunk of source) {
           if (outcome !== undefined) return;
+          if (
+            movable &&
+            batch.length === 0 &&
+            chunk.byteLength >= MOVE_MIN &&
+            chunk.byteOffset === 0 &&
+            chunk.byteLength === chunk.buffer.byteLength
+          ) {
+            // the caller's own buffer, whole: moved as it is
+            await send(chunk);
+            continue;
+          }
           batch.push(chunk);
           size += chunk.byteLength;
           // network chunks are ~64 KiB: one message (and one gunzip call) per ~1 MiB costs less
@@ -229,14 +264,7 @@ export class ApplyThreads {
           }
           batch = [];
           size = 0;
-          worker.postMessage({ type: 'chunk', job, chunk: own } satisfies ToWorker, [own.buffer]);
-          inFlight += own.byteLength;
-          while (inFlight > IN_FLIGHT && outcome === undefined) {
-            await new Promise<void>((resolve) => {
-              credit = resolve;
-            });
-            credit = undefined;
-          }
+          await send(own);
         }
         if (outcome === undefined) worker.postMessage({ type: 'end', job } satisfies ToWorker);
       } catch (err) {
@@ -332,7 +360,7 @@ function start(): Worker {
  */
 export async function applyLayerThreaded(
   target: ApplyTarget,
-  options: Omit<ApplyLayerOptions, 'mounts' | 'sync'>,
+  options: ApplyThreadOptions,
   deferLowers: boolean,
 ): Promise<ThreadedApply> {
   const threads = new ApplyThreads();

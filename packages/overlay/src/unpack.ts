@@ -89,6 +89,11 @@ export interface LayerToUnpack {
    * it may wait for a download to finish; not called for a layer whose snapshot exists.
    */
   open(signal?: AbortSignal): Promise<ApplyLayerOptions['stream']>;
+  /**
+   * Every chunk the opened stream yields is a buffer of its own that nothing else refers to: an
+   * apply thread takes a whole one over (moved, not copied; {@link ApplyThreadOptions}).
+   */
+  movableChunks?: boolean;
   /** Apply progress of this layer. */
   onProgress?: (p: ApplyProgress) => void;
 }
@@ -260,7 +265,11 @@ export async function unpackLayers(options: UnpackLayersOptions): Promise<Unpack
             signal: ac.signal,
           };
           if (options.threads !== false) {
-            const done = await threads.apply(target, applyOptions, !bottom);
+            const done = await threads.apply(
+              target,
+              l.movableChunks === true ? { ...applyOptions, movableChunks: true } : applyOptions,
+              !bottom,
+            );
             job.applied = done.result;
             job.implicit = done.implicit;
             job.usage = done.usage;

@@ -455,6 +455,8 @@ export async function createContentStore(opts: ContentStoreOptions): Promise<Con
       get offset() {
         return offset;
       },
+      // a chunk is written and hashed before its write settles, and never referenced after
+      keepsNoChunks: true,
       async write(chunk) {
         guard('write');
         let done = 0;

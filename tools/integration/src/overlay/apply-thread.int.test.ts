@@ -86,4 +86,36 @@ describe('ApplyThreads', () => {
       await threads.close();
     }
   });
+
+  it('moves whole buffers of a stream with movable chunks to the thread, and copies views', async () => {
+    const threads = new ApplyThreads();
+    try {
+      const text = 'moved\n'.repeat(200_000);
+      const l = await layer('moved', text);
+      // whole buffers of their own, as a file read or the engine's download copies give them
+      const pieces: Buffer[] = [];
+      for (let at = 0; at < l.blob.length; at += 300_000)
+        pieces.push(Buffer.from(l.blob.subarray(at, at + 300_000)));
+      // and one view of a larger buffer, which must stay readable here
+      const shared = Buffer.alloc(pieces.length > 1 ? 2 * 300_000 : 600_000);
+      const lastAt = (pieces.length - 1) * 300_000;
+      const last = l.blob.subarray(lastAt);
+      shared.set(last, 1000);
+      const view = shared.subarray(1000, 1000 + last.length);
+      const stream = [...pieces.slice(0, -1), view];
+      const done = await threads.apply(
+        l.target,
+        { stream, diffId: sha256(l.blob), movableChunks: true },
+        false,
+      );
+      expect(done.result.diffId).toBe(sha256(l.blob));
+      expect(await readFile(`${l.dir}/moved`, 'utf8')).toBe(text);
+      // the whole buffers left this thread; the view's memory did not
+      for (const p of pieces.slice(0, -1)) expect(p.byteLength).toBe(0);
+      expect(view.byteLength).toBe(last.length);
+      expect(Buffer.compare(view, last)).toBe(0);
+    } finally {
+      await threads.close();
+    }
+  });
 });
