@@ -69,6 +69,18 @@ async function flockPath(path: string, signal?: AbortSignal, op = LOCK_EX): Prom
   return fd;
 }
 
+/** A lock held through the open descriptor `fd`: releasing closes it, once. */
+function heldLock(fd: number): FileLock {
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      closeSync(fd);
+    },
+  };
+}
+
 /**
  * Takes an exclusive lock on `path` (created when missing, mode 0600; its directory must exist)
  * across processes and within this one.
@@ -77,15 +89,7 @@ async function flockPath(path: string, signal?: AbortSignal, op = LOCK_EX): Prom
  */
 export function lockFile(path: string, opts: { signal?: AbortSignal } = {}): Promise<FileLock> {
   return inProcess(path, opts.signal, async () => {
-    const fd = await flockPath(path, opts.signal);
-    let released = false;
-    return {
-      async release() {
-        if (released) return;
-        released = true;
-        closeSync(fd);
-      },
-    };
+    return heldLock(await flockPath(path, opts.signal));
   });
 }
 
@@ -98,15 +102,7 @@ export function lockFile(path: string, opts: { signal?: AbortSignal } = {}): Pro
  */
 export async function lockFileShared(path: string, opts: { signal?: AbortSignal } = {}): Promise<FileLock> {
   opts.signal?.throwIfAborted();
-  const fd = await flockPath(path, opts.signal, LOCK_SH);
-  let released = false;
-  return {
-    async release() {
-      if (released) return;
-      released = true;
-      closeSync(fd);
-    },
-  };
+  return heldLock(await flockPath(path, opts.signal, LOCK_SH));
 }
 
 /** Runs `fn` while holding the lock on `path`, and releases it however `fn` ends. */
