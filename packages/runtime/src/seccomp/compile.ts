@@ -31,7 +31,6 @@ import {
   type LinuxSeccompOperator,
 } from '@berth/oci';
 import { hostSeccompArch, SCMP_ARCHES, type SeccompArch } from './profile.js';
-import syscallTables from './syscalls.json' with { type: 'json' };
 
 /** One classic BPF instruction (struct sock_filter). */
 export interface SockFilter {
@@ -108,20 +107,32 @@ interface Abi {
   bits: 32 | 64;
 }
 
-const TABLES = syscallTables.arches as Readonly<Record<string, Readonly<Record<string, number>>>>;
+type Tables = Readonly<Record<string, Readonly<Record<string, number>>>>;
+let abisMemo: Readonly<Record<string, Abi>> | undefined;
 
-const ABIS: Readonly<Record<string, Abi>> = {
-  SCMP_ARCH_X86_64: { scmp: 'SCMP_ARCH_X86_64', audit: AUDIT_ARCH.X86_64, table: TABLES.x86_64!, bits: 64 },
-  SCMP_ARCH_X32: { scmp: 'SCMP_ARCH_X32', audit: AUDIT_ARCH.X86_64, table: TABLES.x32!, bits: 32 },
-  SCMP_ARCH_X86: { scmp: 'SCMP_ARCH_X86', audit: AUDIT_ARCH.I386, table: TABLES.x86!, bits: 32 },
-  SCMP_ARCH_AARCH64: {
-    scmp: 'SCMP_ARCH_AARCH64',
-    audit: AUDIT_ARCH.AARCH64,
-    table: TABLES.aarch64!,
-    bits: 64,
-  },
-  SCMP_ARCH_ARM: { scmp: 'SCMP_ARCH_ARM', audit: AUDIT_ARCH.ARM, table: TABLES.arm!, bits: 32 },
-};
+/**
+ * The syscall tables per ABI, made on first use: syscalls.json is ~2000 numbers whose objects
+ * take ~1-2 ms of CPU to build, and a start whose program comes from the seccomp cache never
+ * compiles. A `require` of the JSON, not an `import`: a bundler inlines it behind a function it
+ * calls here (an `import` is initialised with this module), and under vitest it is Node's own.
+ */
+function abiTables(): Readonly<Record<string, Abi>> {
+  if (abisMemo) return abisMemo;
+  const tables = (require('./syscalls.json') as { arches: Tables }).arches;
+  abisMemo = {
+    SCMP_ARCH_X86_64: { scmp: 'SCMP_ARCH_X86_64', audit: AUDIT_ARCH.X86_64, table: tables.x86_64!, bits: 64 },
+    SCMP_ARCH_X32: { scmp: 'SCMP_ARCH_X32', audit: AUDIT_ARCH.X86_64, table: tables.x32!, bits: 32 },
+    SCMP_ARCH_X86: { scmp: 'SCMP_ARCH_X86', audit: AUDIT_ARCH.I386, table: tables.x86!, bits: 32 },
+    SCMP_ARCH_AARCH64: {
+      scmp: 'SCMP_ARCH_AARCH64',
+      audit: AUDIT_ARCH.AARCH64,
+      table: tables.aarch64!,
+      bits: 64,
+    },
+    SCMP_ARCH_ARM: { scmp: 'SCMP_ARCH_ARM', audit: AUDIT_ARCH.ARM, table: tables.arm!, bits: 32 },
+  };
+  return abisMemo;
+}
 
 /** The ABIs a kernel of each architecture runs, native first. */
 const HOST_ABIS: Readonly<Record<SeccompArch, readonly string[]>> = {
@@ -134,7 +145,7 @@ const HOST_ABIS: Readonly<Record<SeccompArch, readonly string[]>> = {
  * include __X32_SYSCALL_BIT.
  */
 export function syscallNumber(name: string, abi: string): number | undefined {
-  const t = ABIS[abi]?.table;
+  const t = abiTables()[abi]?.table;
   return t && Object.hasOwn(t, name) ? t[name] : undefined;
 }
 
@@ -415,7 +426,7 @@ export function compileSeccomp(seccomp: LinuxSeccomp, opts: CompileSeccompOption
   });
   // libseccomp always covers the native ABI; other ABIs this kernel can run when listed
   const [native, ...compat] = HOST_ABIS[arch];
-  const abis = [native!, ...compat.filter((x) => listed.includes(x))].map((x) => ABIS[x]!);
+  const abis = [native!, ...compat.filter((x) => listed.includes(x))].map((x) => abiTables()[x]!);
 
   const syscalls = seccomp.syscalls ?? [];
   if (!Array.isArray(syscalls)) throw invalid(`${F}.syscalls`, 'must be an array');
