@@ -157,11 +157,16 @@ const ISAL_ERRORS: Record<number, string> = {
 /**
  * A gunzip `Transform` over a {@link GunzipAddon}, synchronous on the calling thread (an apply
  * thread: the inflate no longer goes through libuv's pool). Errors are `LAYER_INVALID_TAR`.
+ * Backpressure within a chunk, as node:zlib's stream has: when the reader's buffer is full, the
+ * rest of the chunk waits for the next `_read`. Without it one ~1 MiB chunk of a gzip bomb (deflate
+ * reaches ~1000:1) would be decoded into a gigabyte held in memory at once.
  */
 class NativeGunzip extends Transform {
   private readonly decoder: unknown;
   private readonly result = new Uint32Array(2);
   private phase = 0;
+  /** A chunk whose decoding waits for the reader, and where in it to go on. */
+  private paused: { input: Buffer; at: number; cb: TransformCallback } | undefined;
 
   constructor(private readonly addon: GunzipAddon) {
     super({ readableHighWaterMark: 1024 * 1024 });
@@ -169,12 +174,18 @@ class NativeGunzip extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    try {
-      this.decode(chunk);
-      cb();
-    } catch (err) {
-      cb(err as Error);
+    this.run(chunk, 0, cb);
+  }
+
+  override _read(size: number): void {
+    const p = this.paused;
+    if (p === undefined) {
+      // Transform's own: lets the next chunk in
+      super._read(size);
+      return;
     }
+    this.paused = undefined;
+    this.run(p.input, p.at, p.cb);
   }
 
   override _flush(cb: TransformCallback): void {
@@ -182,8 +193,22 @@ class NativeGunzip extends Transform {
     cb(this.phase === 0 ? corrupt('gzip', new Error('unexpected end of file')) : null);
   }
 
-  private decode(input: Buffer): void {
-    let at = 0;
+  /** Decodes `input` from `at`; calls `cb` once it is used up, or pauses when the reader is full. */
+  private run(input: Buffer, at: number, cb: TransformCallback): void {
+    let next: number | undefined;
+    try {
+      next = this.decode(input, at);
+    } catch (err) {
+      cb(err as Error);
+      return;
+    }
+    if (next === undefined) cb();
+    else this.paused = { input, at: next, cb };
+  }
+
+  /** Decodes until `input` is used up (undefined) or the reader's buffer is full (where to go on). */
+  private decode(input: Buffer, start: number): number | undefined {
+    let at = start;
     for (;;) {
       const out = Buffer.allocUnsafeSlow(GUNZIP_OUT);
       const phase = this.addon.gunzip(this.decoder, at === 0 ? input : input.subarray(at), out, this.result);
@@ -194,9 +219,10 @@ class NativeGunzip extends Transform {
       at += used;
       if (used === 0 && written === 0 && at < input.byteLength)
         throw corrupt('gzip', new Error('igzip made no progress'));
-      if (written > 0) this.push(written === GUNZIP_OUT ? out : out.subarray(0, written));
+      const room = written === 0 || this.push(written === GUNZIP_OUT ? out : out.subarray(0, written));
       // an output not filled: the input is used up (or the stream over)
-      if (written < GUNZIP_OUT && at >= input.byteLength) return;
+      if (written < GUNZIP_OUT && at >= input.byteLength) return undefined;
+      if (!room) return at;
     }
   }
 }

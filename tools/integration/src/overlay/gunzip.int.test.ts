@@ -1,11 +1,18 @@
 // gzip layers decoded by ISA-L (@berth/runtime's berth-inflate.node, what the engine passes) and
 // by node:zlib (the default): the same trees and diffIDs, the same refusals of broken streams.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { sha256Digest as sha256, tarOf } from '@berth/fixtures';
 import { isBerthError, type LogFields, silentLogger } from '@berth/oci';
-import { ApplyThreads, createSnapshotter, unpackLayer, unpackLayers } from '@berth/overlay';
+import {
+  ApplyThreads,
+  createDecompressor,
+  createSnapshotter,
+  unpackLayer,
+  unpackLayers,
+} from '@berth/overlay';
 import { gunzipAddonPath } from '@berth/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -136,6 +143,31 @@ describe.each([
     } finally {
       await threads.close();
     }
+  });
+});
+
+describe.each([
+  ['ISA-L', addon],
+  ['node:zlib', undefined],
+] as const)('a gzip bomb decoded by %s', (_name, path) => {
+  it('is held back by its reader: one small chunk does not become its whole output in memory', async () => {
+    const gunzip =
+      path === undefined
+        ? undefined
+        : (createRequire(import.meta.url)(path) as Parameters<typeof createDecompressor>[1]);
+    const total = 64 * 1024 * 1024;
+    // 64 MiB of zeros in ~64 KiB: written as one chunk
+    const blob = gzipSync(Buffer.alloc(total), { level: 9 });
+    expect(blob.length).toBeLessThan(128 * 1024);
+    const d = createDecompressor('gzip', gunzip);
+    d.end(blob);
+    // nobody reads yet: what the decoder made of the chunk is all held in its buffer
+    const held = d.readableLength;
+    let seen = 0;
+    for await (const c of d) seen += (c as Buffer).length;
+    expect(seen).toBe(total);
+    // the reader's buffer (1 MiB for ISA-L, 16 KiB for node:zlib) and at most one output chunk
+    expect(held).toBeLessThan(4 * 1024 * 1024);
   });
 });
 
