@@ -159,20 +159,15 @@ export function teeWriter(
       if (!f.live || f.sent >= pos) continue;
       const from = f.sent - start;
       f.sent = pos;
-      if (own) pushes.push(f.push(copyOf(chunks, n, Math.max(from, 0)), signal));
-      else {
-        // the chunks as they came (the writer below may hold them as well)
+      const parts = slicesFrom(chunks, from);
+      if (own) pushes.push(f.push(ownCopy(parts), signal));
+      // the chunks as they came (the writer below may hold them as well)
+      else
         pushes.push(
           (async () => {
-            let at = 0;
-            for (const c of chunks) {
-              const skip = Math.min(Math.max(from - at, 0), c.byteLength);
-              at += c.byteLength;
-              if (skip < c.byteLength) await f.push(skip > 0 ? c.subarray(skip) : c, signal);
-            }
+            for (const c of parts) await f.push(c, signal);
           })(),
         );
-      }
     }
     return Promise.all(pushes);
   };
@@ -196,18 +191,27 @@ export function teeWriter(
   };
 }
 
-/** Bytes `from`.. of the `n` bytes of `chunks`, in one new buffer that nothing else holds. */
-function copyOf(chunks: readonly Uint8Array[], n: number, from: number): Buffer {
-  const out = Buffer.allocUnsafeSlow(n - from);
+/** The bytes of `chunks` from offset `from` on (whole chunks where it can), without copying. */
+function slicesFrom(chunks: readonly Uint8Array[], from: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
   let at = 0;
-  let to = 0;
   for (const c of chunks) {
     const skip = Math.min(Math.max(from - at, 0), c.byteLength);
     at += c.byteLength;
-    if (skip < c.byteLength) {
-      out.set(skip > 0 ? c.subarray(skip) : c, to);
-      to += c.byteLength - skip;
-    }
+    if (skip < c.byteLength) out.push(skip > 0 ? c.subarray(skip) : c);
+  }
+  return out;
+}
+
+/** `parts` in one new buffer of its own (never a slice of Node's shared pool), which may be moved. */
+function ownCopy(parts: readonly Uint8Array[]): Buffer {
+  let n = 0;
+  for (const p of parts) n += p.byteLength;
+  const out = Buffer.allocUnsafeSlow(n);
+  let to = 0;
+  for (const p of parts) {
+    out.set(p, to);
+    to += p.byteLength;
   }
   return out;
 }

@@ -37,7 +37,7 @@ import {
   parseShimMessage,
   SHIM_EXIT,
 } from './shim-protocol.js';
-import { errnoError, loadAddon } from './sys/addon.js';
+import { errnoError, loadAddon, untilAborted } from './sys/addon.js';
 import { spawnShim } from './sys/spawn.js';
 
 /** Error codes thrown by the {@link Runtime}. */
@@ -322,23 +322,7 @@ async function control(
   if (request === 'wait' || typeof sys.controlAsync !== 'function')
     return controlSocket(path, request, signal);
   signal?.throwIfAborted();
-  const reply = sys.controlAsync(path, `${request}\n`);
-  let line: string | number | null;
-  if (signal) {
-    // on abort the request still completes on its pool thread; nobody reads its reply
-    let onAbort = () => {};
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      line = await Promise.race([reply, aborted]);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-  } else {
-    line = await reply;
-  }
+  const line = await untilAborted(sys.controlAsync(path, `${request}\n`), signal);
   if (typeof line === 'number') throw errnoError(line, `connect ${path}`);
   return line === null ? undefined : (parseShimMessage(line) as ControlReply);
 }

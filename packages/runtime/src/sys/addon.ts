@@ -149,3 +149,22 @@ export function errnoError(errno: number, syscall: string): NodeJS.ErrnoExceptio
   err.syscall = syscall;
   return err;
 }
+
+/**
+ * `job` (an addon call on a libuv pool thread, which cannot be cancelled), or the signal's reason
+ * as soon as it aborts: the job then still completes on its thread and nobody reads its result.
+ */
+export async function untilAborted<T>(job: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return job;
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([job, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}

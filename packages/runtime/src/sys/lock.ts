@@ -16,7 +16,7 @@ import {
   lockQueue,
   withFileLock,
 } from '@berth/oci';
-import { errnoText, loadAddon } from './addon.js';
+import { errnoText, loadAddon, untilAborted } from './addon.js';
 import { SysErrorCode } from './errors.js';
 
 // <sys/file.h>
@@ -49,14 +49,8 @@ async function flockPath(path: string, signal?: AbortSignal, op = LOCK_EX): Prom
     // another process holds it: wait on a pool thread. On abort the handle is closed at once;
     // the waiting flock(2) still holds the open file, which it drops (with any lock it got)
     // when it returns
-    const aborted = new Promise<never>((_, reject) => {
-      if (!signal) return;
-      const onAbort = () => reject(signal.reason);
-      if (signal.aborted) onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
     try {
-      e = await Promise.race([sys.flockAsync(fd, op), aborted]);
+      e = await untilAborted(sys.flockAsync(fd, op), signal);
     } catch (err) {
       closeSync(fd);
       throw err;
