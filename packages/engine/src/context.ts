@@ -59,9 +59,14 @@ export function snapshotCollector(
   return c;
 }
 
-/** Runs garbage collection over content and snapshots; returns the bytes reclaimed. */
+/**
+ * Runs garbage collection over content and snapshots; returns the bytes reclaimed. Snapshot
+ * trees that no record names go too: what a crash between a tree and its record left, or a
+ * power loss took the record of (a `--rm` container's root is prepared without fsyncs).
+ */
 export async function collect(ctx: EngineContext, signal?: AbortSignal): Promise<number> {
   ctx.collector.reclaimed = 0;
   const r = await ctx.store.gc({ snapshots: ctx.collector, ...(signal ? { signal } : {}) });
+  await (await ctx.snapshotter()).cleanup();
   return r.reclaimedBytes + ctx.collector.reclaimed;
 }

@@ -99,11 +99,11 @@ const corrupt = (path: string, what: string, cause?: unknown): BerthError =>
  * system calls, as {@link syncDir}: a promise open, write, fsync and close are four thread-pool
  * round trips (~0.1 ms of CPU each) for a file of a few hundred bytes.
  */
-function writeSynced(tmp: string, doc: unknown): void {
+function writeSynced(tmp: string, doc: unknown, durable = true): void {
   const fd = openSync(tmp, 'w', 0o600);
   try {
     writeFileSync(fd, `${JSON.stringify(doc)}\n`);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -252,12 +252,14 @@ export class MetadataStore {
    * Creates the record file of `key` (under {@link shared}): temp, fsync, link(2), fsync the
    * directory. Returns false when `key` has a record file already, unless that file is one a
    * commit cut short left (its number is in `global`, `metadata.json`'s numbers): replaced.
+   * `durable: false` leaves out both fsyncs (still atomic against a killed process; a power
+   * loss may lose the record, and its tree is then an orphan for `cleanup()`).
    */
-  async addRecord(key: string, rec: SnapshotRecord, global: Set<number>): Promise<boolean> {
+  async addRecord(key: string, rec: SnapshotRecord, global: Set<number>, durable = true): Promise<boolean> {
     const doc: RecordFile = { version: RECORD_VERSION, key, ...rec };
     const tmp = `${this.records}/.tmp-${process.pid}-${rec.id}`;
     const path = this.recordPath(key);
-    writeSynced(tmp, doc);
+    writeSynced(tmp, doc, durable);
     try {
       linkSync(tmp, path);
     } catch (err) {
@@ -268,7 +270,7 @@ export class MetadataStore {
     } finally {
       rmSync(tmp, { force: true });
     }
-    syncDir(this.records);
+    if (durable) syncDir(this.records);
     return true;
   }
 

@@ -43,6 +43,13 @@ export interface SnapshotOptions {
   labels?: Record<string, string>;
   /** Aborts the work (copying, usage). */
   signal?: AbortSignal;
+  /**
+   * `false`: the new snapshot's record is not fsynced ({@link Snapshotter.prepare} and
+   * {@link Snapshotter.view}), for a snapshot nobody wants back after a power loss (a `--rm`
+   * container's volatile root). Still atomic against a killed process; a power loss may leave
+   * its tree without a record, an orphan that {@link Snapshotter.cleanup} removes.
+   */
+  durable?: boolean;
 }
 
 /** Options of {@link Snapshotter.commit}. */
@@ -384,7 +391,7 @@ class DirSnapshotter implements Snapshotter {
         if (this.driver === 'overlay' && kind === 'active') mkdirSync(dirs.work, { mode: 0o700 });
         // directory first: a crash before the record leaves an orphan for cleanup()
         const global = new Set([...m.snapshots].filter(([k]) => !m.files.has(k)).map(([, r]) => r.id));
-        if (!(await this.meta.addRecord(key, rec, global)))
+        if (!(await this.meta.addRecord(key, rec, global, options.durable ?? true)))
           throw snapshotError('SNAPSHOT_EXISTS', key, 'already exists');
       } catch (err) {
         await rm(dirs.base, { recursive: true, force: true });

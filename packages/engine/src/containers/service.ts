@@ -932,12 +932,14 @@ class Containers implements ContainerService {
 
         Platform: config.os,
       };
-      await (await this.sn()).prepare(id, parent ?? undefined);
+      // a --rm container's root is volatile and its record not durable: its snapshot's record
+      // is not fsynced either (a power loss leaves at most an orphan tree for `system prune`)
+      const durable = durableRecord(rec);
+      await (await this.sn()).prepare(id, parent ?? undefined, durable ? undefined : { durable });
       prepared = true;
       mkdirSync(join(dir, 'rootfs'), { mode: 0o755 });
       // written before the record (which makes the container exist): no temp/rename needed, and
       // the record's write fsyncs the directory after them (their names are then on disk too)
-      const durable = durableRecord(rec);
       writeFileSync(join(dir, 'hostname'), `${hostname}\n`);
       const hostHosts = network === 'host' ? readOr('/etc/hosts', HOSTS_NONE) : HOSTS_NONE;
       await writeNewFile(join(dir, 'hosts'), hostHosts, durable);

@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { basename, dirname } from 'node:path';
 import { sha256Digest as sha256, tarOf } from '@berth/fixtures';
 import { isBerthError } from '@berth/oci';
 import { createSnapshotter, MOUNT_DATA_LIMIT, type mountAll, unpackLayer } from '@berth/overlay';
@@ -140,6 +141,27 @@ describe('snapshotter', () => {
     expect(await readdir(`${root}/snap/snapshots`)).toHaveLength(20);
     // a second snapshotter on the same root (another process) sees the same state
     expect(await createSnapshotter({ root: `${root}/snap` }).walk()).toEqual(all);
+  });
+
+  it('prepares without fsyncs on request; a record lost to a power loss leaves an orphan cleanup removes', async () => {
+    const sn = createSnapshotter({ root: `${root}/snap` });
+    await sn.prepare('base-key');
+    await sn.commit('base', 'base-key');
+    const m = await sn.prepare('volatile', 'base', { durable: false });
+    expect(await sn.mounts('volatile')).toEqual(m);
+    expect((await sn.walk()).map((s) => [s.name, s.kind])).toEqual([
+      ['base', 'committed'],
+      ['volatile', 'active'],
+    ]);
+    // what a power loss may leave of a record that was never fsynced: the tree, no record
+    const records = await readdir(`${root}/snap/records`);
+    expect(records).toHaveLength(1);
+    await rm(`${root}/snap/records/${records[0]}`);
+    expect((await sn.walk()).map((s) => s.name)).toEqual(['base']);
+    expect(await readdir(`${root}/snap/snapshots`)).toHaveLength(2);
+    expect(await sn.cleanup()).toBe(1);
+    expect(await readdir(`${root}/snap/snapshots`)).toEqual([basename(dirname((await sn.stat('base')).dir))]);
+    await sn.prepare('volatile', 'base', { durable: false }); // the key is free again
   });
 
   it('waits for another process holding the default lock, then creates and commits', async () => {
