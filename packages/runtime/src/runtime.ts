@@ -29,7 +29,7 @@ import { writeFileReplace } from './fs-util.js';
 import { encodeLaunch, type LaunchDescription, launchFromSpec, type ShimHooks } from './launch-spec.js';
 import { locateShim } from './locate-shim.js';
 import { type NetworkStats, networkStats, pidNamespaceMembers } from './net-stats.js';
-import { cachedSeccomp } from './seccomp/cache.js';
+import { cachedSeccomp, seccompCacheKey } from './seccomp/cache.js';
 import {
   type ControlReply,
   type ExitRecord,
@@ -450,10 +450,10 @@ class ShimRuntime implements Runtime {
 
   /** In memory, then from the cache beside the containers (`<root>/.seccomp`), else compiled. */
   private async seccompProgram(s: LinuxSeccomp): Promise<Uint8Array> {
-    const key = JSON.stringify(s);
+    const key = seccompCacheKey(s);
     let bytes = this.seccompCache.get(key);
     if (!bytes) {
-      bytes = await cachedSeccomp(join(resolve(this.opts.root), '.seccomp'), s);
+      bytes = await cachedSeccomp(join(resolve(this.opts.root), '.seccomp'), s, key);
       const oldest = this.seccompCache.keys().next();
       if (this.seccompCache.size >= 16 && !oldest.done) this.seccompCache.delete(oldest.value);
       this.seccompCache.set(key, bytes);

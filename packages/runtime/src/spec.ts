@@ -14,10 +14,10 @@ import {
 } from '@berth/oci';
 import { CAPABILITY_BITS, checkIdMappings } from './launch-spec.js';
 import {
-  defaultSeccompProfile,
   resolveSeccompProfile,
   type SeccompArch,
   type SeccompProfile,
+  sharedDefaultSeccompProfile,
 } from './seccomp/profile.js';
 import { resolveUser } from './user.js';
 
@@ -443,7 +443,8 @@ export function buildSpec(image: ContainerConfig | undefined, o: BuildSpecOption
   // docker's WithSeccomp: none when privileged or unconfined, else the profile resolved for the
   // container's bounding caps, arch and kernel (the runtime compiles it to BPF for the shim)
   if (!o.privileged && o.seccomp !== 'unconfined') {
-    const profile = o.seccomp ?? defaultSeccompProfile();
+    // the resolver copies what it keeps: docker's default is used as loaded, not cloned
+    const profile = o.seccomp ?? sharedDefaultSeccompProfile();
     const seccomp = resolveSeccompProfile(profile, {
       capabilities: caps,
       ...(o.arch ? { arch: o.arch } : {}),

@@ -7,9 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isBerthError, type Spec } from '@berth/oci';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../runtime.js';
+import { buildSpec } from '../spec.js';
 import { dockerLikeSpec, writeBundle } from '../testing/busybox-bundle.js';
 import { cgroupSuite } from '../testing/cgroup-suite.js';
 import { buildShim } from '../testing/shim-build.js';
+import { withAllowedDevices } from './allowed-devices.js';
 import { dockerResources } from './docker.js';
 import { createCgroupDriver } from './driver.js';
 import { detectCgroupHost } from './mountinfo.js';
@@ -377,3 +379,56 @@ describe('cgroups through createRuntime (real kernel)', () => {
     expect(await cg.exists(path)).toBe(false);
   });
 });
+
+// What a docker container's cgroup holds on v1, read back from the kernel: the device list
+// (docker's rules, then runc's allowed devices, one write per rule) and the cpuset the
+// container can join (copied from /berth; after the first container the kernel copies it).
+if (host.version === 1)
+  describe('a docker container cgroup as the kernel holds it (v1)', () => {
+    it('devices.list is the allow-list of buildSpec plus runc allowed devices', async () => {
+      const spec = buildSpec(undefined, { cmd: ['true'], rootfs: '/' });
+      const path = `/berth/berth-t${process.pid}-docker-devices`;
+      const cg = await createCgroupDriver();
+      await cg.create(path, withAllowedDevices(spec.linux!.resources));
+      try {
+        const list = readFileSync(join(v1Dir('devices', path), 'devices.list'), 'utf8');
+        expect(list.trim().split('\n').sort()).toEqual(
+          [
+            'c 1:5 rwm',
+            'c 1:3 rwm',
+            'c 1:9 rwm',
+            'c 1:8 rwm',
+            'c 5:0 rwm',
+            'c 5:1 rwm',
+            'c *:* m',
+            'b *:* m',
+            'c 1:7 rwm',
+            'c 136:* rwm',
+            'c 5:2 rwm',
+            'c 10:200 rwm',
+          ].sort(),
+        );
+      } finally {
+        await cg.destroy(path);
+      }
+    });
+
+    it("cpuset.cpus and cpuset.mems are /berth's in each new cgroup", async () => {
+      const cg = await createCgroupDriver();
+      const paths = [0, 1, 2].map((i) => `/berth/berth-t${process.pid}-cpuset-${i}`);
+      const parent = v1Dir('cpuset', '/berth');
+      try {
+        for (const p of paths) {
+          await cg.create(p, {});
+          for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+            const value = readFileSync(join(v1Dir('cpuset', p), f), 'utf8');
+            expect(value.trim()).not.toBe('');
+            expect(value).toBe(readFileSync(join(parent, f), 'utf8'));
+          }
+        }
+        expect(readFileSync(join(parent, 'cgroup.clone_children'), 'utf8').trim()).toBe('1');
+      } finally {
+        for (const p of paths) await cg.destroy(p);
+      }
+    });
+  });

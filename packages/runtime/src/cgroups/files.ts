@@ -10,12 +10,29 @@
  * `berth run` on a loaded machine. The signatures stay async so a driver may change that back.
  */
 import { accessSync, closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 import { BerthError } from '@berth/oci';
+
+/**
+ * `dir/file` by concatenation: `dir` is a mount point joined to a validated cgroup path
+ * ({@link cgroupDir}) and `file` a control file name (never from input unchecked). path.join's
+ * normalising pass costs ~20 µs per call in a fresh process, and a container's create builds
+ * ~30 of these paths.
+ */
+export function controlPath(dir: string, file: string): string {
+  return dir.endsWith('/') ? `${dir}${file}` : `${dir}/${file}`;
+}
+
+/**
+ * The directory of cgroup `path` (already checked by validateCgroupPath: absolute, normalised,
+ * no `.` or `..`) under the hierarchy mounted at `root`: concatenation, as {@link controlPath}.
+ */
+export function cgroupDir(root: string, path: string): string {
+  return root.endsWith('/') ? `${root.slice(0, -1)}${path}` : `${root}${path}`;
+}
 
 /** Writes `value` into `dir/file`; the error names the file, the value and the errno. */
 export async function writeControl(dir: string, file: string, value: string): Promise<void> {
-  const path = join(dir, file);
+  const path = controlPath(dir, file);
   try {
     const fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC);
     try {
@@ -32,9 +49,40 @@ export async function writeControl(dir: string, file: string, value: string): Pr
   }
 }
 
+/**
+ * Writes several values in order, each as its own write(2) (the kernel parses one rule per
+ * write), opening each file once: v1 devices.allow takes ~20 rules per container, and an open,
+ * a write and a close per rule were three calls into node each. On a plain file (a fixture
+ * tree) the file ends up holding every value written, each followed by a newline.
+ */
+export async function writeControlLines(dir: string, lines: { file: string; line: string }[]): Promise<void> {
+  const fds = new Map<string, number>();
+  try {
+    for (const { file, line } of lines) {
+      const path = controlPath(dir, file);
+      try {
+        let fd = fds.get(file);
+        if (fd === undefined) {
+          fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC);
+          fds.set(file, fd);
+        }
+        writeSync(fd, `${line}\n`);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'error';
+        throw new BerthError('CGROUP_WRITE_FAILED', `cgroup file ${path}: write "${line}": ${code}`, {
+          input: { field: file },
+          cause: err,
+        });
+      }
+    }
+  } finally {
+    for (const fd of fds.values()) closeSync(fd);
+  }
+}
+
 /** Reads `dir/file` as text. */
 export async function readControl(dir: string, file: string): Promise<string> {
-  const path = join(dir, file);
+  const path = controlPath(dir, file);
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
@@ -50,12 +98,12 @@ export async function readControl(dir: string, file: string): Promise<string> {
 /** Reads `dir/file`, or undefined when the kernel does not offer it. */
 export async function readOptional(dir: string, file: string): Promise<string | undefined> {
   try {
-    return readFileSync(join(dir, file), 'utf8');
+    return readFileSync(controlPath(dir, file), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new BerthError(
       'CGROUP_READ_FAILED',
-      `cgroup file ${join(dir, file)}: read: ${(err as NodeJS.ErrnoException).code}`,
+      `cgroup file ${controlPath(dir, file)}: read: ${(err as NodeJS.ErrnoException).code}`,
       {
         input: { field: file },
         cause: err,
@@ -67,7 +115,7 @@ export async function readOptional(dir: string, file: string): Promise<string | 
 /** Whether `dir/file` exists (a control file this kernel offers). */
 export async function hasControl(dir: string, file: string): Promise<boolean> {
   try {
-    accessSync(join(dir, file));
+    accessSync(controlPath(dir, file));
     return true;
   } catch {
     return false;

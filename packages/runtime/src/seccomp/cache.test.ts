@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CAPABILITIES } from '../spec.js';
-import { cachedSeccomp, SECCOMP_CACHE_REVISION } from './cache.js';
+import { cachedSeccomp, SECCOMP_CACHE_REVISION, seccompCacheKey } from './cache.js';
 import { compileSeccomp, encodeSockFilters, SECCOMP_RET } from './compile.js';
 import { defaultSeccomp, hostSeccompArch } from './profile.js';
 
@@ -41,6 +41,7 @@ describe('cachedSeccomp', () => {
     const files = readdirSync(dir);
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^[0-9a-f]{64}\.bpf$/);
+    expect(files[0]).toBe(`${seccompCacheKey(section)}.bpf`);
     const stored = readFileSync(join(dir, files[0]!));
     expect(stored.subarray(0, first.length)).toEqual(Buffer.from(first));
     expect(stored.subarray(first.length)).toEqual(sha(first));

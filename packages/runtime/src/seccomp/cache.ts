@@ -10,7 +10,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { LinuxSeccomp } from '@berth/oci';
 import { compileSeccomp } from './compile.js';
 import { hostSeccompArch } from './profile.js';
@@ -29,14 +28,29 @@ function sha256(data: string | Uint8Array): Buffer {
 }
 
 /**
+ * The cache key of a section: hex sha256 of the revision, the host arch and the section's JSON
+ * (one JSON.stringify of docker's ~6 kB default section; a caller keeping programs in memory
+ * too keys them by this, so a start stringifies the section once).
+ */
+export function seccompCacheKey(section: LinuxSeccomp): string {
+  return sha256(`${SECCOMP_CACHE_REVISION}\n${hostSeccompArch()}\n${JSON.stringify(section)}`).toString(
+    'hex',
+  );
+}
+
+/**
  * The compiled program of a runtime-spec seccomp section, from `dir` when an earlier process
  * compiled it, else compiled now and stored there. A cache that cannot be read or written is
- * skipped silently: the result is always what {@link compileSeccomp} returns.
+ * skipped silently: the result is always what {@link compileSeccomp} returns. `key` is
+ * {@link seccompCacheKey} of the section when the caller has it already.
  * @throws BerthError as compileSeccomp (an invalid section is never cached)
  */
-export async function cachedSeccomp(dir: string, section: LinuxSeccomp): Promise<Uint8Array> {
-  const key = sha256(`${SECCOMP_CACHE_REVISION}\n${hostSeccompArch()}\n${JSON.stringify(section)}`);
-  const file = join(dir, `${key.toString('hex')}.bpf`);
+export async function cachedSeccomp(
+  dir: string,
+  section: LinuxSeccomp,
+  key: string = seccompCacheKey(section),
+): Promise<Uint8Array> {
+  const file = `${dir}/${key}.bpf`;
   let hit: Buffer | undefined;
   try {
     hit = readFileSync(file);

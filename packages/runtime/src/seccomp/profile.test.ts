@@ -7,6 +7,7 @@ import {
   defaultSeccompProfile,
   parseSeccompProfile,
   resolveSeccompProfile,
+  sharedDefaultSeccompProfile,
 } from './profile.js';
 
 const names = (s: ReturnType<typeof defaultSeccomp>): string[] => (s.syscalls ?? []).flatMap((r) => r.names);
@@ -20,7 +21,21 @@ describe('defaultSeccompProfile', () => {
     expect(profile.defaultErrnoRet).toBe(1);
     expect(profile.syscalls.length).toBeGreaterThan(30);
     expect(profile.syscalls[0]!.names).toContain('read');
-    expect(defaultSeccompProfile()).toEqual(profile);
+    expect(defaultSeccompProfile()).toStrictEqual(profile);
+    // buildSpec resolves the shared copy, which skips the parser: it must be what the parser gives
+    expect(sharedDefaultSeccompProfile()).toStrictEqual(profile);
+  });
+
+  it('resolving the shared copy leaves it unchanged', () => {
+    const before = structuredClone(sharedDefaultSeccompProfile());
+    const out = resolveSeccompProfile(sharedDefaultSeccompProfile(), {
+      capabilities: ['CAP_SYS_ADMIN', 'CAP_SYS_PTRACE'],
+      arch: 'x86_64',
+      kernel: '6.1.0',
+    })!;
+    out.syscalls![0]!.names.push('changed');
+    out.architectures!.push('changed');
+    expect(sharedDefaultSeccompProfile()).toStrictEqual(before);
   });
 
   it('returns a copy each time', () => {

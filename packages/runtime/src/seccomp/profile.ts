@@ -361,12 +361,35 @@ export function parseSeccompProfile(input: string | unknown): ParsedSeccompProfi
 let defaultProfile: SeccompProfile | undefined;
 
 /**
+ * The bundled default profile in the form {@link parseSeccompProfile} gives, without running
+ * the parser: the file ships with berth, and the parser's only change to it is `null`
+ * subArchitectures becoming `[]` (profile.test.ts checks that both forms are equal, so a new
+ * version of the file that needs more fails there). Validating it again at every container
+ * start cost ~0.5-1.4 ms of a `berth run`. Shared: callers must not change it.
+ * @internal
+ */
+export function sharedDefaultSeccompProfile(): SeccompProfile {
+  if (!defaultProfile) {
+    const json = defaultProfileJson as unknown as SeccompProfile & {
+      archMap: { architecture: string; subArchitectures: string[] | null }[];
+    };
+    defaultProfile = {
+      ...json,
+      archMap: json.archMap.map((e) => ({
+        architecture: e.architecture,
+        subArchitectures: e.subArchitectures ?? [],
+      })),
+    };
+  }
+  return defaultProfile;
+}
+
+/**
  * Docker's default seccomp profile (moby/profiles seccomp/default.json), parsed. Each call
  * returns a fresh copy the caller may change.
  */
 export function defaultSeccompProfile(): SeccompProfile {
-  defaultProfile ??= parseSeccompProfile(defaultProfileJson).profile;
-  return structuredClone(defaultProfile);
+  return structuredClone(sharedDefaultSeccompProfile());
 }
 
 /** `"6.1.0-18-amd64"` → [6, 1]; moby ignores minor revisions and suffixes. */
@@ -441,5 +464,6 @@ export function resolveSeccompProfile(
  * {@link resolveSeccompProfile}.
  */
 export function defaultSeccomp(opts: ResolveSeccompOptions): LinuxSeccomp {
-  return resolveSeccompProfile(defaultSeccompProfile(), opts) as LinuxSeccomp;
+  // the resolver copies what it keeps: the shared profile needs no copy of its own
+  return resolveSeccompProfile(sharedDefaultSeccompProfile(), opts) as LinuxSeccomp;
 }

@@ -40,7 +40,7 @@ export const V1_FILES: Record<string, Record<string, string>> = {
     'cpuacct.usage_percpu': '0 0 \n',
     'cpuacct.stat': 'user 0\nsystem 0\n',
   },
-  cpuset: { 'cpuset.cpus': '\n', 'cpuset.mems': '\n' },
+  cpuset: { 'cpuset.cpus': '\n', 'cpuset.mems': '\n', 'cgroup.clone_children': '0\n' },
   devices: { 'devices.allow': '', 'devices.deny': '', 'devices.list': 'a *:* rwm\n' },
   freezer: { 'freezer.state': 'THAWED\n' },
   blkio: {

@@ -5,7 +5,7 @@
  */
 import type { LinuxDeviceCgroup, LinuxResources } from '@berth/oci';
 import { BerthError } from '@berth/oci';
-import { writeControl } from '../files.js';
+import { writeControlLines } from '../files.js';
 import type { ApplyContext } from '../types.js';
 
 const F = 'linux.resources.devices';
@@ -32,12 +32,12 @@ export function deviceRuleLine(rule: LinuxDeviceCgroup, index: number): string {
   return `${type} ${major}:${minor} ${access}`;
 }
 
-/** Writes each rule to devices.allow or devices.deny, in the spec's order. */
+/** Writes each rule to devices.allow or devices.deny, in the spec's order (one write each). */
 export async function apply(resources: LinuxResources, dir: string, _ctx: ApplyContext): Promise<void> {
   const rules = resources.devices ?? [];
   const lines = rules.map((r, i) => ({
     file: r.allow ? 'devices.allow' : 'devices.deny',
     line: deviceRuleLine(r, i),
   }));
-  for (const { file, line } of lines) await writeControl(dir, file, line);
+  await writeControlLines(dir, lines);
 }

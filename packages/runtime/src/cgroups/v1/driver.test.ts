@@ -76,6 +76,26 @@ describe('v1 driver: what it writes', () => {
     expect(fx.read('/berth', 'cpuset.mems', 'cpuset')).toBe('0');
     expect(fx.read(P, 'cpuset.cpus', 'cpuset')).toBe('0-1');
     expect(fx.read(P, 'cpuset.mems', 'cpuset')).toBe('0');
+    // the kernel fills the next container's cgroup from /berth itself
+    expect(fx.read('/berth', 'cgroup.clone_children', 'cpuset')).toBe('1');
+  });
+
+  it('cpuset: a cgroup the kernel filled at mkdir is left as it is', async () => {
+    const { fx, cg } = setup();
+    fx.write(P, 'cpuset.cpus', '1\n', 'cpuset');
+    fx.write(P, 'cpuset.mems', '0\n', 'cpuset');
+    await cg.create(P, {});
+    expect(fx.read(P, 'cpuset.cpus', 'cpuset')).toBe('1\n');
+    expect(fx.read('/berth', 'cgroup.clone_children', 'cpuset')).toBe('0\n');
+  });
+
+  it('cpuset: a parent other than /berth does not get clone_children', async () => {
+    const fx = makeV1Fixture(dir);
+    fx.populate('/custom/c2');
+    const cg = createCgroupV1Driver({ hierarchies: fx.hierarchies, unified: fx.unified });
+    await cg.create('/custom/c2', {});
+    expect(fx.read('/custom/c2', 'cpuset.cpus', 'cpuset')).toBe('0-1');
+    expect(fx.read('/custom', 'cgroup.clone_children', 'cpuset')).toBe('0\n');
   });
 
   it('pids: a count, max for negative, untouched for 0', async () => {
@@ -131,17 +151,19 @@ describe('v1 driver: what it writes', () => {
       ).toBe(true);
   });
 
-  it('devices: the last rule written is in the file (the kernel keeps the list)', async () => {
+  it('devices: each rule is one line written to its file, in the spec order', async () => {
     const { fx, cg } = setup();
     await cg.create(P, {
       devices: [
         { allow: false, access: 'rwm' },
         { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
         { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' },
+        { allow: true, type: 'b', access: 'm' },
       ],
     });
-    expect(fx.read(P, 'devices.allow', 'devices')).toBe('c 1:3 rwm');
-    expect(fx.read(P, 'devices.deny', 'devices')).toBe('c 10:229 rwm');
+    // a plain file keeps every write (the kernel parses each write as one rule)
+    expect(fx.read(P, 'devices.allow', 'devices')).toBe('c 1:3 rwm\nb *:* m\n');
+    expect(fx.read(P, 'devices.deny', 'devices')).toBe('a\nc 10:229 rwm\n');
   });
 
   it('refuses linux.resources.unified on v1 and a controller that is not mounted', async () => {

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LinuxResources, Logger } from '@berth/oci';
 import { BerthError, isBerthError } from '@berth/oci';
-import { parsePids, readControl, readOptional, writeControl } from '../files.js';
+import { cgroupDir, parsePids, readControl, readOptional, writeControl } from '../files.js';
 import type { V1Hierarchy } from '../mountinfo.js';
 import { validateCgroupPath } from '../path.js';
 import { precheck } from '../precheck.js';
@@ -109,14 +109,14 @@ class V1Driver implements CgroupDriver {
   /** Every directory the cgroup has: one per hierarchy, plus the unified one of a hybrid host. */
   private dirs(path: string): string[] {
     const p = validateCgroupPath(path, 'path');
-    const out = this.opts.hierarchies.map((h) => join(h.mountpoint, p));
-    if (this.opts.unified) out.push(join(this.opts.unified, p));
+    const out = this.opts.hierarchies.map((h) => cgroupDir(h.mountpoint, p));
+    if (this.opts.unified) out.push(cgroupDir(this.opts.unified, p));
     return out;
   }
 
   private dir(controller: string, path: string): string | undefined {
     const h = this.byController.get(controller);
-    return h ? join(h.mountpoint, validateCgroupPath(path, 'path')) : undefined;
+    return h ? cgroupDir(h.mountpoint, validateCgroupPath(path, 'path')) : undefined;
   }
 
   private need(controller: string, path: string, what: string): string {
@@ -183,8 +183,7 @@ class V1Driver implements CgroupDriver {
         if (first !== undefined) made.push({ first, dir: d });
       }
       const cs = this.byController.get('cpuset');
-      if (cs)
-        await cpuset.inheritParents(cs.mountpoint, join(cs.mountpoint, validateCgroupPath(path, 'path')));
+      if (cs) await cpuset.inheritParents(cs.mountpoint, validateCgroupPath(path, 'path'));
       return await this.apply(path, resources);
     } catch (err) {
       // remove what this call created, deepest first

@@ -6,7 +6,15 @@ import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LinuxResources, Logger } from '@berth/oci';
 import { BerthError, isBerthError } from '@berth/oci';
-import { hasControl, parsePids, readControl, readOptional, writeControl } from '../files.js';
+import {
+  cgroupDir,
+  controlPath,
+  hasControl,
+  parsePids,
+  readControl,
+  readOptional,
+  writeControl,
+} from '../files.js';
 import { validateCgroupPath } from '../path.js';
 import { precheck } from '../precheck.js';
 import { removeCgroupDir, subtreePids } from '../remove.js';
@@ -90,7 +98,7 @@ class V2Driver implements CgroupDriver {
   constructor(private readonly opts: CgroupV2DriverOptions) {}
 
   private dir(path: string): string {
-    return join(this.opts.root, validateCgroupPath(path, 'path'));
+    return cgroupDir(this.opts.root, validateCgroupPath(path, 'path'));
   }
 
   private async controllers(dir: string): Promise<string[]> {
@@ -173,7 +181,7 @@ class V2Driver implements CgroupDriver {
       for (const part of parts) {
         opts.signal?.throwIfAborted();
         await this.enableSubtree(dir);
-        dir = join(dir, part);
+        dir = controlPath(dir, part);
         try {
           await mkdir(dir, { mode: 0o755 });
           made.push(dir);
