@@ -31,10 +31,10 @@ try {
 }
 // The bundle is built ASCII-only (esbuild's `charset: 'ascii'`), and ASCII read as latin1 is the
 // same text: ~1 ms for 1.5 MB, where UTF-8 decoding takes 5-20 ms. Anything else decodes as UTF-8.
+// The file is already CommonJS's function (Module.wrap's, written at build time: tsup.config.ts),
+// so its text is compiled as read, never copied into a wrapper.
 const bytes = readFileSync(bundle);
-const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
-// CommonJS's own wrapper (Module.wrap)
-const source = `(function (exports, require, module, __filename, __dirname) { ${text}\n});`;
+const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 const script = new Script(source, {
   filename: bundle,
   ...(cachedData ? { cachedData } : {}),
