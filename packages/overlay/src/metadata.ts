@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  fsync,
   fsyncSync,
   linkSync,
   mkdirSync,
@@ -292,16 +293,18 @@ export class MetadataStore {
 
   /**
    * Deletes the record file of `key` (under {@link shared}); false when it has none. `durable`
-   * fsyncs the directory after (the deletion is on disk before the caller removes the tree).
+   * fsyncs the directory after (the deletion is on disk before the caller removes the tree);
+   * `pool` makes that fsync on the thread pool (beside other removals, whose fsyncs then overlap).
    */
-  async removeRecord(key: string, durable = true): Promise<boolean> {
+  async removeRecord(key: string, durable = true, pool = false): Promise<boolean> {
     try {
       unlinkSync(this.recordPath(key));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;
     }
-    if (durable) syncDir(this.records);
+    if (durable && pool) await syncDirOnPool(this.records);
+    else if (durable) syncDir(this.records);
     return true;
   }
 
@@ -348,6 +351,16 @@ function syncDir(dir: string): void {
   const dfd = openSync(dir, 'r');
   try {
     fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+/** {@link syncDir} with only the fsync, which waits for the disk, on the thread pool. */
+async function syncDirOnPool(dir: string): Promise<void> {
+  const dfd = openSync(dir, 'r');
+  try {
+    await new Promise<void>((resolve, reject) => fsync(dfd, (err) => (err ? reject(err) : resolve())));
   } finally {
     closeSync(dfd);
   }

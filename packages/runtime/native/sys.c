@@ -11,6 +11,10 @@
  *   mount(source, target, fstype, flags, data)
  *                           returns 0 or the errno; null strings pass NULL
  *   umount2(target, flags)  returns 0 or the errno
+ *   umount2Async(target, flags)
+ *                           umount2(2) on the libuv thread pool: a Promise of the errno. The
+ *                           unmount of a non-volatile overlay syncs its upper filesystem (it waits
+ *                           for the disk); an `rm -f` of many containers runs theirs side by side
  *   spawnDetached(file, args, stdin, stdout)
  *                           posix_spawn of file (argv[0] = file) in a new session, signals at
  *                           their defaults and unblocked (as child_process's detached spawn), with
@@ -142,8 +146,8 @@ struct pool_job {
   napi_deferred deferred;
   const char *what; /* names the call in an error */
   int (*run)(struct pool_job *);
-  int fd, op;  /* flock */
-  char *path;  /* syncfs, control; freed with the job */
+  int fd, op;  /* flock; op: umount2's flags */
+  char *path;  /* syncfs, umount2, control; freed with the job */
   char *request; /* control; freed with the job */
   int replies;   /* control: settles with `reply` (a string or null) when err is 0 */
   char *reply;   /* control; freed with the job */
@@ -275,6 +279,29 @@ static napi_value js_umount2(napi_env env, napi_callback_info info) {
   int e = errno;
   free(target);
   return ret_int(env, r < 0 ? e : 0);
+}
+
+static int umount2_run(struct pool_job *j) {
+  return umount2(j->path, j->op) < 0 ? errno : 0;
+}
+
+static napi_value js_umount2_async(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *target = NULL;
+  int32_t flags;
+  if (argc < 2 || get_path(env, argv[0], "target", &target) < 0 || get_int(env, argv[1], "flags", &flags) < 0) {
+    free(target);
+    return NULL;
+  }
+  struct pool_job *j = pool_job_new(env, "umount2", umount2_run);
+  if (!j) {
+    free(target);
+    return NULL;
+  }
+  j->path = target, j->op = flags;
+  return pool_job_queue(env, j);
 }
 
 /* an fd above the stdio range (and above 3), close-on-exec: the dup2 actions below never take a
@@ -567,6 +594,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"flockAsync", NULL, js_flock_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
       {"umount2", NULL, js_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"umount2Async", NULL, js_umount2_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"spawnDetached", NULL, js_spawn_detached, NULL, NULL, NULL, napi_enumerable, NULL},
       {"waitpid", NULL, js_waitpid, NULL, NULL, NULL, napi_enumerable, NULL},
       {"shutdown", NULL, js_shutdown, NULL, NULL, NULL, napi_enumerable, NULL},

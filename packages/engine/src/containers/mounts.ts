@@ -3,9 +3,18 @@
  * (one system call each, no mount(8) process). Every container root the engine mounts goes
  * through here, so no call site can fall back to overlay's mount(8) default by forgetting it.
  */
-import type { Mount } from '@berth/oci';
+import type { Mount, Mounter } from '@berth/oci';
 import { mountAll as overlayMountAll, unmount as overlayUnmount } from '@berth/overlay';
-import { syscallMounter } from '@berth/runtime';
+import { syscallMounter, unmountAsync } from '@berth/runtime';
+
+/** {@link syscallMounter} with its umount2 on the thread pool. */
+const poolMounter: Mounter = {
+  mount: syscallMounter.mount,
+  async unmount(target, opts = {}) {
+    opts.signal?.throwIfAborted();
+    await unmountAsync(target, opts.lazy ? { lazy: true } : {});
+  },
+};
 
 /** Mounts `mounts` on `target` in order. @throws MOUNT_FAILED */
 export function mountAll(
@@ -16,10 +25,14 @@ export function mountAll(
   return overlayMountAll(mounts, target, { ...options, mounter: syscallMounter });
 }
 
-/** Unmounts `target`; `lazy` detaches a busy mount. @throws MOUNT_FAILED */
+/**
+ * Unmounts `target`; `lazy` detaches a busy mount; `pool` makes the umount2 on the thread pool
+ * (beside other removals, whose unmounts then overlap). @throws MOUNT_FAILED
+ */
 export function unmount(
   target: string,
-  options: { lazy?: boolean; signal?: AbortSignal } = {},
+  options: { lazy?: boolean; pool?: boolean; signal?: AbortSignal } = {},
 ): Promise<void> {
-  return overlayUnmount(target, { ...options, mounter: syscallMounter });
+  const { pool, ...rest } = options;
+  return overlayUnmount(target, { ...rest, mounter: pool ? poolMounter : syscallMounter });
 }

@@ -683,9 +683,12 @@ class Containers implements ContainerService {
    */
   private async unmountRoot(rec: Pick<ContainerRecord, 'Id' | 'Spec'>): Promise<void> {
     const rootfs = join(this.dir(rec.Id), 'rootfs');
+    // beside other removals (`rm -f` of many) on the thread pool: an overlay mounted without
+    // `volatile` syncs its upper filesystem at unmount, and the syncs then overlap
+    const pool = this.removing > 1;
     for (let n = 0; ; n++) {
       try {
-        await unmount(rootfs);
+        await unmount(rootfs, pool ? { pool } : {});
         continue;
       } catch (err) {
         const code = errnoCode(err);
@@ -1384,7 +1387,8 @@ class Containers implements ContainerService {
           await this.unmountRoot(rec);
           // a --rm container's root is volatile and its record not durable: no fsync for it
           const durable = durableRecord(rec);
-          await (await this.sn()).remove(rec.Snapshot.key, { durable }).catch((err: unknown) => {
+          const concurrent = this.removing > 1;
+          await (await this.sn()).remove(rec.Snapshot.key, { durable, concurrent }).catch((err: unknown) => {
             if (!isBerthError(err, 'SNAPSHOT_NOT_FOUND')) throw err;
           });
           await this.records.removeDir(rec.Id, this.removing <= 1);

@@ -23,6 +23,8 @@ export interface Addon {
     data: string | null,
   ): number;
   umount2(target: string, flags: number): number;
+  /** umount2(2) on the libuv thread pool. */
+  umount2Async(target: string, flags: number): Promise<number>;
   /** posix_spawn in a new session: [pid, sync fd (the child's fd 3), stderr read end], or an errno. */
   spawnDetached(
     file: string,

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mount, unmount } from './mount.js';
+import { mount, unmount, unmountAsync } from './mount.js';
 
 let dir: string;
 const mounted: string[] = [];
@@ -59,6 +59,23 @@ describe('mount and unmount (root, real kernel)', () => {
     unmount(dst, { lazy: true });
     mounted.pop();
     expect(mountInfo(dst)).toBeUndefined();
+  });
+
+  it('unmounts on the thread pool, with the same errors', async () => {
+    const src = join(dir, 'src');
+    const dst = join(dir, 'dst');
+    mkdirSync(src);
+    mkdirSync(dst);
+    mount(src, dst, 'bind', ['rbind']);
+    mounted.push(dst);
+    await unmountAsync(dst);
+    mounted.pop();
+    expect(mountInfo(dst)).toBeUndefined();
+    await expect(unmountAsync(dst)).rejects.toMatchObject({
+      code: 'MOUNT_FAILED',
+      message: expect.stringContaining(`umount ${dst}: EINVAL`),
+      cause: expect.objectContaining({ code: 'EINVAL' }),
+    });
   });
 
   it('fails with MOUNT_FAILED naming the target and the errno', () => {

@@ -135,6 +135,16 @@ export function unmount(target: string, options: { lazy?: boolean } = {}): void 
 }
 
 /**
+ * {@link unmount} on the libuv thread pool, for callers that unmount many at once (`rm -f` of
+ * many containers): the unmount of an overlay that was not mounted `volatile` syncs its upper
+ * filesystem, and there the syncs overlap instead of queueing on the event loop.
+ * @throws BerthError MOUNT_FAILED (EINVAL when nothing is mounted there), SYS_ADDON_NOT_FOUND
+ */
+export async function unmountAsync(target: string, options: { lazy?: boolean } = {}): Promise<void> {
+  check(await loadAddon().umount2Async(target, options.lazy ? MNT_DETACH : 0), `umount ${target}`);
+}
+
+/**
  * {@link mount} and {@link unmount} as `@berth/oci`'s `Mounter`: what `@berth/engine` passes to
  * `@berth/overlay`'s `mountAll` and `unmount` in place of their mount(8)/umount(8) default.
  */
