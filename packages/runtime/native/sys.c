@@ -40,6 +40,11 @@
  *                           For the short requests only (start, kill, resize): a pool thread waits
  *                           for the reply. node:net did the same at ~6 ms of CPU per command (its
  *                           socket and stream code compiled on first use).
+ *   attachDeviceFilter(dir, program)
+ *                           loads the cgroup v2 device program (a Uint8Array of struct bpf_insn)
+ *                           and attaches it to the cgroup directory, replacing the programs
+ *                           attached before (devfilter.h); returns null, or "devices: <why>".
+ *                           Was a berth-shim --device-filter process per container on v2 hosts.
  *
  * Errors of the calls are returned, never thrown, so TypeScript names the object in its own
  * error; a wrong argument type throws a TypeError naming the argument. */
@@ -66,6 +71,8 @@
 extern char **environ;
 
 #include <node_api.h>
+
+#include "devfilter.h"
 
 #define CHECK(env, call)                                        \
   do {                                                          \
@@ -588,6 +595,37 @@ static napi_value js_set_inode_flags(napi_env env, napi_callback_info info) {
   return ret_int(env, e);
 }
 
+/* attachDeviceFilter(dir, program): devfilter.h's load and attach, from this process */
+static napi_value js_attach_device_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *dir = NULL;
+  if (argc < 2 || get_path(env, argv[0], "dir", &dir) < 0) return NULL;
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t len = 0;
+  void *data = NULL;
+  if (napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[1], &type, &len, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    free(dir);
+    napi_throw_type_error(env, NULL, "berth-sys: program must be a Uint8Array");
+    return NULL;
+  }
+  struct berth_err err = {0};
+  int r = berth_devfilter_attach(dir, data, len, &err);
+  free(dir);
+  napi_value out;
+  if (r == 0) {
+    CHECK(env, napi_get_null(env, &out));
+    return out;
+  }
+  char msg[sizeof err.step + sizeof err.msg + 4];
+  snprintf(msg, sizeof msg, "%s: %s", err.step, err.msg);
+  CHECK(env, napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"flock", NULL, js_flock, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -602,6 +640,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"syncfsAsync", NULL, js_syncfs_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setInodeFlags", NULL, js_set_inode_flags, NULL, NULL, NULL, napi_enumerable, NULL},
       {"controlAsync", NULL, js_control_async, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"attachDeviceFilter", NULL, js_attach_device_filter, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -48,7 +48,7 @@ export {
   emulateDeviceRules,
   encodeProgram,
 } from './cgroups/v2/device-filter.js';
-export { shimDeviceProgramLoader } from './cgroups/v2/device-loader.js';
+export { addonDeviceProgramLoader, shimDeviceProgramLoader } from './cgroups/v2/device-loader.js';
 export { type CgroupV2DriverOptions, createCgroupV2Driver } from './cgroups/v2/driver.js';
 export { swapOnly } from './cgroups/v2/memory.js';
 export {

@@ -387,13 +387,10 @@ class Containers implements ContainerService {
     this.runtimeP ??= (async () => {
       await this.records.init();
       mkdirSync(this.opts.shimRoot, { recursive: true, mode: 0o711 });
-      // the v2 driver runs berth-shim to attach device programs: the same shim as the runtime's
-      this.cgroups = await createCgroupDriver({ logger: this.ctx.logger, shim: this.shimSearch() }).catch(
-        (err: unknown) => {
-          this.ctx.logger.warn('no cgroups: containers run without resource limits', { err: String(err) });
-          return undefined;
-        },
-      );
+      this.cgroups = await createCgroupDriver({ logger: this.ctx.logger }).catch((err: unknown) => {
+        this.ctx.logger.warn('no cgroups: containers run without resource limits', { err: String(err) });
+        return undefined;
+      });
       return createRuntime({
         root: this.opts.shimRoot,
         logger: this.ctx.logger,

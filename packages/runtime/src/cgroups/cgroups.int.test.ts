@@ -16,8 +16,8 @@ import { dockerResources } from './docker.js';
 import { createCgroupDriver } from './driver.js';
 import { detectCgroupHost } from './mountinfo.js';
 import { removeCgroupDir } from './remove.js';
-import type { CgroupDriver } from './types.js';
-import { shimDeviceProgramLoader } from './v2/device-loader.js';
+import type { CgroupDriver, DeviceProgramLoader } from './types.js';
+import { addonDeviceProgramLoader, shimDeviceProgramLoader } from './v2/device-loader.js';
 import { createCgroupV2Driver } from './v2/driver.js';
 
 const MiB = 1024 * 1024;
@@ -65,13 +65,15 @@ if (host.version === 1)
 // cgroup v2 device control is an eBPF program, and a BPF program attaches to any v2 cgroup
 // whatever controllers it has: proven here on the private cgroup2 mount (hybrid host) or the
 // host's (pure v2), while the process stays in its v1 devices cgroup (allow-all).
-describe('cgroup v2 device program (eBPF, real kernel)', () => {
+// the default loader (the berth-sys addon, in this process) and berth-shim --device-filter
+const loaders: [string, () => DeviceProgramLoader][] = [
+  ['addon', () => addonDeviceProgramLoader()],
+  ['berth-shim', () => shimDeviceProgramLoader({ shim: buildShim() })],
+];
+describe.each(loaders)('cgroup v2 device program (eBPF, real kernel), %s loader', (name, loader) => {
   it('denies what the rules do not allow; a new rule set replaces the old one', async () => {
-    const drv = createCgroupV2Driver({
-      root: v2Root(),
-      loadDeviceProgram: shimDeviceProgramLoader({ shim: buildShim() }),
-    });
-    const path = `/berth/berth-t${process.pid}-devices`;
+    const drv = createCgroupV2Driver({ root: v2Root(), loadDeviceProgram: loader() });
+    const path = `/berth/berth-t${process.pid}-devices-${name}`;
     const dir = join(v2Root(), path);
     const probe = () =>
       spawnSync(
@@ -112,8 +114,7 @@ describe('cgroup v2 device program (eBPF, real kernel)', () => {
   });
 
   it('a cgroup path that is not a cgroup fails naming it', async () => {
-    const load = shimDeviceProgramLoader({ shim: buildShim() });
-    const err = await load('/tmp', new Uint8Array(16)).catch((e: unknown) => e);
+    const err = await loader()('/tmp', new Uint8Array(16)).catch((e: unknown) => e);
     expect(isBerthError(err, 'CGROUP_WRITE_FAILED')).toBe(true);
     expect((err as Error).message).toMatch(/^cgroup \/tmp: device program: devices: /);
   });

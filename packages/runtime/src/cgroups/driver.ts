@@ -7,7 +7,7 @@ import { hasControl } from './files.js';
 import { detectCgroupHost } from './mountinfo.js';
 import type { CgroupDriver } from './types.js';
 import { createCgroupV1Driver } from './v1/driver.js';
-import { shimDeviceProgramLoader } from './v2/device-loader.js';
+import { addonDeviceProgramLoader } from './v2/device-loader.js';
 import { createCgroupV2Driver } from './v2/driver.js';
 
 /** Options of {@link createCgroupDriver}. */
@@ -16,7 +16,11 @@ export interface CreateCgroupDriverOptions {
   mountinfo?: string;
   logger?: Logger;
   signal?: AbortSignal;
-  /** Where the v2 driver finds berth-shim to attach device programs (see {@link locateShim}). */
+  /**
+   * @deprecated Unused: the v2 driver attaches device programs from this process (the berth-sys
+   * addon, {@link addonDeviceProgramLoader}); {@link shimDeviceProgramLoader} remains for a
+   * driver made with {@link createCgroupV2Driver}.
+   */
   shim?: LocateShimOptions;
 }
 
@@ -49,7 +53,7 @@ export async function createCgroupDriver(opts: CreateCgroupDriverOptions = {}): 
     });
   return createCgroupV2Driver({
     root: host.root,
-    loadDeviceProgram: shimDeviceProgramLoader(opts.shim),
+    loadDeviceProgram: addonDeviceProgramLoader(),
     ...logger,
   });
 }

@@ -47,6 +47,12 @@ export interface Addon {
    * the first newline): the reply line without its newline, null at EOF without one, or an errno.
    */
   controlAsync(path: string, request: string): Promise<string | number | null>;
+  /**
+   * Loads a cgroup v2 device program (struct bpf_insn[]) and attaches it to the cgroup directory,
+   * replacing the programs attached before: null, or `devices: <why>` (the verifier's last line,
+   * or the failing step and errno).
+   */
+  attachDeviceFilter(dir: string, program: Uint8Array): string | null;
 }
 
 /** The addon's file name, beside berth-shim and berth-init in `native/build/`. */
