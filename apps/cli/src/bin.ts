@@ -6,10 +6,13 @@
  * `berth run`. `vm.Script` takes `cachedData`: after a command that compiled without a usable
  * cache, the compiled code (with every function that command ran) is written to
  * `berth.cjs.<command>.v8cache` beside the bundle, so the next `berth run` skips parsing and
- * lazy compilation of the functions it needs. V8 refuses a cache made by another Node or for
- * other source (`cachedDataRejected`), and it is then rewritten. A cache that cannot be written
- * (read-only install) is simply not used. Files are written temp-then-rename, so parallel first
- * runs never read half a cache.
+ * lazy compilation of the functions it needs. The first run of a command often does work the
+ * next ones skip (`run` pulls the image, or compiles the seccomp program in a new state root),
+ * and every function it compiled would be deserialised by every later run: so that run only
+ * leaves the cache file empty, and the next run without a cache writes it. V8 refuses a cache
+ * made by another Node or for other source (`cachedDataRejected`): it is then emptied, and
+ * rewritten by the run after. A cache that cannot be written (read-only install) is simply not
+ * used. Files are written temp-then-rename, so parallel first runs never read half a cache.
  */
 import { isAscii } from 'node:buffer';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,7 @@ const bundle = fileURLToPath(new URL('./berth.cjs', import.meta.url));
 const command = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? '';
 const cacheFile = `${bundle}.${/^[a-z][a-z0-9-]{0,31}$/.test(command) ? command : 'default'}.v8cache`;
 
+// undefined: no cache file; empty: a run has been that compiled without one (see above)
 let cachedData: Buffer | undefined;
 try {
   cachedData = readFileSync(cacheFile);
@@ -37,17 +41,20 @@ const bytes = readFileSync(bundle);
 const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 const script = new Script(source, {
   filename: bundle,
-  ...(cachedData ? { cachedData } : {}),
+  ...(cachedData?.length ? { cachedData } : {}),
   // the bundle has no import() of its own; a stray one takes Node's default loader
   ...(constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER
     ? { importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }
     : {}),
 });
-if (!cachedData || script.cachedDataRejected) {
+if (!cachedData?.length || script.cachedDataRejected) {
+  // a run that found the file empty writes the cache; any other (none yet, or one V8 refused)
+  // leaves it empty
+  const write = cachedData?.length === 0;
   process.once('exit', () => {
     try {
       const tmp = `${cacheFile}.${process.pid}.tmp`;
-      writeFileSync(tmp, script.createCachedData());
+      writeFileSync(tmp, write ? script.createCachedData() : '');
       renameSync(tmp, cacheFile);
     } catch {
       // a read-only install runs without a cache
