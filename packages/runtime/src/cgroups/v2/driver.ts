@@ -2,7 +2,8 @@
  * The cgroup v2 (unified) driver: one tree; controllers are enabled in each ancestor's
  * cgroup.subtree_control on the way down, and the leaf gets the container's settings.
  */
-import { mkdir, rmdir, stat } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LinuxResources, Logger } from '@berth/oci';
 import { BerthError, isBerthError } from '@berth/oci';
@@ -129,9 +130,11 @@ class V2Driver implements CgroupDriver {
       },
       ...(this.opts.loadDeviceProgram ? { loadDeviceProgram: this.opts.loadDeviceProgram } : {}),
     };
-    const enabled = await this.controllers(dir);
+    // read only when a controller's resources are asked for (docker's defaults are devices only)
+    let enabled: string[] | undefined;
     for (const c of CONTROLLERS) {
       if (!c.wanted(r)) continue;
+      enabled ??= await this.controllers(dir);
       if (!enabled.includes(c.name))
         throw new BerthError(
           'CGROUP_UNSUPPORTED',
@@ -183,7 +186,9 @@ class V2Driver implements CgroupDriver {
         await this.enableSubtree(dir);
         dir = controlPath(dir, part);
         try {
-          await mkdir(dir, { mode: 0o755 });
+          // synchronous, as v1's: a mkdir in cgroupfs touches no disk (a promise was a thread
+          // pool round trip per level)
+          mkdirSync(dir, { mode: 0o755 });
           made.push(dir);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
