@@ -87,8 +87,16 @@ export async function run(ctx: CommandContext): Promise<number> {
         stderr: attach.includes('stderr'),
       });
     }
-    const { StatusCode } = await (exited ?? engine.containers.wait(Id, waitOptions));
-    await removeAfter();
+    if (exited) {
+      const { StatusCode } = await exited;
+      await removeAfter();
+      return StatusCode;
+    }
+    // --rm: one step reads the exit and removes the container (docker's client waits for `removed`)
+    const { StatusCode } = await engine.containers.wait(Id, {
+      ...waitOptions,
+      remove: opts.autoRemove === true,
+    });
     return StatusCode;
   } finally {
     unproxy?.();

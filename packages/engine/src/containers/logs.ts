@@ -3,9 +3,15 @@
  * writes: the archived runs in `containers/<id>/<id>-json.log`, then the live run's rotated
  * files (`.N` … `.1`) and its current file. `follow` keeps reading the current file (across
  * rotation) until the run ends.
+ *
+ * The reads are synchronous system calls (64 KiB each, a long log giving way to the event loop
+ * every 1 MiB), as the records' are (record.ts): a `run` follows its container's log to learn of the exit, and each
+ * promise step of node:fs/promises was a thread-pool round trip, about twelve of them between a
+ * `run --rm`'s start and its removal. On a busy machine (docker's work right before) each round
+ * trip waited up to a few milliseconds for a pool thread and then for the event loop to be
+ * scheduled again; the watcher's wake-up and the answer are now one turn of the loop.
  */
-import { watch } from 'node:fs';
-import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEntry } from './types.js';
 
@@ -30,12 +36,25 @@ function parseLine(line: string): LogEntry | undefined {
   }
 }
 
-async function* readLines(fh: FileHandle, start: number, state: { offset: number }): AsyncGenerator<string> {
+/** An open file's descriptor, or undefined when it cannot be opened (missing). */
+function openFile(path: string): number | undefined {
+  try {
+    return openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Chunks read in one turn of the event loop: a long log gives way every 1 MiB. */
+const CHUNKS_PER_TURN = 16;
+
+async function* readLines(fd: number, start: number, state: { offset: number }): AsyncGenerator<string> {
   let pos = start;
   let rest = '';
   const buf = Buffer.alloc(64 * 1024);
-  for (;;) {
-    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+  for (let n = 1; ; n++) {
+    if (n % CHUNKS_PER_TURN === 0) await new Promise<void>((r) => setImmediate(r));
+    const bytesRead = readSync(fd, buf, 0, buf.length, pos);
     if (bytesRead === 0) break;
     pos += bytesRead;
     const text = rest + buf.subarray(0, bytesRead).toString('utf8');
@@ -47,31 +66,37 @@ async function* readLines(fh: FileHandle, start: number, state: { offset: number
 }
 
 async function* readFile(path: string): AsyncGenerator<LogEntry> {
-  let fh: FileHandle;
+  const fd = openFile(path);
+  if (fd === undefined) return;
   try {
-    fh = await open(path, 'r');
-  } catch {
-    return;
-  }
-  try {
-    for await (const l of readLines(fh, 0, { offset: 0 })) {
+    for await (const l of readLines(fd, 0, { offset: 0 })) {
       const e = parseLine(l);
       if (e) yield e;
     }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
-async function rotated(live: string): Promise<string[]> {
+function rotated(live: string): string[] {
   const dir = join(live, '..');
   const base = live.slice(dir.length + 1);
-  const names = await readdir(dir).catch(() => [] as string[]);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    names = [];
+  }
   return names
     .map((n) => ({ n, m: new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)$`).exec(n) }))
     .filter((x) => x.m)
     .sort((a, b) => Number(b.m?.[1]) - Number(a.m?.[1]))
     .map((x) => join(dir, x.n));
+}
+
+/** The inode at `path`, or -1 when there is none. */
+function inodeAt(path: string): number {
+  return statSync(path, { throwIfNoEntry: false })?.ino ?? -1;
 }
 
 /** Options of {@link readLog}. */
@@ -90,15 +115,15 @@ export interface ReadLogOptions {
 export async function* readLog(files: LogFiles, opts: ReadLogOptions = {}): AsyncGenerator<LogEntry> {
   yield* readFile(files.archive);
   if (files.live === undefined) return;
-  for (const r of await rotated(files.live)) yield* readFile(r);
+  for (const r of rotated(files.live)) yield* readFile(r);
   if (!opts.follow) {
     yield* readFile(files.live);
     return;
   }
   // follow: keep the current file open; on rotation (a new inode at the path) finish the old one
   const live = files.live;
-  let fh = await open(live, 'r').catch(() => undefined);
-  let ino = fh ? (await fh.stat()).ino : -1;
+  let fd = openFile(live);
+  let ino = fd === undefined ? -1 : fstatSync(fd).ino;
   const state = { offset: 0 };
   let wake: (() => void) | undefined;
   const poke = () => {
@@ -117,26 +142,26 @@ export async function* readLog(files: LogFiles, opts: ReadLogOptions = {}): Asyn
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
-      if (fh) {
-        for await (const l of readLines(fh, state.offset, state)) {
+      if (fd !== undefined) {
+        for await (const l of readLines(fd, state.offset, state)) {
           const e = parseLine(l);
           if (e) yield e;
         }
       }
       if (opts.signal?.aborted) return;
-      const st = await stat(live).catch(() => undefined);
-      if (st && st.ino !== ino) {
-        // rotated: the old handle was read to its end above; continue with the new file
-        await fh?.close();
-        fh = await open(live, 'r').catch(() => undefined);
-        ino = fh ? (await fh.stat()).ino : -1;
+      const now = inodeAt(live);
+      if (now !== -1 && now !== ino) {
+        // rotated: the old file was read to its end above; continue with the new file
+        if (fd !== undefined) closeSync(fd);
+        fd = openFile(live);
+        ino = fd === undefined ? -1 : fstatSync(fd).ino;
         state.offset = 0;
         continue;
       }
       const over = opts.ended ? await opts.ended() : true;
       if (over) {
-        if (fh) {
-          for await (const l of readLines(fh, state.offset, state)) {
+        if (fd !== undefined) {
+          for await (const l of readLines(fd, state.offset, state)) {
             const e = parseLine(l);
             if (e) yield e;
           }
@@ -155,6 +180,6 @@ export async function* readLog(files: LogFiles, opts: ReadLogOptions = {}): Asyn
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     watcher?.close();
-    await fh?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -137,9 +137,15 @@ export interface ContainerService {
   remove(ref: string, options?: { force?: boolean; volumes?: boolean; signal?: AbortSignal }): Promise<void>;
   /**
    * Waits until the container is not running; its exit code. `settle: false` leaves the cleanup
-   * (unmount, cgroup, shim state) to the caller's next step (`run --rm` removes right after).
+   * (unmount, cgroup, shim state) to the caller's next step. `remove` then removes the container
+   * (`run --rm`, as docker's client waits for `removed`): the exit is read under the removal's
+   * own lock, so a container that has exited already is read once, not by a wait and again by
+   * the removal. @throws BerthError what {@link remove} throws, with `remove`
    */
-  wait(ref: string, options?: { settle?: boolean; signal?: AbortSignal }): Promise<WaitResult>;
+  wait(
+    ref: string,
+    options?: { settle?: boolean; remove?: boolean; signal?: AbortSignal },
+  ): Promise<WaitResult>;
   /** `docker ps`. */
   list(options?: ListContainersOptions): Promise<ContainerSummary[]>;
   /** docker's `ContainerInspect`. */
@@ -1308,7 +1314,11 @@ class Containers implements ContainerService {
 
   // ---- wait / remove -------------------------------------------------------------------------
 
-  async wait(ref: string, options: { settle?: boolean; signal?: AbortSignal } = {}): Promise<WaitResult> {
+  async wait(
+    ref: string,
+    options: { settle?: boolean; remove?: boolean; signal?: AbortSignal } = {},
+  ): Promise<WaitResult> {
+    if (options.remove) return this.waitRemoved(ref, options.signal);
     const rt = await this.runtime();
     const id = await this.records.resolve(ref);
     const rec = await this.records.read(id);
@@ -1340,6 +1350,32 @@ class Containers implements ContainerService {
     return { StatusCode: live.ExitCode, Error: live.Error ? { Message: live.Error } : null };
   }
 
+  /**
+   * `wait` with `remove`: removes the container once it has exited and answers with the exit
+   * the removal read under its lock. Still running: waits for berth-shim's exit report, then
+   * tries again; a failed wait (berth-shim gone) makes the next try a forced removal, as the
+   * `rm -f` that `run --rm` made before, so this never spins.
+   */
+  private async waitRemoved(ref: string, signal?: AbortSignal): Promise<WaitResult> {
+    const rt = await this.runtime();
+    const id = await this.records.resolve(ref);
+    let force = false;
+    for (;;) {
+      const ended = await this.removeCounted(id, {
+        force: true,
+        ifExited: !force,
+        ...(signal ? { signal } : {}),
+      });
+      // killed by a forced removal: SIGKILL's code, as its `die` event says
+      if (ended?.Running) return { StatusCode: 137, Error: null };
+      if (ended) return { StatusCode: ended.ExitCode, Error: ended.Error ? { Message: ended.Error } : null };
+      await rt.wait(id, signal ? { signal } : {}).catch((err: unknown) => {
+        if (signal?.aborted) throw err;
+        force = true;
+      });
+    }
+  }
+
   /** {@link remove} calls under way (an `rm -f` of many runs them side by side). */
   private removing = 0;
 
@@ -1347,22 +1383,35 @@ class Containers implements ContainerService {
     ref: string,
     options: { force?: boolean; volumes?: boolean; signal?: AbortSignal } = {},
   ): Promise<void> {
+    await this.removeCounted(ref, options);
+  }
+
+  /** {@link removeOne}, counted in {@link removing}. */
+  private async removeCounted(
+    ref: string,
+    options: { force?: boolean; volumes?: boolean; ifExited?: boolean; signal?: AbortSignal },
+  ): Promise<ContainerStateInfo | undefined> {
     this.removing++;
     try {
-      await this.removeOne(ref, options);
+      return await this.removeOne(ref, options);
     } finally {
       this.removing--;
     }
   }
 
+  /**
+   * Removes the container; the state it had (its exit, for a stopped one). `ifExited`: a running
+   * one is left alone and the answer is undefined.
+   */
   private async removeOne(
     ref: string,
-    options: { force?: boolean; volumes?: boolean; signal?: AbortSignal },
-  ): Promise<void> {
-    await this.locked(
+    options: { force?: boolean; volumes?: boolean; ifExited?: boolean; signal?: AbortSignal },
+  ): Promise<ContainerStateInfo | undefined> {
+    return this.locked(
       ref,
       async (rec, rt) => {
         const live = await this.liveState(rt, rec);
+        if (options.ifExited && (live.Running || live.Restarting)) return undefined;
         if ((live.Running || live.Restarting) && !options.force)
           throw new BerthError(
             ContainerErrorCode.CONTAINER_RUNNING,
@@ -1374,7 +1423,7 @@ class Containers implements ContainerService {
         await this.records.write(rec);
         if (live.Running) await this.event(rec, 'kill', { signal: '9' });
         try {
-          if (await stat(this.shimDir(rec.Id)).catch(() => undefined))
+          if (existsSync(this.shimDir(rec.Id)))
             await rt
               .delete(rec.Id, { force: true, ...(options.signal ? { signal: options.signal } : {}) })
               .catch(async (err: unknown) => {
@@ -1394,6 +1443,7 @@ class Containers implements ContainerService {
             await releaseAuto(this.ctx.root, rec.Spec.idMappings);
           if (ended) await this.event(rec, 'die', { exitCode: String(live.Running ? 137 : live.ExitCode) });
           await this.event(rec, 'destroy');
+          return live;
         } catch (err) {
           rec.State = {
             ...rec.State,
@@ -1774,13 +1824,14 @@ class Containers implements ContainerService {
     const wantErr = options.stderr ?? true;
     const shimDir = this.shimDir(id);
     const live = join(shimDir, `${id}-json.log`);
-    const hasLive = !!(await stat(shimDir).catch(() => undefined));
+    // synchronous stats, as the log reads are (logs.ts): no thread-pool round trip on run's way
+    const hasLive = existsSync(shimDir);
     const entries = readLog(
       { archive: join(this.dir(id), `${id}-json.log`), ...(hasLive ? { live } : {}) },
       {
         ...(options.follow && until === undefined ? { follow: true } : {}),
         ended: async () => {
-          if (await stat(join(shimDir, 'exit')).catch(() => undefined)) return true;
+          if (existsSync(join(shimDir, 'exit'))) return true;
           const r = await this.records.read(id).catch(() => undefined);
           return !r || !(await this.liveState(rt, r)).Running;
         },

@@ -120,6 +120,42 @@ describe('containers (real shim, overlay, cgroups)', () => {
     );
   });
 
+  it('wait with remove: waits for a running container, answers its exit and removes it', async () => {
+    const e = await engine();
+    const { Id } = await e.containers.create({
+      image: 'busybox',
+      cmd: ['sh', '-c', 'sleep 0.3; exit 5'],
+      autoRemove: true,
+    });
+    await e.containers.start(Id, { attached: true });
+    // still running when asked: the answer comes after its exit, with the container gone
+    expect(await e.containers.wait(Id, { settle: false, remove: true })).toEqual({
+      StatusCode: 5,
+      Error: null,
+    });
+    await expect(stat(join(e.root, 'containers', Id))).rejects.toThrow();
+    expect(await mounted(join(e.root, 'containers', Id, 'rootfs'))).toBe(false);
+    // exited before it is asked: the same, from the exit berth-shim recorded
+    const done = await e.containers.create({
+      image: 'busybox',
+      cmd: ['sh', '-c', 'exit 7'],
+      autoRemove: true,
+    });
+    await e.containers.start(done.Id, { attached: true });
+    for await (const _ of await e.containers.logs(done.Id, { follow: true })) void _;
+    expect(await e.containers.wait(done.Id, { settle: false, remove: true })).toEqual({
+      StatusCode: 7,
+      Error: null,
+    });
+    expect(await e.containers.list({ all: true })).toEqual([]);
+    const events = (await readFile(join(e.root, 'events.log'), 'utf8')).split('\n').filter(Boolean);
+    const mine = events
+      .map((l) => JSON.parse(l))
+      .filter((ev) => ev.id === done.Id)
+      .map((ev) => ev.Action ?? ev.status);
+    expect(mine.slice(-2)).toEqual(['die', 'destroy']);
+  });
+
   it('runs detached, stops with the stop signal, restarts and keeps the logs of every run', async () => {
     const e = await engine();
     const { Id } = await e.containers.create({
