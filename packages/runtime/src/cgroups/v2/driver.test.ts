@@ -99,6 +99,16 @@ describe('v2 driver: what it writes', () => {
     expect(fx.read(P, 'cgroup.subtree_control')).toBe('\n');
   });
 
+  it('writes only the controllers an ancestor has not enabled yet', async () => {
+    const { fx, cg } = setup();
+    // as the kernel shows the file: names without '+'
+    fx.write('/', 'cgroup.subtree_control', 'cpuset cpu io memory pids\n');
+    fx.write('/berth', 'cgroup.subtree_control', 'cpuset cpu memory\n');
+    await cg.create(P, {});
+    expect(fx.read('/', 'cgroup.subtree_control')).toBe('cpuset cpu io memory pids\n');
+    expect(fx.read('/berth', 'cgroup.subtree_control')).toBe('+io +pids');
+  });
+
   it('memory: memory.max, memory.swap.max (swap only), memory.low', async () => {
     const { fx, cg } = setup();
     const { warnings } = await cg.create(P, {

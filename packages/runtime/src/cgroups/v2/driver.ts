@@ -106,14 +106,22 @@ class V2Driver implements CgroupDriver {
     return (await readControl(dir, 'cgroup.controllers')).trim().split(/\s+/).filter(Boolean);
   }
 
-  /** Enables the wanted controllers `dir` offers in its subtree_control: all at once, else one by one. */
+  /**
+   * Enables the wanted controllers `dir` offers and has not enabled yet in its subtree_control:
+   * all at once, else one by one. /berth and the root have them on from the first container: a
+   * write that changes nothing still takes the kernel's global cgroup_mutex, which every other
+   * cgroup operation on the host waits for, where reading the file does not.
+   */
   private async enableSubtree(dir: string): Promise<void> {
     const offered = (await this.controllers(dir)).filter((c) => ENABLE.includes(c));
     if (offered.length === 0) return;
+    const on = new Set((await readControl(dir, 'cgroup.subtree_control')).trim().split(/\s+/));
+    const missing = offered.filter((c) => !on.has(c));
+    if (missing.length === 0) return;
     try {
-      await writeControl(dir, 'cgroup.subtree_control', offered.map((c) => `+${c}`).join(' '));
+      await writeControl(dir, 'cgroup.subtree_control', missing.map((c) => `+${c}`).join(' '));
     } catch {
-      for (const c of offered)
+      for (const c of missing)
         await writeControl(dir, 'cgroup.subtree_control', `+${c}`).catch((err: unknown) =>
           this.opts.logger?.warn('cgroup controller not enabled', { dir, controller: c, err: String(err) }),
         );
