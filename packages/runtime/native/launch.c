@@ -206,7 +206,7 @@ static int parse_hex_bytes(struct parse_ctx *c, const char *s, unsigned char **o
 enum key_id {
   K_ID, K_ROOTFS, K_ROOTFS_RO, K_ROOTFS_PROP, K_HOSTNAME, K_CAP_B, K_CAP_E, K_CAP_P, K_CAP_I, K_CAP_A,
   K_NNP, K_SECCOMP, K_USER, K_UMASK, K_CWD, K_ARGS, K_OOM, K_STDIO, K_LOG_PATH, K_LOG_SIZE, K_LOG_FILE,
-  K_EXIT_FILE, K_EXIT_SYNC, K_PID_FILE, K_CONTROL, K_START, K_SYNC_FD, K_DAEMONIZE, K_SHIM_LOG, K_STDIN, K_TERMINAL,
+  K_EXIT_FILE, K_EXIT_SYNC, K_PID_FILE, K_CONTROL, K_START, K_SYNC_FD, K_SYNC_CONTINUE, K_DAEMONIZE, K_SHIM_LOG, K_STDIN, K_TERMINAL,
   K_TERM_SIZE, K_OCI_RUNTIME, K_OCI_ROOT, K_OCI_BUNDLE, K_OCI_LOG, K_OCI_HIDE, K_NET_LO, K_HOOK_EXIT, K_HOOK_HEALTH,
   K_HOOK_INTERVAL, K_HOOK_CWD, K_SIGBLOCK, K_SINGLE_COUNT,
   K_NAMESPACE = 100, K_MOUNT, K_DEVICE, K_MASKED, K_READONLY, K_SYSCTL, K_RLIMIT, K_ENV, K_HOOK_ENV, K_UID_MAP, K_GID_MAP,
@@ -246,6 +246,7 @@ static const struct {
     {"control_socket", K_CONTROL, 1, 1},
     {"start", K_START, 1, 1},
     {"sync_fd", K_SYNC_FD, 1, 1},
+    {"sync.continue", K_SYNC_CONTINUE, 1, 1},
     {"daemonize", K_DAEMONIZE, 1, 1},
     {"shim.log", K_SHIM_LOG, 1, 1},
     {"stdin", K_STDIN, 1, 1},
@@ -451,6 +452,12 @@ static int parse_line(struct parse_ctx *c, struct berth_launch *l, char *key, ch
     if (v < 3) return perr(c, "sync_fd: %s is a stdio fd", f[0]);
     l->sync_fd = (int)v;
     return 0;
+  case K_SYNC_CONTINUE: {
+    int wait = 1;
+    if (parse_bool(c, key, f[0], &wait) < 0) return -1;
+    l->sync_no_continue = !wait;
+    return 0;
+  }
   case K_DAEMONIZE:
     return parse_bool(c, key, f[0], &l->daemonize);
   case K_SHIM_LOG:
@@ -663,6 +670,7 @@ int berth_launch_parse(const char *path, struct berth_launch *l, struct berth_er
     return perr(&c, "uid_map and gid_map need namespace=user (new)");
   if (l->stdio == BERTH_STDIO_LOG && !l->log_path) return perr(&c, "stdio=log needs log.path");
   if (l->start_wait && !l->control_socket) return perr(&c, "start=wait needs control_socket");
+  if (l->sync_no_continue && l->sync_fd < 0) return perr(&c, "sync.continue=0 needs sync_fd");
   if ((l->rows || l->cols) && !l->terminal) return perr(&c, "terminal.size needs terminal=1");
   if (l->open_stdin && (l->stdio == BERTH_STDIO_INHERIT || l->terminal))
     return perr(&c, "stdin=1 needs stdio=log or stdio=null and no terminal (inherit passes the shim's own stdin)");

@@ -95,6 +95,9 @@
  *   start=now|wait                 wait: after setup, wait for `start` on the control socket
  *                                  before execve (OCI create/start). Needs control_socket
  *   sync_fd=<n>                    inherited fd (pipe or socket) for the SYNC messages
+ *   sync.continue=0|1              0: after `created` the shim goes on at once instead of
+ *                                  waiting for `continue` or `abort`, for a parent with
+ *                                  nothing to do in that window (default 1). Needs sync_fd
  *   daemonize=0|1                  fork, setsid and leave the caller before cloning
  *   shim.log=<path>                the shim's own log (one line per event), appended
  *   oci.runtime=<abs path>         another OCI runtime (runc, crun) creates the container from
@@ -139,6 +142,8 @@
  *   shim -> parent  exited <exit-code> <signal>
  *                                             the container exited (signal 0 if none)
  *   EOF from the parent before `continue` is `abort`; after it, the shim carries on alone.
+ *   With sync.continue=0 the parent sends nothing; an EOF or `abort` already there when the
+ *   shim has sent `created` (a look, without waiting) still aborts.
  *
  * CONTROL (control_socket, one request line per connection, one reply line)
  *   start        -> started <pid> | error <step> <errno> <exit-code> <message>
@@ -296,6 +301,7 @@ struct berth_launch {
   const char *control_socket;
   int start_wait;
   int sync_fd; /* -1: none */
+  int sync_no_continue; /* sync.continue=0 */
   int daemonize;
   const char *shim_log;
   const char *oci_runtime, *oci_root, *oci_bundle, *oci_log;

@@ -11,6 +11,7 @@
  * the child set itself up, then supervise (supervise.c). */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,6 +84,27 @@ static void close_child_fds(struct berth_child_fds *cfd) {
   if (cfd->errfd >= 0 && cfd->errfd != cfd->in && cfd->errfd != cfd->out) close(cfd->errfd);
 }
 
+/* After `created`: 0 to go on, -1 (launch_err set) when the parent aborted or went away. The
+ * parent answers `continue`; with sync.continue=0 it sends nothing, and a look without blocking
+ * still finds its EOF or `abort`: a parent gone before the container runs stops it either way. */
+static int parent_continues(struct berth_supervisor *s) {
+  const struct berth_launch *l = s->l;
+  char line[64] = "";
+  ssize_t n = 0;
+  if (l->sync_fd < 0) return 0;
+  if (s->sync >= 0 && l->sync_no_continue) {
+    struct pollfd p = {s->sync, POLLIN, 0};
+    int r = poll(&p, 1, 0);
+    if (r == 0) return 0;
+    n = r < 0 ? -1 : (p.revents & POLLIN) ? read_line(s->sync, line, sizeof line) : 0;
+  } else if (s->sync >= 0) {
+    n = read_line(s->sync, line, sizeof line);
+  }
+  if (n > 0 && strcmp(line, BERTH_SYNC_CONTINUE) == 0) return 0;
+  return berth_error(&s->launch_err, n < 0 ? errno : ECANCELED, "sync", "parent %s before the container %s started",
+                     n > 0 && strcmp(line, BERTH_SYNC_ABORT) == 0 ? "aborted" : "went away", l->id);
+}
+
 /* After the exit is recorded and every waiter told: the engine's cleanup (launch.h hook.exit). */
 static void exit_hook(const struct berth_supervisor *s) {
   struct berth_err err;
@@ -101,17 +123,11 @@ static int run_oci(struct berth_supervisor *s, struct berth_child_fds *cfd) {
     launch_failed(s, runtime_exit_code(s->launch_err.msg));
   }
   s->pid = pid;
-  if (s->sync >= 0) {
-    char line[64];
-    berth_sync_send(s, "created %d %d", (int)pid, (int)getpid());
-    ssize_t n = s->sync >= 0 ? read_line(s->sync, line, sizeof line) : 0;
-    if (n <= 0 || strcmp(line, BERTH_SYNC_CONTINUE) != 0) {
-      struct berth_err e;
-      (void)berth_oci_command(l, "delete", &e);
-      berth_error(&s->launch_err, n < 0 ? errno : ECANCELED, "sync", "parent %s before the container %s started",
-                  n > 0 && strcmp(line, BERTH_SYNC_ABORT) == 0 ? "aborted" : "went away", l->id);
-      launch_failed(s, BERTH_EXIT_FAILURE);
-    }
+  berth_sync_send(s, "created %d %d", (int)pid, (int)getpid());
+  if (parent_continues(s) < 0) {
+    struct berth_err e;
+    (void)berth_oci_command(l, "delete", &e);
+    launch_failed(s, BERTH_EXIT_FAILURE);
   }
   if (l->start_wait) {
     s->waiting_start = 1;
@@ -275,18 +291,12 @@ static int run(const char *path) {
     launch_failed(&s, BERTH_EXIT_FAILURE);
   }
 
-  if (s.sync >= 0) {
-    /* the parent places the child in its cgroup and network before anything runs */
-    char line[64];
-    berth_sync_send(&s, "created %d %d", (int)pid, (int)getpid());
-    ssize_t n = s.sync >= 0 ? read_line(s.sync, line, sizeof line) : 0;
-    if (n <= 0 || strcmp(line, BERTH_SYNC_CONTINUE) != 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, NULL, 0);
-      berth_error(&s.launch_err, n < 0 ? errno : ECANCELED, "sync", "parent %s before the container %s started",
-                  n > 0 && strcmp(line, BERTH_SYNC_ABORT) == 0 ? "aborted" : "went away", l.id);
-      launch_failed(&s, BERTH_EXIT_FAILURE);
-    }
+  /* the parent places the child in its cgroup and network before anything runs */
+  berth_sync_send(&s, "created %d %d", (int)pid, (int)getpid());
+  if (parent_continues(&s) < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    launch_failed(&s, BERTH_EXIT_FAILURE);
   }
   if (write_all(s.go, "g", 1) < 0) {
     berth_error(&s.launch_err, errno, "sync", "wake the container %s", l.id);

@@ -243,6 +243,17 @@ describe('launchFromSpec', () => {
     ).toThrow(/openStdin/);
     expect(encodeLaunch({ id: 'c', args: ['sh'], stdio: 'null', openStdin: true })).toContain('\nstdin=1\n');
   });
+  it('skips the wait for continue only with a sync fd', () => {
+    expect(() => encodeLaunch({ id: 'c', args: ['sh'], syncContinue: false })).toThrow(
+      /syncContinue: needs syncFd/,
+    );
+    expect(encodeLaunch({ id: 'c', args: ['sh'], syncFd: 3, syncContinue: false })).toContain(
+      '\nsync_fd=3\nsync.continue=0\n',
+    );
+    expect(encodeLaunch({ id: 'c', args: ['sh'], syncFd: 3, syncContinue: true })).not.toContain(
+      'sync.continue',
+    );
+  });
   it('ociRuntime: no args needed, the setup fields refused, a pid file required', () => {
     const oci = { path: '/usr/sbin/runc', root: '/run/r', bundle: '/b' };
     expect(encodeLaunch({ id: 'c', pidFile: '/p', ociRuntime: oci })).toContain(

@@ -157,6 +157,11 @@ export interface LaunchDescription {
   controlSocket?: string;
   start?: 'now' | 'wait';
   syncFd?: number;
+  /**
+   * false: after `created` the shim goes on at once instead of waiting for `continue` (launch
+   * key `sync.continue=0`), for a parent with nothing to do in that window. Needs `syncFd`.
+   */
+  syncContinue?: boolean;
   daemonize?: boolean;
   shimLog?: string;
   /** Programs the shim runs on the container's behalf (launch.h `hook.*`). */
@@ -563,6 +568,10 @@ export function encodeLaunch(d: LaunchDescription): string {
     if (uint(d.syncFd, 'syncFd', 0x7fffffff) < 3) throw invalid('syncFd', `${d.syncFd} is a stdio fd`);
     put('sync_fd', String(d.syncFd));
   }
+  if (d.syncContinue === false) {
+    if (d.syncFd === undefined) throw invalid('syncContinue', 'needs syncFd');
+    put('sync.continue', '0');
+  }
   if (d.daemonize) put('daemonize', '1');
   if (d.shimLog !== undefined) put('shim.log', absPath(d.shimLog, 'shimLog'));
   if (d.hooks) {
@@ -611,6 +620,7 @@ export interface LaunchExtras {
   controlSocket?: string;
   start?: 'now' | 'wait';
   syncFd?: number;
+  syncContinue?: boolean;
   daemonize?: boolean;
   shimLog?: string;
   hooks?: ShimHooks;
@@ -726,6 +736,7 @@ export function launchFromSpec(spec: Spec, x: LaunchExtras): LaunchDescription {
     'controlSocket',
     'start',
     'syncFd',
+    'syncContinue',
     'daemonize',
     'shimLog',
     'hooks',

@@ -1,5 +1,14 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isBerthError, type Spec } from '@berth/oci';
@@ -356,6 +365,124 @@ describe('berth-shim through createRuntime (busybox rootfs, real namespaces)', (
     const st = await rt.start('c');
     const rss = Number(readFileSync(`/proc/${st.shimPid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)![1]);
     expect(rss).toBeLessThan(2048);
+  });
+});
+
+describe('run(): create and start in one launch', () => {
+  /** The berth-shim processes still running for this test's state root. */
+  const shimsOf = (id: string) =>
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .map((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        } catch {
+          return '';
+        }
+      })
+      .filter((cmd) => cmd.includes('berth-shim') && cmd.includes(join(tmp, 'state', id)));
+
+  it('returns with the process running, in one exchange with berth-shim', async () => {
+    const st = await rt.run('c', bundle(['sh', '-c', 'echo up; exec sleep 1000']));
+    expect(st.status).toBe('running');
+    // the pid is the container's own process, already past its exec
+    await until(() => readFileSync(`/proc/${st.pid}/cmdline`, 'utf8') === 'sleep\x001000\x00');
+    expect((await rt.state('c')).status).toBe('running');
+    // no `continue` and no `start` to wait for
+    const launch = readFileSync(join(st.dir, 'launch'), 'utf8');
+    expect(launch).toContain('\nstart=now\n');
+    expect(launch).toContain('\nsync.continue=0\n');
+    await expect(rt.start('c')).rejects.toSatisfy((e) => isBerthError(e, 'CONTAINER_NOT_RUNNING'));
+    await rt.kill('c', 'SIGKILL');
+    expect(await rt.wait('c')).toMatchObject({ exitCode: 137, signal: 9 });
+    expect(JSON.parse(readFileSync(st.logPath!, 'utf8').split('\n')[0]!).log).toBe('up\n');
+  });
+
+  it('fails with EXEC_NOT_FOUND (127) or EXEC_PERMISSION_DENIED (126) and leaves nothing behind', async () => {
+    const missing = await rt.run('c', bundle(['nosuchcmd'])).catch((e: unknown) => e);
+    expect(isBerthError(missing, 'EXEC_NOT_FOUND')).toBe(true);
+    expect((missing as Error).message).toContain('exec: "nosuchcmd": executable file not found in $PATH');
+    const denied = await rt.run('c2', bundle(['/etc/plain-file'])).catch((e: unknown) => e);
+    expect(isBerthError(denied, 'EXEC_PERMISSION_DENIED')).toBe(true);
+    expect((denied as Error).message).toContain('exec: "/etc/plain-file": permission denied');
+    for (const id of ['c', 'c2']) {
+      expect(existsSync(join(tmp, 'state', id))).toBe(false);
+      expect(shimsOf(id)).toEqual([]);
+      await expect(rt.state(id)).rejects.toSatisfy((e) => isBerthError(e, 'CONTAINER_NOT_FOUND'));
+    }
+  });
+
+  it('still runs onCreated before the process, and a throw there aborts the launch', async () => {
+    let seen = 0;
+    let before = '';
+    const st = await rt.run('c', bundle(['sleep', '1000']), {
+      onCreated: ({ pid }) => {
+        seen = pid;
+        before = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      },
+    });
+    expect(seen).toBe(st.pid);
+    expect(before).toContain('berth-shim'); // not yet the container's process
+    expect(st.status).toBe('running');
+    expect(readFileSync(join(st.dir, 'launch'), 'utf8')).not.toContain('sync.continue');
+    const err = await rt
+      .run('c2', bundle(['true']), {
+        onCreated: () => {
+          throw new Error('no network for you');
+        },
+      })
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toBe('no network for you');
+    expect(existsSync(join(tmp, 'state', 'c2'))).toBe(false);
+    expect(shimsOf('c2')).toEqual([]);
+  });
+
+  it('with sync.continue=0, a parent already gone when the shim sends created still aborts the launch', async () => {
+    for (const [how, mode] of [
+      ['EOF', 'r+'], // /dev/null read-write: the shim's look at fd 3 reads EOF
+      ['EPIPE', 'r'], // read-only: the write of `created` fails, as to a closed socket
+    ] as const) {
+      const dir = bundle(['touch', '/ran']);
+      const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Spec;
+      const exitFile = join(tmp, `exit-${how}`);
+      const launch = join(tmp, `launch-${how}`);
+      writeFileSync(
+        launch,
+        encodeLaunch(
+          launchFromSpec(spec, {
+            id: `gone-${how}`,
+            bundleDir: dir,
+            stdio: 'null',
+            exitFile,
+            start: 'now',
+            syncFd: 3,
+            syncContinue: false,
+          }),
+        ),
+      );
+      const fd = openSync('/dev/null', mode);
+      try {
+        const r = spawnSync(shim, [launch], { stdio: ['ignore', 'ignore', 'pipe', fd], encoding: 'utf8' });
+        expect(r.status).toBe(125);
+      } finally {
+        closeSync(fd);
+      }
+      const exit = parseExitRecord(readFileSync(exitFile, 'utf8'));
+      expect(exit).toMatchObject({ exitCode: 125, error: { step: 'sync' } });
+      expect(exit.error?.message).toContain('went away');
+      expect(existsSync(join(dir, 'rootfs', 'ran'))).toBe(false);
+    }
+  });
+
+  it('create() without onCreated skips the wait for continue and still waits for start()', async () => {
+    const st = await rt.create('c', bundle(['sh', '-c', 'echo started']));
+    expect(st.status).toBe('created');
+    expect(readFileSync(join(st.dir, 'launch'), 'utf8')).toContain('\nsync.continue=0\n');
+    expect(readFileSync(`/proc/${st.pid}/cmdline`, 'utf8')).toContain('berth-shim');
+    expect(existsSync(st.logPath!) ? readFileSync(st.logPath!, 'utf8') : '').toBe('');
+    expect((await rt.start('c')).status).toBe('running');
+    expect((await rt.wait('c')).exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(st.logPath!, 'utf8').split('\n')[0]!).log).toBe('started\n');
   });
 });
 

@@ -187,6 +187,14 @@ export interface Runtime {
    */
   create(id: string, bundleDir: string, opts?: CreateOptions): Promise<ContainerState>;
   /**
+   * Creates a container and starts its process in one go, as `runc run --detach` does: what
+   * create() then start() do, without the stop between them (no `created` state to act in,
+   * and fewer exchanges with berth-shim). `onCreated` still runs before the process does. A
+   * process that cannot be executed fails it as start() would, and leaves nothing behind.
+   * @throws BerthError as create(), and EXEC_NOT_FOUND, EXEC_PERMISSION_DENIED
+   */
+  run(id: string, bundleDir: string, opts?: CreateOptions): Promise<ContainerState>;
+  /**
    * Starts a created container's process.
    * @throws BerthError CONTAINER_NOT_FOUND, CONTAINER_NOT_RUNNING, LAUNCH_FAILED, EXEC_*
    */
@@ -525,7 +533,21 @@ class ShimRuntime implements Runtime {
     }
   }
 
-  async create(id: string, bundleDir: string, opts: CreateOptions = {}): Promise<ContainerState> {
+  create(id: string, bundleDir: string, opts: CreateOptions = {}): Promise<ContainerState> {
+    return this.launchNew(id, bundleDir, opts, 'wait');
+  }
+
+  run(id: string, bundleDir: string, opts: CreateOptions = {}): Promise<ContainerState> {
+    return this.launchNew(id, bundleDir, opts, 'now');
+  }
+
+  /** create() (`start` wait: the process waits for start()) and run() (now). */
+  private async launchNew(
+    id: string,
+    bundleDir: string,
+    opts: CreateOptions,
+    start: 'now' | 'wait',
+  ): Promise<ContainerState> {
     const dir = this.dir(id);
     const bundle = resolve(bundleDir);
     let spec: Spec;
@@ -548,6 +570,8 @@ class ShimRuntime implements Runtime {
       this.opts.cgroups && (!oci || spec.linux?.cgroupsPath) ? containerCgroupPath(id, spec) : undefined;
     const ownCgroup = !oci && cgroupPath !== undefined;
     const stdio = opts.stdio ?? 'log';
+    // another runtime's container brings lo up from here, once it exists
+    const ociLoopback = oci !== undefined && opts.loopback === true && newNetNamespace(spec);
     const logPath = stdio === 'log' ? inDir(dir, `${id}-json.log`) : undefined;
     const common = {
       id,
@@ -558,8 +582,10 @@ class ShimRuntime implements Runtime {
       ...(opts.durableExit === false ? { exitFileSync: false } : {}),
       pidFile: inDir(dir, 'init.pid'),
       controlSocket: inDir(dir, 'control.sock'),
-      start: 'wait',
+      start,
       syncFd: 3,
+      // nothing to do between the clone and the setup: no `continue` to wait for
+      ...(opts.onCreated || ociLoopback ? {} : { syncContinue: false }),
       daemonize: true,
       shimLog: inDir(dir, 'shim.log'),
       ...(opts.hooks ? { hooks: opts.hooks } : {}),
@@ -600,7 +626,7 @@ class ShimRuntime implements Runtime {
         });
       throw err;
     }
-    if (oci && opts.loopback && newNetNamespace(spec)) {
+    if (ociLoopback) {
       const then = opts.onCreated;
       opts = {
         ...opts,
@@ -619,7 +645,7 @@ class ShimRuntime implements Runtime {
           withAllowedDevices(spec.linux?.resources),
           opts.signal ? { signal: opts.signal } : {},
         );
-      return await this.launch(id, dir, bundle, text, shim, stdio, logPath, opts, cgroupPath);
+      return await this.launch(id, dir, bundle, text, shim, stdio, logPath, opts, cgroupPath, start);
     } catch (err) {
       if (cg && cgroupPath && ownCgroup) await cg.destroy(cgroupPath, { force: true }).catch(() => {});
       await rm(dir, { recursive: true, force: true, maxRetries: 5 });
@@ -637,6 +663,7 @@ class ShimRuntime implements Runtime {
     logPath: string | undefined,
     opts: CreateOptions,
     cgroupPath: string | undefined,
+    start: 'now' | 'wait',
   ): Promise<ContainerState> {
     const launchPath = inDir(dir, 'launch');
     // read by the shim at once and useless after a reboot: atomic, not durable
@@ -668,20 +695,21 @@ class ShimRuntime implements Runtime {
       }
       if (msg?.type !== 'created') throw shimGone();
       const { pid, shimPid } = msg;
-      try {
-        await opts.onCreated?.({ id, pid });
-      } catch (err) {
-        chan.send('abort');
-        await shimExited();
-        throw err;
+      // without onCreated the shim did not wait (launch key sync.continue=0)
+      if (opts.onCreated) {
+        try {
+          await opts.onCreated({ id, pid });
+        } catch (err) {
+          chan.send('abort');
+          await shimExited();
+          throw err;
+        }
+        chan.send('continue');
       }
-      chan.send('continue');
-      msg = await next();
-      if (msg?.type === 'error') {
-        await shimExited();
-        throw failureError(msg, id);
-      }
-      if (msg?.type !== 'ready') throw shimGone();
+      // recorded while the shim sets the container up (off the launch's path): from here on a
+      // crash of this process leaves a container the runtime knows, not a shim no record names
+      // (a failed launch removes the directory, record and all). Not `started` yet: nothing may
+      // exec into a container whose root is still being set up
       const rec: StateRecord = {
         version: 1,
         id,
@@ -695,8 +723,22 @@ class ShimRuntime implements Runtime {
         ...(bootId() ? { bootId: bootId() } : {}),
       };
       await writeFileReplace(inDir(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
-      this.opts.logger?.debug('container created', { id, pid, shimPid });
-      return this.toState(rec, dir, undefined, 'created');
+      msg = await next();
+      if (msg?.type === 'error') {
+        await shimExited();
+        throw failureError(msg, id);
+      }
+      if (msg?.type !== (start === 'now' ? 'started' : 'ready')) throw shimGone();
+      if (start === 'now') {
+        rec.started = true;
+        await writeFileReplace(inDir(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
+      }
+      this.opts.logger?.debug(start === 'now' ? 'container started' : 'container created', {
+        id,
+        pid,
+        shimPid,
+      });
+      return this.toState(rec, dir, undefined, start === 'now' ? 'running' : 'created');
     } finally {
       // the shim carries on alone; nothing here may keep this process alive
       chan.close();

@@ -69,6 +69,53 @@ describe('berth run and the container commands (separate processes)', () => {
     expect(await leftovers([])).toEqual([]);
   });
 
+  it('run and run -d: a process that cannot be executed gives 127/126 and its record says so; a good run -d prints its ID once running; events in docker order', async () => {
+    const t0 = Date.now();
+    const events = async (name: string) =>
+      (
+        await ok(
+          'events',
+          '--since',
+          String(t0 / 1000),
+          '--until',
+          String(Date.now() / 1000 + 0.001),
+          '--filter',
+          `container=${name}`,
+          '--format',
+          '{{.Action}}',
+        )
+      )
+        .split('\n')
+        .filter(Boolean);
+    const missing = await berth('run', '--name', 'no-exec', 'busybox', 'nosuchcmd');
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toContain('exec: "nosuchcmd": executable file not found in $PATH');
+    const denied = await berth('run', '-d', '--name', 'no-perm', 'busybox', '/etc/passwd');
+    expect(denied).toMatchObject({ code: 126, stdout: '' });
+    expect(denied.stderr).toContain('exec: "/etc/passwd": permission denied');
+    for (const [name, code, why] of [
+      ['no-exec', 127, 'executable file not found'],
+      ['no-perm', 126, 'permission denied'],
+    ] as const) {
+      const state = JSON.parse(await ok('inspect', '-f', '{{json .State}}', name)) as Record<string, unknown>;
+      // docker keeps a container whose start failed as created, with the code and the error
+      expect(state).toMatchObject({ Status: 'created', Running: false, Pid: 0, ExitCode: code });
+      expect(state.Error).toContain(why);
+      expect(await events(name)).toEqual(['create']);
+    }
+    const id = (await ok('run', '-d', '--name', 'good', 'busybox', 'sleep', '1000')).trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    // running, with the pid of the container's own process, once run -d has printed the ID
+    const [status, pid] = (await ok('inspect', '-f', '{{.State.Status}} {{.State.Pid}}', id))
+      .trim()
+      .split(' ');
+    expect(status).toBe('running');
+    expect((await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')).toEqual(['sleep', '1000', '']);
+    expect(await events('good')).toEqual(['create', 'start']);
+    await ok('rm', '-f', 'no-exec', 'no-perm', 'good');
+    expect(await leftovers([id])).toEqual([]);
+  });
+
   it('--uidmap: root inside is an unprivileged host uid on idmapped image layers; rm leaves nothing', async () => {
     const host = 400000 + (process.pid % 100) * 65536;
     const map = `0:${host}:65536`;

@@ -36,6 +36,7 @@ import {
   boundingCapabilities,
   buildSpec,
   type CgroupDriver,
+  type CreateOptions,
   createCgroupDriver,
   createRuntime,
   dockerResources,
@@ -1164,7 +1165,7 @@ class Containers implements ContainerService {
       // rebuilt at every start, so a torn file after a crash is simply rewritten
       writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
       const creator = await this.runtimeFor(rec);
-      await creator.create(id, dir, {
+      const launch: CreateOptions = {
         log: {
           ...(maxSize !== undefined ? { maxSize: parseRamBytes(maxSize) } : {}),
           ...(maxFile !== undefined ? { maxFile: Number(maxFile) } : {}),
@@ -1175,9 +1176,17 @@ class Containers implements ContainerService {
         // a --rm container's exit record dies with it, as its other records do
         ...(durableRecord(rec) ? {} : { durableExit: false }),
         ...(signal ? { signal } : {}),
-      });
-      await o.beforeStart?.();
-      const st = await rt.start(id, signal ? { signal } : {});
+      };
+      // nothing to do between the shim's existence and the process's start (no attach): one
+      // launch that starts it, as `runc run -d`, instead of create, then start
+      let st: RuntimeState;
+      if (o.beforeStart) {
+        await creator.create(id, dir, launch);
+        await o.beforeStart();
+        st = await rt.start(id, signal ? { signal } : {});
+      } else {
+        st = await creator.run(id, dir, launch);
+      }
       started = true;
       rec.State = {
         ...freshState(),

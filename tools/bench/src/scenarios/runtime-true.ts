@@ -13,13 +13,14 @@ let crunNs: string | undefined;
 const bundleOf = (scratch: string) => join(scratch, 'bundle');
 
 /**
- * `runtime-true`: create, start, wait for and delete `true` on one prepared bundle, through
- * @berth/runtime alone (in process, with its cgroup driver, as the engine uses it) vs
+ * `runtime-true`: run (create and start in one launch), wait for and delete `true` on one
+ * prepared bundle, through @berth/runtime alone (in process, with its cgroup driver, as the engine uses it) vs
  * `crun run` and `runc run` (which also create, start, wait and delete, with cgroups).
  */
 export const runtimeTrue: Scenario = {
   name: 'runtime-true',
-  description: 'create, start, wait, delete `true` on one bundle: @berth/runtime vs crun run / runc run',
+  description:
+    'run (create and start), wait, delete `true` on one bundle: @berth/runtime vs crun run / runc run',
   engines: ['berth', 'crun', 'runc'],
   target: "berth's median <= 1.5x crun's",
   async setup(ctx, engine) {
@@ -51,8 +52,8 @@ export const runtimeTrue: Scenario = {
     if (engine === 'berth')
       return {
         run: async () => {
-          await rt!.create(id, bundle);
-          await rt!.start(id);
+          // create and start in one launch, as `crun run` and `runc run` do
+          await rt!.run(id, bundle);
           const { exitCode } = await rt!.wait(id);
           if (exitCode !== 0) throw new Error(`berth: true exited ${exitCode}`);
           await rt!.delete(id);
