@@ -21,7 +21,10 @@ __attribute__((noreturn)) static void exec_hook(const struct berth_launch *l, ch
   sigprocmask(SIG_SETMASK, &none, NULL);
   signal(SIGPIPE, SIG_DFL);
   int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-  int out = l->shim_log ? open(l->shim_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644) : -1;
+  /* the shim's own log fd, not its path: the exit hook runs after waiters heard of the exit,
+   * while one may be removing the container's directory, and an open with O_CREAT there put
+   * shim.log back into it (rmdir ENOTEMPTY) */
+  int out = berth_shim_log_fd();
   if (out < 0) out = nul;
   if (nul < 0 || dup2(nul, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(BERTH_EXIT_FAILURE);
   /* close_range(2), Linux 5.9: nothing of the shim's (control socket, log, pipes) leaks */
