@@ -12,7 +12,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { readdir, rename, rm } from 'node:fs/promises';
+import { readdir, rename, rm, unlink } from 'node:fs/promises';
 import { BerthError, type FileLock, type FileLocker } from '@berth/oci';
 import { withLock } from './lock.js';
 
@@ -294,11 +294,13 @@ export class MetadataStore {
   /**
    * Deletes the record file of `key` (under {@link shared}); false when it has none. `durable`
    * fsyncs the directory after (the deletion is on disk before the caller removes the tree);
-   * `pool` makes that fsync on the thread pool (beside other removals, whose fsyncs then overlap).
+   * `pool` makes the unlink and that fsync on the thread pool (beside other removals, whose
+   * waits on the disk then overlap).
    */
   async removeRecord(key: string, durable = true, pool = false): Promise<boolean> {
     try {
-      unlinkSync(this.recordPath(key));
+      if (pool) await unlink(this.recordPath(key));
+      else unlinkSync(this.recordPath(key));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw err;

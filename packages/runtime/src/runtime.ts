@@ -980,6 +980,7 @@ class ShimRuntime implements Runtime {
     if (st.cgroupPath && this.opts.cgroups)
       await this.opts.cgroups.destroy(st.cgroupPath, {
         ...(opts.force ? { force: true } : {}),
+        ...(deleting > 1 ? { concurrent: true } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
     // a handful of small files: removed synchronously when this is the only deletion under way

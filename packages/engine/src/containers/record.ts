@@ -18,7 +18,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { readdir, rm, stat, unlink } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '@berth/oci';
 import { lockFile } from '@berth/runtime';
@@ -41,10 +41,24 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   mode = 0o644,
   durable = true,
+  pool = false,
 ): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFd(openSync(tmp, 'w', mode), data, durable);
-  renameSync(tmp, path);
+  if (pool) {
+    // beside many others (`rm -f` of many): every step on the thread pool, where the renames,
+    // which wait for ext4's journal (and flush the new file's blocks), overlap
+    const h = await open(tmp, 'w', mode);
+    try {
+      await h.writeFile(data);
+      if (durable) await h.sync();
+    } finally {
+      await h.close();
+    }
+    await rename(tmp, path);
+  } else {
+    await writeFd(openSync(tmp, 'w', mode), data, durable);
+    renameSync(tmp, path);
+  }
   if (durable) await syncDir(join(path, '..'));
 }
 
@@ -148,12 +162,17 @@ export class RecordStore {
   }
 
   /** Writes a record atomically (durably unless {@link durableRecord} says not). The caller holds the container's lock. */
-  async write(rec: ContainerRecord): Promise<void> {
+  /**
+   * Writes a record (atomically; durably unless it is a `--rm` container's). `concurrent`: one
+   * of many writes under way (`rm -f` of many), made on the thread pool so they overlap.
+   */
+  async write(rec: ContainerRecord, options: { concurrent?: boolean } = {}): Promise<void> {
     await writeFileAtomic(
       join(this.containerDir(rec.Id), 'config.v2.json'),
       `${JSON.stringify(rec)}\n`,
       0o600,
       durableRecord(rec),
+      options.concurrent === true,
     );
   }
 
@@ -288,10 +307,15 @@ export class RecordStore {
   }
 
   /** Drops `name` if it still points to `id`. */
-  async releaseName(id: string, name: string): Promise<void> {
+  async releaseName(id: string, name: string, options: { concurrent?: boolean } = {}): Promise<void> {
     const n = name.startsWith('/') ? name.slice(1) : name;
     if ((await this.nameOwner(n)) !== id) return;
-    // one small unlink: synchronous, as the records' steps are (no thread-pool round trip)
+    // alone, one small unlink is synchronous, as the records' steps are (no thread-pool round
+    // trip); beside many others (`rm -f` of many) on the pool, where they overlap
+    if (options.concurrent) {
+      await unlink(join(this.namesDir, n)).catch(() => {});
+      return;
+    }
     try {
       unlinkSync(join(this.namesDir, n));
     } catch {

@@ -1429,7 +1429,10 @@ class Containers implements ContainerService {
           );
         const ended = isActive(rec.State);
         rec.State = { ...live, Status: 'removing' };
-        await this.records.write(rec);
+        // beside other removals (`rm -f` of many) the record's write and the steps below go to
+        // the thread pool, where their waits on the disk overlap
+        const concurrent = this.removing > 1;
+        await this.records.write(rec, { concurrent });
         if (live.Running) await this.event(rec, 'kill', { signal: '9' });
         try {
           if (existsSync(this.shimDir(rec.Id)))
@@ -1442,12 +1445,11 @@ class Containers implements ContainerService {
           await this.unmountRoot(rec);
           // a --rm container's root is volatile and its record not durable: no fsync for it
           const durable = durableRecord(rec);
-          const concurrent = this.removing > 1;
           await (await this.sn()).remove(rec.Snapshot.key, { durable, concurrent }).catch((err: unknown) => {
             if (!isBerthError(err, 'SNAPSHOT_NOT_FOUND')) throw err;
           });
           await this.records.removeDir(rec.Id, this.removing <= 1);
-          await this.records.releaseName(rec.Id, rec.Name);
+          await this.records.releaseName(rec.Id, rec.Name, { concurrent });
           if (rec.HostConfig.UsernsMode === 'auto' && rec.Spec.idMappings)
             await releaseAuto(this.ctx.root, rec.Spec.idMappings);
           if (ended) await this.event(rec, 'die', { exitCode: String(live.Running ? 137 : live.ExitCode) });

@@ -428,6 +428,10 @@ if (host.version === 1)
           }
         }
         expect(readFileSync(join(parent, 'cgroup.clone_children'), 'utf8').trim()).toBe('1');
+        // removed as `rm -f` of many does: every hierarchy's rmdir on the thread pool at once
+        await Promise.all(paths.map((p) => cg.destroy(p, { concurrent: true })));
+        for (const p of paths) expect(existsSync(v1Dir('cpuset', p))).toBe(false);
+        for (const p of paths) expect(existsSync(v1Dir('memory', p))).toBe(false);
       } finally {
         for (const p of paths) await cg.destroy(p);
       }

@@ -1,5 +1,6 @@
 /** Removing a cgroup directory tree: children first, retrying while exiting tasks drain. */
 import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError } from '@berth/oci';
@@ -70,13 +71,26 @@ export function subtreePids(dir: string): number[] {
 /**
  * Removes the cgroup directory `dir` with its sub-cgroups. EBUSY (tasks still exiting) is
  * retried; before each retry `beforeRetry` runs (the force path kills what is left there).
+ * `pool`: the first rmdir is made on the thread pool (one of many removals under way).
  *
  * @throws BerthError CGROUP_BUSY naming the directory, with the last errno as cause
  */
 export async function removeCgroupDir(
   dir: string,
-  opts: { beforeRetry?: () => Promise<void>; signal?: AbortSignal } = {},
+  opts: { beforeRetry?: () => Promise<void>; pool?: boolean; signal?: AbortSignal } = {},
 ): Promise<void> {
+  if (opts.pool) {
+    // the common case (no tasks, no sub-cgroups) in one rmdir on the thread pool; anything else
+    // goes the synchronous way below
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' && code !== 'ENOTEMPTY') throw err;
+    }
+  }
   let last: unknown;
   for (let i = 0; i < MAX_ATTEMPTS; i++) {
     opts.signal?.throwIfAborted();

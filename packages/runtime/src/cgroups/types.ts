@@ -168,10 +168,14 @@ export interface CgroupDriver {
   /**
    * Removes the cgroup. Waits briefly for exiting tasks to drain; with `force`, when the cgroup
    * still has tasks, it thaws and SIGKILLs them before each retry. A missing cgroup is not an
-   * error.
+   * error. `concurrent`: one of many removals under way (`rm -f` of many): the rmdirs go to
+   * the thread pool, each hierarchy's at once (v1), and overlap with the others'.
    * @throws BerthError CGROUP_BUSY, CGROUP_PATH_INVALID
    */
-  destroy(path: string, opts?: { force?: boolean; signal?: AbortSignal }): Promise<void>;
+  destroy(
+    path: string,
+    opts?: { force?: boolean; concurrent?: boolean; signal?: AbortSignal },
+  ): Promise<void>;
 }
 
 /** Passed to each controller's `apply`: collects the warnings of one apply (internal). */

@@ -288,7 +288,10 @@ class V1Driver implements CgroupDriver {
     }
   }
 
-  async destroy(path: string, opts: { force?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  async destroy(
+    path: string,
+    opts: { force?: boolean; concurrent?: boolean; signal?: AbortSignal } = {},
+  ): Promise<void> {
     const dirs = this.dirs(path);
     const killAll = async () => {
       const fz = this.dir('freezer', path);
@@ -306,11 +309,13 @@ class V1Driver implements CgroupDriver {
     };
     // tasks are killed only when the first rmdir finds some: an exited container has none left,
     // and reading every cgroup.procs up front cost eleven reads per removal on v1
-    for (const d of dirs)
-      await removeCgroupDir(d, {
-        ...(opts.force ? { beforeRetry: killAll } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
+    const each = {
+      ...(opts.force ? { beforeRetry: killAll } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    };
+    // beside other removals: every hierarchy's rmdir on the thread pool at once
+    if (opts.concurrent) await Promise.all(dirs.map((d) => removeCgroupDir(d, { ...each, pool: true })));
+    else for (const d of dirs) await removeCgroupDir(d, each);
   }
 }
 

@@ -294,7 +294,10 @@ class V2Driver implements CgroupDriver {
     }
   }
 
-  async destroy(path: string, opts: { force?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  async destroy(
+    path: string,
+    opts: { force?: boolean; concurrent?: boolean; signal?: AbortSignal } = {},
+  ): Promise<void> {
     const dir = this.dir(path);
     const killAll = async () => {
       // cgroup.kill (5.14+) kills the whole subtree atomically, frozen tasks included
@@ -314,6 +317,7 @@ class V2Driver implements CgroupDriver {
     // and reading every cgroup.procs up front cost eleven reads per removal on v1
     await removeCgroupDir(dir, {
       ...(opts.force ? { beforeRetry: killAll } : {}),
+      ...(opts.concurrent ? { pool: true } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
   }
