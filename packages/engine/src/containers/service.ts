@@ -65,7 +65,7 @@ import {
 import { type ContainerChange, containerChanges } from './changes.js';
 import { type CommitOptions, commitContainer } from './commit.js';
 import { ContainerErrorCode, invalidOption, noSuchContainer } from './errors.js';
-import { appendEvent, sleep } from './events.js';
+import { appendEvent, readEvents, sleep } from './events.js';
 import { type ContainerExecOptions, type ContainerExecResult, checkExecutable, execRecord } from './exec.js';
 import type { ExportOptions } from './export.js';
 import {
@@ -1374,6 +1374,14 @@ class Containers implements ContainerService {
         force: true,
         ifExited: !force,
         ...(signal ? { signal } : {}),
+      }).catch(async (err: unknown) => {
+        // removed by another process meanwhile (`rm -f` from another terminal): the exit code
+        // its `die` event recorded, as docker's client reports the code of a container removed
+        // under it
+        if (!isBerthError(err, 'CONTAINER_NOT_FOUND')) throw err;
+        const code = await this.lastExitCode(id);
+        if (code === undefined) throw err;
+        return { ...freshState(), ExitCode: code };
       });
       // killed by a forced removal: SIGKILL's code, as its `die` event says
       if (ended?.Running) return { StatusCode: 137, Error: null };
@@ -1383,6 +1391,14 @@ class Containers implements ContainerService {
         force = true;
       });
     }
+  }
+
+  /** The exit code of `id`'s last `die` event of the past ten minutes, if there is one. */
+  private async lastExitCode(id: string): Promise<number | undefined> {
+    let code: number | undefined;
+    for await (const e of readEvents(this.ctx.root, { since: Date.now() - 600_000, follow: false }))
+      if (e.Actor.ID === id && e.Action === 'die') code = Number(e.Actor.Attributes.exitCode ?? Number.NaN);
+    return code !== undefined && Number.isInteger(code) ? code : undefined;
   }
 
   /** {@link remove} calls under way (an `rm -f` of many runs them side by side). */

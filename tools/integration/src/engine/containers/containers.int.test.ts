@@ -154,6 +154,12 @@ describe('containers (real shim, overlay, cgroups)', () => {
       .filter((ev) => ev.id === done.Id)
       .map((ev) => ev.Action ?? ev.status);
     expect(mine.slice(-2)).toEqual(['die', 'destroy']);
+    // removed under it by someone else's rm -f: the code of its `die` event, 137, as docker's run
+    const other = await e.containers.create({ image: 'busybox', cmd: ['sleep', '30'], autoRemove: true });
+    await e.containers.start(other.Id, { attached: true });
+    const waiting = e.containers.wait(other.Id, { settle: false, remove: true });
+    await e.containers.remove(other.Id, { force: true });
+    expect(await waiting).toEqual({ StatusCode: 137, Error: null });
   });
 
   it('runs detached, stops with the stop signal, restarts and keeps the logs of every run', async () => {
