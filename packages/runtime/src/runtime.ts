@@ -176,8 +176,8 @@ export interface CreateOptions {
 
 /**
  * The lifecycle of containers under one root. create() leaves the container set up and waiting
- * (`created`); start() execs its process (`running`); wait() resolves with its exit; delete()
- * removes its directory.
+ * (`created`); start() execs its process (`running`); run() does both in one launch; wait()
+ * resolves with its exit; delete() removes its directory.
  */
 export interface Runtime {
   /**
