@@ -94,9 +94,13 @@ function rotated(live: string): string[] {
     .map((x) => join(dir, x.n));
 }
 
-/** The inode at `path`, or -1 when there is none. */
+/** The inode at `path`, or -1 when there is none (or it cannot be read: followed as before). */
 function inodeAt(path: string): number {
-  return statSync(path, { throwIfNoEntry: false })?.ino ?? -1;
+  try {
+    return statSync(path).ino;
+  } catch {
+    return -1;
+  }
 }
 
 /** Options of {@link readLog}. */
