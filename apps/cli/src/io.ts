@@ -1,3 +1,4 @@
+import { fstatSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 /** The CLI's standard input as the interactive commands use it. */
@@ -44,18 +45,71 @@ export function outputPending(): boolean {
   return false;
 }
 
+/**
+ * Whether `out` is the real process's stdout (a stream or the direct writer): `save` and
+ * `export` then stream their tar into `process.stdout` itself.
+ */
+export function isProcessStdout(out: OutStream): boolean {
+  return fdOf.get(out) === 1 || out === process.stdout;
+}
+
+/** The fd of each direct writer {@link processIO} made. */
+const fdOf = new WeakMap<OutStream, number>();
+
+/**
+ * Standard output or error when it is a pipe, a socket (what a parent's `child_process` gives)
+ * or a file: each write a write(2) from this thread, as Node's own stream does for these
+ * (synchronous on Linux), without making the stream: for a pipe or socket that is `node:net` and
+ * a socket handle, ~2-3 ms of a command's CPU (`run -d` printing its ID to a script). A terminal
+ * or anything else gets the stream. A write the fd refuses
+ * (a non-blocking pipe that is full: EAGAIN; a reader gone: EPIPE) hands that write's rest and
+ * every later one to the stream, which queues or reports it as before.
+ */
+function directOut(fd: 1 | 2, stream: () => NodeJS.WriteStream): OutStream | undefined {
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFIFO() && !st.isFile() && !st.isSocket()) return undefined;
+  } catch {
+    return undefined;
+  }
+  let fallback: NodeJS.WriteStream | undefined;
+  const out: OutStream = {
+    isTTY: false,
+    write(chunk) {
+      if (fallback) return fallback.write(chunk);
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      let done = 0;
+      try {
+        while (done < bytes.length) done += writeSync(fd, bytes, done);
+        return true;
+      } catch {
+        fallback = stream();
+        return fallback.write(bytes.subarray(done));
+      }
+    },
+  };
+  fdOf.set(out, fd);
+  return out;
+}
+
 /** The real process's streams and environment. */
 export function processIO(): CliIO {
+  let stdout: OutStream | undefined;
+  let stderr: OutStream | undefined;
+  // the streams are made only when no direct writer serves (reading process.stdout makes one)
+  const stream = (s: NodeJS.WriteStream): NodeJS.WriteStream => {
+    opened.add(s);
+    return s;
+  };
   return {
-    // getters: a stream is made on first use (a pipe's costs node:net and a socket; `berth
-    // images` never touches stderr)
+    // getters: a writer is made on first use (`berth images` never touches stderr)
     get stdout() {
-      opened.add(process.stdout);
-      return process.stdout;
+      stdout ??= directOut(1, () => stream(process.stdout)) ?? stream(process.stdout);
+      return stdout;
     },
     get stderr() {
-      opened.add(process.stderr);
-      return process.stderr;
+      stderr ??= directOut(2, () => stream(process.stderr)) ?? stream(process.stderr);
+      return stderr;
     },
     env: process.env,
     // a getter: process.stdin is opened only by a command that reads it

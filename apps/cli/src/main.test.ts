@@ -1,5 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -61,6 +63,37 @@ describe('dist/berth.js', () => {
     expect(code).toBe(0);
     expect(out.length).toBe(300_001);
     expect(out.endsWith('0123456789\n')).toBe(true);
+  });
+
+  it('hands output a full non-blocking pipe refuses to the stream: all of it arrives, in order', async () => {
+    // a preload that touches process.stdout makes its pipe non-blocking (libuv's pipe_open), as
+    // a parent sharing the pipe might: berth's own write(2)s then meet EAGAIN once it is full
+    const dir = mkdtempSync(join(tmpdir(), 'berth-nonblock-'));
+    const preload = join(dir, 'nonblock.cjs');
+    writeFileSync(preload, 'process.stdout;\n');
+    try {
+      const child = spawn(process.execPath, [
+        '-r',
+        preload,
+        bin,
+        'version',
+        '--format',
+        '{{range 100000}}0123456789{{end}}',
+      ]);
+      const code = new Promise((r) => child.on('close', r));
+      // the reader starts late: the pipe fills first
+      await new Promise((r) => setTimeout(r, 300));
+      let out = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (c: string) => {
+        out += c;
+      });
+      expect(await code).toBe(0);
+      expect(out.length).toBe(1_000_001);
+      expect(out).toBe(`${'0123456789'.repeat(100_000)}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes no colour when not on a terminal, or when NO_COLOR is set', () => {

@@ -4,6 +4,7 @@ import { rename, rm } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { UsageError } from '../errors.js';
+import { isProcessStdout } from '../io.js';
 import type { CommandContext } from './spec.js';
 
 /**
@@ -19,15 +20,16 @@ export async function writeArchive(
   if (output === '') {
     if (ctx.io.stdout.isTTY === true)
       throw new UsageError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
-    const out =
-      ctx.io.stdout === process.stdout
-        ? process.stdout
-        : new Writable({
-            write(chunk: Buffer, _enc, cb) {
-              ctx.io.stdout.write(chunk.toString('latin1'));
-              cb();
-            },
-          });
+    // the real stdout (a stream or the direct writer) takes the tar as a stream, with its
+    // backpressure; a test's captured output gets it as latin1 text
+    const out = isProcessStdout(ctx.io.stdout)
+      ? process.stdout
+      : new Writable({
+          write(chunk: Buffer, _enc, cb) {
+            ctx.io.stdout.write(chunk.toString('latin1'));
+            cb();
+          },
+        });
     try {
       await write(out);
     } catch (err) {
