@@ -94,6 +94,7 @@ export {
   referenceName,
   withDefaultTag,
 } from './reference.js';
+export { REMOVE_TREE_SYNC_BUDGET, removeTree } from './remove-tree.js';
 export type {
   Box,
   Hook,

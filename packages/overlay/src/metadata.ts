@@ -8,7 +8,6 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  rmSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -269,7 +268,11 @@ export class MetadataStore {
       if (cur && !global.has(cur.rec.id)) return false;
       renameSync(tmp, path);
     } finally {
-      rmSync(tmp, { force: true });
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // linked and renamed away, or never made
+      }
     }
     if (durable) syncDir(this.records);
     return true;

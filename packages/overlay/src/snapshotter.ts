@@ -2,7 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { BerthError, type FileLocker, type FsCalls, type Logger, type Mount, silentLogger } from '@berth/oci';
+import {
+  BerthError,
+  type FileLocker,
+  type FsCalls,
+  type Logger,
+  type Mount,
+  REMOVE_TREE_SYNC_BUDGET,
+  removeTree,
+  silentLogger,
+} from '@berth/oci';
 import { snapshotError } from './errors.js';
 import { lockfileLocker } from './lock.js';
 import {
@@ -12,7 +21,6 @@ import {
   type SnapshotRecord,
   type Usage,
 } from './metadata.js';
-import { removeTree, SYNC_BUDGET } from './remove-tree.js';
 import { runTool, toolFsCalls } from './tools.js';
 import { treeUsage } from './usage.js';
 
@@ -588,7 +596,7 @@ class DirSnapshotter implements Snapshotter {
           throw snapshotError('SNAPSHOT_NOT_FOUND', key, 'not found');
         return r.id;
       });
-      await removeTree(this.dirOf(id).base, concurrent ? 0 : SYNC_BUDGET);
+      await removeTree(this.dirOf(id).base, concurrent ? 0 : REMOVE_TREE_SYNC_BUDGET);
       return;
     }
     const id = await this.meta.update(async (m) => {
@@ -602,7 +610,7 @@ class DirSnapshotter implements Snapshotter {
     });
     // metadata first: a crash here leaves an orphan directory for cleanup(), never a record
     // pointing at a half-removed tree
-    await removeTree(this.dirOf(id).base, concurrent ? 0 : SYNC_BUDGET);
+    await removeTree(this.dirOf(id).base, concurrent ? 0 : REMOVE_TREE_SYNC_BUDGET);
   }
 
   async stat(key: string): Promise<SnapshotInfo> {

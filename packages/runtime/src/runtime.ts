@@ -6,11 +6,19 @@
  * shim daemonises, so containers outlive the process that created them, and every call works
  * from any process that points at the same root.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { BerthError, isBerthError, type LinuxSeccomp, type Logger, type Spec } from '@berth/oci';
+import {
+  BerthError,
+  isBerthError,
+  type LinuxSeccomp,
+  type Logger,
+  REMOVE_TREE_SYNC_BUDGET,
+  removeTree,
+  type Spec,
+} from '@berth/oci';
 import { type AttachHandle, type AttachOptions, attachSocket, connectSocket } from './attach.js';
 import { withAllowedDevices } from './cgroups/allowed-devices.js';
 import { containerCgroupPath } from './cgroups/path.js';
@@ -985,10 +993,8 @@ class ShimRuntime implements Runtime {
       });
     // a handful of small files: removed synchronously when this is the only deletion under way
     // (each async step is a thread-pool hop); beside others (`rm -f` of many) on the pool,
-    // where their unlinks and rmdirs, which can wait for the disk (ext4 `discard` trims freed
-    // blocks synchronously), overlap instead of queueing on this thread
-    if (deleting <= 1) rmSync(st.dir, { recursive: true, force: true });
-    else await rm(st.dir, { recursive: true, force: true, maxRetries: 5 });
+    // where their unlinks and rmdirs overlap instead of queueing on this thread
+    await removeTree(st.dir, deleting <= 1 ? REMOVE_TREE_SYNC_BUDGET : 0);
   }
 }
 

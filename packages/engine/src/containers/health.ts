@@ -6,7 +6,7 @@
  * (`containers/<id>/health.json`, written atomically) and appends a `health_status` event when
  * the status changes. Podman runs `podman healthcheck run` from a systemd timer the same way.
  */
-import { rmSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HealthConfig } from '@berth/oci';
@@ -130,5 +130,9 @@ export async function writeHealth(dir: string, h: HealthState): Promise<void> {
 
 /** Forgets the state (a new run starts over at `starting`). */
 export async function clearHealth(dir: string): Promise<void> {
-  rmSync(join(dir, HEALTH_FILE), { force: true });
+  try {
+    unlinkSync(join(dir, HEALTH_FILE));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }

@@ -13,14 +13,13 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  rmSync,
   statSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError } from '@berth/oci';
+import { BerthError, REMOVE_TREE_SYNC_BUDGET, removeTree } from '@berth/oci';
 import { lockFile } from '@berth/runtime';
 import { ContainerErrorCode, noSuchContainer } from './errors.js';
 import { NAME_RE, randomName } from './names.js';
@@ -331,25 +330,9 @@ export class RecordStore {
     // each async step of a recursive rm is a thread-pool round trip; beside other removals
     // (`rm -f` of many) on the pool, where their unlinks and rmdirs, which can wait for the disk
     // (ext4 `discard` trims freed blocks synchronously), overlap instead of queueing here
-    if (alone) removeTree(this.containerDir(id));
-    else await rm(this.containerDir(id), { recursive: true, force: true, maxRetries: 5 });
-  }
-}
-
-/**
- * Removes a directory tree that another berth process may still write into: a racing `start`
- * or berth-shim's exit hook can create a record's temporary file after the walk. rmSync walks
- * once and then only retries the last rmdir, which fails with ENOTEMPTY; so walk again, as
- * fs.promises.rm's retries do. The writer's rename then fails with ENOENT (container gone).
- */
-export function removeTree(dir: string): void {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      rmSync(dir, { recursive: true, force: true });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' || attempt === 5) throw err;
-    }
+    // (a racing `start` or berth-shim's exit hook may still add a record's temporary file: the
+    // walk then hands over to fs.promises.rm, whose retries list the directory again)
+    await removeTree(this.containerDir(id), alone ? REMOVE_TREE_SYNC_BUDGET : 0);
   }
 }
 

@@ -29,6 +29,8 @@ import {
   type ContainerConfig as ImageContainerConfig,
   isBerthError,
   parseImageConfig,
+  REMOVE_TREE_SYNC_BUDGET,
+  removeTree,
   type Spec,
 } from '@berth/oci';
 import type { Snapshotter } from '@berth/overlay';
@@ -82,7 +84,7 @@ import type { ServiceInternals } from './internals.js';
 import { readLog } from './logs.js';
 import { mountAll, unmount } from './mounts.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
-import { durableRecord, RECORD_VERSION, RecordStore, removeTree, writeNewFile } from './record.js';
+import { durableRecord, RECORD_VERSION, RecordStore, writeNewFile } from './record.js';
 import { restartDecision, startsAtBoot } from './restart.js';
 import { DEFAULT_RUNTIME, findRuntime, OCI_RUNTIMES, runtimeSearchPath } from './runtimes.js';
 import { type ContainerStatsResponse, containerStats } from './stats.js';
@@ -1457,7 +1459,8 @@ class Containers implements ContainerService {
               .catch(async (err: unknown) => {
                 if (!isBerthError(err, 'CONTAINER_NOT_FOUND')) throw err;
               });
-          removeTree(this.shimDir(rec.Id));
+          // what a delete that found no shim left (it removes the directory itself)
+          await removeTree(this.shimDir(rec.Id), concurrent ? 0 : REMOVE_TREE_SYNC_BUDGET);
           await this.unmountRoot(rec);
           // a --rm container's root is volatile and its record not durable: no fsync for it
           const durable = durableRecord(rec);

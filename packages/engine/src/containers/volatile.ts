@@ -6,10 +6,9 @@
  * Metadata (records, snapshot index) keeps its fsyncs; only the container's own writes lose
  * durability, which a container that is removed at exit never had.
  */
-import { rmSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
-import type { Mount } from '@berth/oci';
+import { type Mount, removeTree } from '@berth/oci';
 
 /** overlayfs `volatile` exists from Linux 5.10. */
 export function volatileSupported(kernel = release()): boolean {
@@ -31,7 +30,7 @@ export async function volatileMounts(mounts: readonly Mount[], kernel = release(
     mounts.map(async (m) => {
       if (m.type !== 'overlay' || !m.options.some((o) => o.startsWith('upperdir='))) return m;
       const work = m.options.find((o) => o.startsWith('workdir='))?.slice('workdir='.length);
-      if (work) rmSync(join(work, 'work', 'incompat', 'volatile'), { recursive: true, force: true });
+      if (work) await removeTree(join(work, 'work', 'incompat', 'volatile'));
       return { ...m, options: [...m.options, 'volatile'] };
     }),
   );

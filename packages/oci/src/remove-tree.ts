@@ -1,28 +1,32 @@
 /**
- * Removing a snapshot's directory tree. A container's writable layer is mostly a handful of
- * entries (the mount points berth-shim creates, overlay's work directory), and every step of
- * `fs.promises.rm` is a thread-pool round trip (an lstat, then the unlink or rmdir, a listing
- * per directory): ~25 of them for a `run --rm`. So the first entries are removed synchronously,
- * by a walk that uses the listing's file types (no lstat per entry, no rmdir tried before the
- * listing); past a budget, or on any error, `fs.promises.rm` takes over, so a large tree does not
- * hold the event loop and every error is its to report. A budget of 0 sends the whole tree to
- * `fs.promises.rm`: the snapshotter does so beside other removals under way (an `rm -f` of many
- * containers), where their unlinks and rmdirs, which can wait for the disk (ext4 `discard` trims
- * freed blocks synchronously), overlap on the thread pool instead of queueing on the main thread.
+ * Removing a directory tree berth made: a container's writable layer (the snapshotter), its
+ * record directory (the engine), its berth-shim state directory (the runtime). Such a tree is
+ * mostly a handful of entries, and both `fs.rmSync` (Node's JavaScript rimraf: an lstat per
+ * entry, an rmdir tried before each listing, an exception with a stack for each refusal; ~1 ms
+ * for a record directory, ~2 ms the first time in a process) and every step of
+ * `fs.promises.rm` (a thread-pool round trip each) cost more than the work. So the first
+ * entries are removed synchronously, by a walk that uses the listing's file types (no lstat
+ * per entry, no rmdir tried before the listing); past a budget, or on any error (a racing
+ * writer's new file: ENOTEMPTY), `fs.promises.rm` with its retries takes over, so a large tree
+ * does not hold the event loop and every error is its to report. A budget of 0 sends the whole
+ * tree to `fs.promises.rm`: beside other removals under way (an `rm -f` of many containers),
+ * where their unlinks and rmdirs, which can wait for the disk (ext4 `discard` trims freed
+ * blocks synchronously), overlap on the thread pool instead of queueing on the main thread.
+ * Hand-written: no library does the synchronous first part.
  */
 import { type Dirent, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Entries removed synchronously before the rest goes to `fs.promises.rm`. */
-export const SYNC_BUDGET = 256;
+export const REMOVE_TREE_SYNC_BUDGET = 256;
 
 /**
  * Removes `dir` and everything below it, never following a symlink; a missing `dir` is not an
  * error. Entries beyond `budget` (and anything the walk could not remove) are removed by
  * `fs.promises.rm` with its retries.
  */
-export async function removeTree(dir: string, budget = SYNC_BUDGET): Promise<void> {
+export async function removeTree(dir: string, budget = REMOVE_TREE_SYNC_BUDGET): Promise<void> {
   const left = { n: budget };
   try {
     if (budget > 0 && walk(dir, left)) return;
