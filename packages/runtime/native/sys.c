@@ -272,16 +272,28 @@ out:
   return ret;
 }
 
-static napi_value js_umount2(napi_env env, napi_callback_info info) {
+/* umount2's and umount2Async's (target, flags): 0, or -1 (an exception pending when one was
+ * wrong; too few arguments return undefined, as before) */
+static int umount2_args(napi_env env, napi_callback_info info, char **target, int32_t *flags) {
   size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char *target = NULL;
-  int32_t flags;
-  if (argc < 2 || get_path(env, argv[0], "target", &target) < 0 || get_int(env, argv[1], "flags", &flags) < 0) {
-    free(target);
-    return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "berth-sys: napi_get_cb_info");
+    return -1;
   }
+  *target = NULL;
+  if (argc < 2 || get_path(env, argv[0], "target", target) < 0 || get_int(env, argv[1], "flags", flags) < 0) {
+    free(*target);
+    *target = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+static napi_value js_umount2(napi_env env, napi_callback_info info) {
+  char *target;
+  int32_t flags;
+  if (umount2_args(env, info, &target, &flags) < 0) return NULL;
   int r = umount2(target, flags);
   int e = errno;
   free(target);
@@ -293,15 +305,9 @@ static int umount2_run(struct pool_job *j) {
 }
 
 static napi_value js_umount2_async(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char *target = NULL;
+  char *target;
   int32_t flags;
-  if (argc < 2 || get_path(env, argv[0], "target", &target) < 0 || get_int(env, argv[1], "flags", &flags) < 0) {
-    free(target);
-    return NULL;
-  }
+  if (umount2_args(env, info, &target, &flags) < 0) return NULL;
   struct pool_job *j = pool_job_new(env, "umount2", umount2_run);
   if (!j) {
     free(target);
