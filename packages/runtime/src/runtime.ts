@@ -23,6 +23,7 @@ import { type AttachHandle, type AttachOptions, attachSocket, connectSocket } fr
 import { withAllowedDevices } from './cgroups/allowed-devices.js';
 import { containerCgroupPath } from './cgroups/path.js';
 import type { CgroupDriver, CgroupStats } from './cgroups/types.js';
+import { childPath } from './child-path.js';
 import { childProcess } from './child-process.js';
 import {
   type ExecOptions,
@@ -458,14 +459,6 @@ function alive(pid: number): boolean {
   }
 }
 
-/**
- * `dir/name` for a directory this runtime made (its resolved root, or a container's directory
- * under it) and a fixed or ID_RE-checked name: concatenation, not path.join.
- */
-function inDir(dir: string, name: string): string {
-  return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
-}
-
 class ShimRuntime implements Runtime {
   private shimPath: Promise<string> | undefined;
   /** Compiled filters by section: docker's default differs only by caps, so hits are the rule. */
@@ -481,7 +474,7 @@ class ShimRuntime implements Runtime {
     const key = seccompCacheKey(s);
     let bytes = this.seccompCache.get(key);
     if (!bytes) {
-      bytes = await cachedSeccomp(inDir(this.root, '.seccomp'), s, key);
+      bytes = await cachedSeccomp(childPath(this.root, '.seccomp'), s, key);
       const oldest = this.seccompCache.keys().next();
       if (this.seccompCache.size >= 16 && !oldest.done) this.seccompCache.delete(oldest.value);
       this.seccompCache.set(key, bytes);
@@ -502,11 +495,11 @@ class ShimRuntime implements Runtime {
         input: { field: 'id' },
       });
     // the id matched ID_RE (no slash, no dot-only name): a plain concatenation is the join
-    return inDir(this.root, id);
+    return childPath(this.root, id);
   }
 
   private async record(id: string): Promise<StateRecord> {
-    const file = inDir(this.dir(id), 'state.json');
+    const file = childPath(this.dir(id), 'state.json');
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -532,7 +525,7 @@ class ShimRuntime implements Runtime {
   }
 
   private async exitRecord(id: string): Promise<ExitRecord | undefined> {
-    const file = inDir(this.dir(id), 'exit');
+    const file = childPath(this.dir(id), 'exit');
     try {
       return parseExitRecord(readFileSync(file, 'utf8'), file);
     } catch (err) {
@@ -580,22 +573,22 @@ class ShimRuntime implements Runtime {
     const stdio = opts.stdio ?? 'log';
     // another runtime's container brings lo up from here, once it exists
     const ociLoopback = oci !== undefined && opts.loopback === true && newNetNamespace(spec);
-    const logPath = stdio === 'log' ? inDir(dir, `${id}-json.log`) : undefined;
+    const logPath = stdio === 'log' ? childPath(dir, `${id}-json.log`) : undefined;
     const common = {
       id,
       stdio,
       ...(opts.openStdin ? { openStdin: true } : {}),
       ...(logPath ? { log: { path: logPath, ...opts.log } } : {}),
-      exitFile: inDir(dir, 'exit'),
+      exitFile: childPath(dir, 'exit'),
       ...(opts.durableExit === false ? { exitFileSync: false } : {}),
-      pidFile: inDir(dir, 'init.pid'),
-      controlSocket: inDir(dir, 'control.sock'),
+      pidFile: childPath(dir, 'init.pid'),
+      controlSocket: childPath(dir, 'control.sock'),
       start,
       syncFd: 3,
       // nothing to do between the clone and the setup: no `continue` to wait for
       ...(opts.onCreated || ociLoopback ? {} : { syncContinue: false }),
       daemonize: true,
-      shimLog: inDir(dir, 'shim.log'),
+      shimLog: childPath(dir, 'shim.log'),
       ...(opts.hooks ? { hooks: opts.hooks } : {}),
     } as const;
     const cg = this.opts.cgroups;
@@ -606,9 +599,9 @@ class ShimRuntime implements Runtime {
         ...(spec.process.terminal ? { terminal: true } : {}),
         ociRuntime: {
           path: oci.path,
-          root: oci.root ?? inDir(this.root, `.oci-${basename(oci.path)}`),
+          root: oci.root ?? childPath(this.root, `.oci-${basename(oci.path)}`),
           bundle,
-          log: inDir(dir, 'oci-runtime.log'),
+          log: childPath(dir, 'oci-runtime.log'),
           hideCgroup2: oci.hideCgroup2 ?? (basename(oci.path) === 'crun' && hybridCgroups()),
         },
       };
@@ -673,7 +666,7 @@ class ShimRuntime implements Runtime {
     cgroupPath: string | undefined,
     start: 'now' | 'wait',
   ): Promise<ContainerState> {
-    const launchPath = inDir(dir, 'launch');
+    const launchPath = childPath(dir, 'launch');
     // read by the shim at once and useless after a reboot: atomic, not durable
     await writeFileReplace(launchPath, text);
     // the addon's posix_spawn: no fork of this process, no child_process or net streams
@@ -730,7 +723,7 @@ class ShimRuntime implements Runtime {
         ...(cgroupPath ? { cgroupPath } : {}),
         ...(bootId() ? { bootId: bootId() } : {}),
       };
-      await writeFileReplace(inDir(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
+      await writeFileReplace(childPath(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
       msg = await next();
       if (msg?.type === 'error') {
         await shimExited();
@@ -739,7 +732,7 @@ class ShimRuntime implements Runtime {
       if (msg?.type !== (start === 'now' ? 'started' : 'ready')) throw shimGone();
       if (start === 'now') {
         rec.started = true;
-        await writeFileReplace(inDir(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
+        await writeFileReplace(childPath(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
       }
       this.opts.logger?.debug(start === 'now' ? 'container started' : 'container created', {
         id,
@@ -831,7 +824,7 @@ class ShimRuntime implements Runtime {
     const dir = this.dir(id);
     let reply: ControlReply | undefined;
     try {
-      reply = await control(inDir(dir, 'control.sock'), 'start', opts.signal);
+      reply = await control(childPath(dir, 'control.sock'), 'start', opts.signal);
     } catch (err) {
       if (isBerthError(err)) throw err;
       throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id}: its shim is not reachable`, {
@@ -845,7 +838,7 @@ class ShimRuntime implements Runtime {
     }
     if (reply?.type !== 'started') throw new BerthError('SHIM_DIED', `container ${id}: no reply to start`);
     rec.started = true;
-    await writeFileReplace(inDir(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
+    await writeFileReplace(childPath(dir, 'state.json'), `${JSON.stringify(rec)}\n`);
     return this.toState(rec, dir, undefined, 'running');
   }
 
@@ -854,7 +847,7 @@ class ShimRuntime implements Runtime {
     await this.record(id);
     let reply: ControlReply | undefined;
     try {
-      reply = await control(inDir(this.dir(id), 'control.sock'), `kill ${n}`);
+      reply = await control(childPath(this.dir(id), 'control.sock'), `kill ${n}`);
     } catch (err) {
       throw new BerthError('CONTAINER_NOT_RUNNING', `container ${id}: not running`, { cause: err });
     }
@@ -873,7 +866,7 @@ class ShimRuntime implements Runtime {
       if (exit) return this.exitResult(rec, exit);
       let reply: ControlReply | undefined;
       try {
-        reply = await control(inDir(this.dir(id), 'control.sock'), 'wait', opts.signal);
+        reply = await control(childPath(this.dir(id), 'control.sock'), 'wait', opts.signal);
       } catch (err) {
         if (opts.signal?.aborted) throw err;
         reply = undefined;
@@ -913,7 +906,7 @@ class ShimRuntime implements Runtime {
 
   async resize(id: string, size: { rows: number; cols: number }): Promise<void> {
     await this.record(id);
-    await resizeAt(inDir(this.dir(id), 'control.sock'), id, size);
+    await resizeAt(childPath(this.dir(id), 'control.sock'), id, size);
   }
 
   async exec(id: string, opts: ExecOptions): Promise<ExecResult> {

@@ -11,20 +11,11 @@
  */
 import { accessSync, closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { BerthError } from '@berth/oci';
-
-/**
- * `dir/file` by concatenation: `dir` is a mount point joined to a validated cgroup path
- * ({@link cgroupDir}) and `file` a control file name (never from input unchecked). path.join's
- * normalising pass costs ~20 µs per call in a fresh process, and a container's create builds
- * ~30 of these paths.
- */
-export function controlPath(dir: string, file: string): string {
-  return dir.endsWith('/') ? `${dir}${file}` : `${dir}/${file}`;
-}
+import { childPath } from '../child-path.js';
 
 /**
  * The directory of cgroup `path` (already checked by validateCgroupPath: absolute, normalised,
- * no `.` or `..`) under the hierarchy mounted at `root`: concatenation, as {@link controlPath}.
+ * no `.` or `..`) under the hierarchy mounted at `root`: concatenation, as {@link childPath}.
  */
 export function cgroupDir(root: string, path: string): string {
   return root.endsWith('/') ? `${root.slice(0, -1)}${path}` : `${root}${path}`;
@@ -32,7 +23,7 @@ export function cgroupDir(root: string, path: string): string {
 
 /** Writes `value` into `dir/file`; the error names the file, the value and the errno. */
 export async function writeControl(dir: string, file: string, value: string): Promise<void> {
-  const path = controlPath(dir, file);
+  const path = childPath(dir, file);
   try {
     const fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC);
     try {
@@ -59,7 +50,7 @@ export async function writeControlLines(dir: string, lines: { file: string; line
   const fds = new Map<string, number>();
   try {
     for (const { file, line } of lines) {
-      const path = controlPath(dir, file);
+      const path = childPath(dir, file);
       try {
         let fd = fds.get(file);
         if (fd === undefined) {
@@ -82,7 +73,7 @@ export async function writeControlLines(dir: string, lines: { file: string; line
 
 /** Reads `dir/file` as text. */
 export async function readControl(dir: string, file: string): Promise<string> {
-  const path = controlPath(dir, file);
+  const path = childPath(dir, file);
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
@@ -98,12 +89,12 @@ export async function readControl(dir: string, file: string): Promise<string> {
 /** Reads `dir/file`, or undefined when the kernel does not offer it. */
 export async function readOptional(dir: string, file: string): Promise<string | undefined> {
   try {
-    return readFileSync(controlPath(dir, file), 'utf8');
+    return readFileSync(childPath(dir, file), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new BerthError(
       'CGROUP_READ_FAILED',
-      `cgroup file ${controlPath(dir, file)}: read: ${(err as NodeJS.ErrnoException).code}`,
+      `cgroup file ${childPath(dir, file)}: read: ${(err as NodeJS.ErrnoException).code}`,
       {
         input: { field: file },
         cause: err,
@@ -115,7 +106,7 @@ export async function readOptional(dir: string, file: string): Promise<string | 
 /** Whether `dir/file` exists (a control file this kernel offers). */
 export async function hasControl(dir: string, file: string): Promise<boolean> {
   try {
-    accessSync(controlPath(dir, file));
+    accessSync(childPath(dir, file));
     return true;
   } catch {
     return false;

@@ -7,15 +7,8 @@ import { rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LinuxResources, Logger } from '@berth/oci';
 import { BerthError, isBerthError } from '@berth/oci';
-import {
-  cgroupDir,
-  controlPath,
-  hasControl,
-  parsePids,
-  readControl,
-  readOptional,
-  writeControl,
-} from '../files.js';
+import { childPath } from '../../child-path.js';
+import { cgroupDir, hasControl, parsePids, readControl, readOptional, writeControl } from '../files.js';
 import { validateCgroupPath } from '../path.js';
 import { precheck } from '../precheck.js';
 import { removeCgroupDir, subtreePids } from '../remove.js';
@@ -192,7 +185,7 @@ class V2Driver implements CgroupDriver {
       for (const part of parts) {
         opts.signal?.throwIfAborted();
         await this.enableSubtree(dir);
-        dir = controlPath(dir, part);
+        dir = childPath(dir, part);
         try {
           // synchronous, as v1's: a mkdir in cgroupfs touches no disk (a promise was a thread
           // pool round trip per level)
