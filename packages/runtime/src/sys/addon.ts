@@ -139,9 +139,21 @@ export function loadAddon(): Addon {
   );
 }
 
+let systemErrors: Map<number, [string, string]> | undefined;
+
+/**
+ * libuv's errno table (negative errno -> [name, message]), built once: node's
+ * `getSystemErrorMap()` builds a new Map of every errno on each call (~0.15 ms; an `rm -f` of 50
+ * containers converts ~100 errnos: every root's umount2 loop ends on EINVAL).
+ */
+function systemError(errno: number): [string, string] | undefined {
+  systemErrors ??= getSystemErrorMap();
+  return systemErrors.get(-errno);
+}
+
 /** `ENOENT: no such file or directory`, from an errno. */
 export function errnoText(errno: number): string {
-  const e = getSystemErrorMap().get(-errno);
+  const e = systemError(errno);
   return e ? `${e[0]}: ${e[1]}` : `errno ${errno}`;
 }
 
@@ -150,7 +162,7 @@ export function errnoText(errno: number): string {
  * BerthError so callers can tell EINVAL from EBUSY without reading the message.
  */
 export function errnoError(errno: number, syscall: string): NodeJS.ErrnoException {
-  const e = getSystemErrorMap().get(-errno);
+  const e = systemError(errno);
   const err: NodeJS.ErrnoException = new Error(`${syscall}: ${errnoText(errno)}`);
   err.code = e ? e[0] : `E${errno}`;
   err.errno = -errno;
