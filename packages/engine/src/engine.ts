@@ -213,6 +213,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const runRoot = options.runRoot ?? '/run/berth';
   const logger = options.logger ?? silentLogger;
   const tmpDir = join(root, 'tmp');
+  // a root made here is an Orlov top directory (FS_TOPDIR_FL) before anything is made in it: ext4
+  // places its subtrees (containers/, container-names/, content/, …) in the emptiest block groups,
+  // not in the group of its parent (a /tmp every test churns, where each create first skips the
+  // inodes freed there in the last minute on an ext4 without a journal). Best effort
+  if (mkdirSync(root, { recursive: true, mode: 0o700 }) !== undefined)
+    await syscallFsCalls.setTopDir(root).catch(() => {});
   mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
   // the leaves' locks and mounts are @berth/runtime's system calls (DESIGN.md: the engine wires)
   const store = await createStore({

@@ -50,6 +50,7 @@ import {
   type ContainerState as RuntimeState,
   releaseIdmapLayers,
   type ShimHooks,
+  syscallFsCalls,
   withInit,
 } from '@berth/runtime';
 import type { EngineContext } from '../context.js';
@@ -396,6 +397,14 @@ class Containers implements ContainerService {
     this.runtimeP ??= (async () => {
       await this.records.init();
       mkdirSync(this.opts.shimRoot, { recursive: true, mode: 0o711 });
+      // each container's directories are independent trees: spread over block groups by ext4's
+      // Orlov allocator (FS_TOPDIR_FL, as snapshots/), not packed into their parent's group,
+      // which on an ext4 without a journal makes every create skip, one by one, the inodes freed
+      // there in the last minute (`recently_deleted`: a root in a busy /tmp, or right after an
+      // `rm -f` of many). Ensured on every open (a few system calls; an older root gets it
+      // too); best effort: other file systems refuse the flag and nothing changes
+      for (const d of [this.records.dir, this.opts.shimRoot])
+        await syscallFsCalls.setTopDir(d).catch(() => {});
       this.cgroups = await createCgroupDriver({ logger: this.ctx.logger }).catch((err: unknown) => {
         this.ctx.logger.warn('no cgroups: containers run without resource limits', { err: String(err) });
         return undefined;

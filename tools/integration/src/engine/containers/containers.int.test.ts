@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, statfsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogEntry } from '@berth/engine';
@@ -67,6 +68,22 @@ describe('containers (real shim, overlay, cgroups)', () => {
       `upperdir=${(await e.containers.inspect(kept.Id)).GraphDriver.Data?.UpperDir}`,
     );
     expect(isVolatile(await superOptions(kept.Id))).toBe(false);
+  });
+
+  it('makes a new root and its containers/ and shims/ Orlov top directories where ext4 keeps the flag', async () => {
+    const base = await mkdtemp(`/tmp/bt${process.pid}-`);
+    roots.push(base);
+    const root = join(base, 'r');
+    const e = await createEngine({ root, runRoot: join(base, 'run') });
+    engines.push(e);
+    await e.containers.list({ all: true });
+    // shims/ sits beside the records while its socket paths fit, else under the run root
+    const shims = existsSync(join(root, 'shims')) ? join(root, 'shims') : join(base, 'run', 'shims');
+    const flags = (dir: string) => execFileSync('lsattr', ['-d', dir], { encoding: 'utf8' }).split(' ')[0];
+    // ext2/3/4 keep FS_TOPDIR_FL (chattr +T); other file systems refuse it and berth carries on
+    for (const dir of [root, join(root, 'containers'), shims])
+      if (statfsSync(dir).type === 0xef53) expect(flags(dir)).toContain('T');
+      else expect(existsSync(dir)).toBe(true);
   });
 
   it('creates, starts, logs, waits, inspects and removes a container', async () => {
