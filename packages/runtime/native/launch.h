@@ -152,6 +152,10 @@
  *                   file is written); at most 16 connections at a time
  *   hooks off    -> ok: no further hook runs (neither the exit hook nor the health hook); the
  *                   engine sends it before it kills a container it is removing
+ *   delete <signo>
+ *                -> exited <exit-code> <signal> at the exit, as `wait`, after `hooks off` and
+ *                   `kill <signo>` (none once the container has exited) | error kill <errno> 125
+ *                   <message>: what delete --force asks, in one connection instead of three
  *   resize <rows> <cols>
  *                -> ok | error resize <errno> 125 <message>   (TIOCSWINSZ on the master; the
  *                   kernel sends SIGWINCH to the terminal's foreground process group)

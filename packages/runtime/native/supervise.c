@@ -294,6 +294,17 @@ static enum client_mode handle_request(struct berth_supervisor *s, struct client
     reply(fd, "ok\n");
     return CLIENT_REQUEST;
   }
+  if (sscanf(req, "delete %d", &sig) == 1 && sig > 0 && sig < 65) {
+    /* delete --force in one request: no further hook, the signal (none once the child is
+     * reaped: its pid may be another process's by now), and the answer at the exit as `wait` */
+    s->hooks_off = 1;
+    if (!exited && kill(s->pid, sig) < 0) {
+      berth_error(&e, errno, "kill", "signal %d to container %s", sig, s->l->id);
+      reply_error(fd, &e, BERTH_EXIT_FAILURE);
+      return CLIENT_REQUEST;
+    }
+    return CLIENT_WAITING;
+  }
   if (sscanf(req, "kill %d", &sig) == 1 && sig > 0 && sig < 65) {
     if (exited) {
       berth_error(&e, ESRCH, "kill", "container %s has exited", s->l->id);

@@ -15,8 +15,9 @@ import { isBerthError, type Spec } from '@berth/oci';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeLaunch, launchFromSpec } from './launch-spec.js';
 import { createRuntime, type Runtime } from './runtime.js';
-import { parseExitRecord } from './shim-protocol.js';
+import { parseExitRecord, parseShimMessage } from './shim-protocol.js';
 import { buildSpec } from './spec.js';
+import { loadAddon } from './sys/addon.js';
 import { dockerLikeSpec, makeBusyboxRootfs, writeBundle } from './testing/busybox-bundle.js';
 import { buildShim } from './testing/shim-build.js';
 
@@ -123,6 +124,30 @@ describe('berth-shim through createRuntime (busybox rootfs, real namespaces)', (
     const exit = await rt.wait('c');
     expect(exit).toMatchObject({ exitCode: 137, signal: 9 });
     expect((await rt.state('c')).status).toBe('stopped');
+  });
+
+  it('ends a live container for delete with one `delete 9` request (137 recorded); refuses an unknown request at the control step', async () => {
+    await rt.create('c', bundle(['sleep', '1000']));
+    await rt.start('c');
+    const st = await rt.state('c');
+    const sock = join(st.dir, 'control.sock');
+    // what a shim of an older berth answers to `delete`, on which delete falls back
+    const unknown = await loadAddon().controlAsync(sock, 'frobnicate 9\n');
+    expect(parseShimMessage(String(unknown))).toMatchObject({ type: 'error', step: 'control' });
+    expect(await loadAddon().controlAsync(sock, 'delete 9\n')).toBe('exited 137 9');
+    expect(parseExitRecord(readFileSync(join(st.dir, 'exit'), 'utf8'), 'exit')).toMatchObject({
+      exitCode: 137,
+      signal: 9,
+    });
+    await rt.delete('c');
+    expect(existsSync(st.dir)).toBe(false);
+    // and through delete({ force }): the process (reaped by its shim) and the directory gone
+    await rt.create('c2', bundle(['sleep', '1000']));
+    await rt.start('c2');
+    const st2 = await rt.state('c2');
+    await rt.delete('c2', { force: true });
+    expect(existsSync(st2.dir)).toBe(false);
+    expect(() => process.kill(st2.pid, 0)).toThrow();
   });
 
   it('records 143 after SIGTERM to a process that is not a pid-namespace init (--pid host)', async () => {

@@ -964,22 +964,50 @@ class ShimRuntime implements Runtime {
     }
   }
 
-  private async deleteOne(id: string, opts: { force?: boolean; signal?: AbortSignal }): Promise<void> {
-    const st = await this.state(id);
-    if (st.status !== 'stopped') {
-      if (!opts.force)
-        throw new BerthError('CONTAINER_RUNNING', `container ${id}: is ${st.status}; stop it or force`);
-      // a frozen process cannot die: thaw it first
-      if (st.status === 'paused' && st.cgroupPath) await this.opts.cgroups?.thaw(st.cgroupPath, opts);
-      // the container goes with its supervision: no exit hook (restart policy, --rm) for it
-      await control(join(st.dir, 'control.sock'), 'hooks off').catch(() => undefined);
-      await this.kill(id, 'SIGKILL').catch((err) => {
+  /**
+   * Ends a container that is being removed: no exit hook (restart policy, --rm) for it, SIGKILL,
+   * and back once berth-shim has recorded the exit. One `delete 9` request on the control socket
+   * (one thread-pool job, answered at the exit; the exit's OOM verdict is not read, nobody asks
+   * it of a removal); a shim that does not know the request (started by an older berth) gets
+   * `hooks off`, `kill 9` and `wait` as before.
+   */
+  private async killForDelete(rec: StateRecord, dir: string, signal: AbortSignal | undefined): Promise<void> {
+    const sock = childPath(dir, 'control.sock');
+    const reply = await control(sock, 'delete 9', signal).catch((err: unknown) => {
+      if (signal?.aborted) throw err;
+      return undefined;
+    });
+    if (reply?.type === 'exited') return;
+    if (reply?.type === 'error' && reply.step === 'control') {
+      await control(sock, 'hooks off').catch(() => undefined);
+      await this.kill(rec.id, 'SIGKILL').catch((err) => {
         if (!isBerthError(err, 'CONTAINER_NOT_RUNNING')) throw err;
       });
-      await this.wait(id, opts.signal ? { signal: opts.signal } : {});
     }
-    if (st.cgroupPath && this.opts.cgroups)
-      await this.opts.cgroups.destroy(st.cgroupPath, {
+    // no answer (the shim went away meanwhile, or its 16 connections are busy): what wait says
+    await this.wait(rec.id, signal ? { signal } : {});
+  }
+
+  private async deleteOne(id: string, opts: { force?: boolean; signal?: AbortSignal }): Promise<void> {
+    // what state() reads, once: the record, the exit file, the shim's pid
+    const rec = await this.record(id);
+    const dir = this.dir(id);
+    if (!(await this.exitRecord(id)) && shimAlive(rec)) {
+      if (!opts.force) {
+        const st = await this.state(id);
+        if (st.status !== 'stopped')
+          throw new BerthError('CONTAINER_RUNNING', `container ${id}: is ${st.status}; stop it or force`);
+      } else {
+        // a frozen process cannot die: thaw it first
+        if (rec.started && rec.cgroupPath && this.opts.cgroups) {
+          const fz = await this.opts.cgroups.freezerState(rec.cgroupPath).catch(() => 'thawed');
+          if (fz !== 'thawed') await this.opts.cgroups.thaw(rec.cgroupPath, opts);
+        }
+        await this.killForDelete(rec, dir, opts.signal);
+      }
+    }
+    if (rec.cgroupPath && this.opts.cgroups)
+      await this.opts.cgroups.destroy(rec.cgroupPath, {
         ...(opts.force ? { force: true } : {}),
         ...(deleting > 1 ? { concurrent: true } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
@@ -987,7 +1015,7 @@ class ShimRuntime implements Runtime {
     // a handful of small files: removed synchronously when this is the only deletion under way
     // (each async step is a thread-pool hop); beside others (`rm -f` of many) on the pool,
     // where their unlinks and rmdirs overlap instead of queueing on this thread
-    await removeTree(st.dir, deleting <= 1 ? REMOVE_TREE_SYNC_BUDGET : 0);
+    await removeTree(dir, deleting <= 1 ? REMOVE_TREE_SYNC_BUDGET : 0);
   }
 }
 
