@@ -581,7 +581,6 @@ class ShimRuntime implements Runtime {
       ...(logPath ? { log: { path: logPath, ...opts.log } } : {}),
       exitFile: childPath(dir, 'exit'),
       ...(opts.durableExit === false ? { exitFileSync: false } : {}),
-      pidFile: childPath(dir, 'init.pid'),
       controlSocket: childPath(dir, 'control.sock'),
       start,
       syncFd: 3,
@@ -596,6 +595,9 @@ class ShimRuntime implements Runtime {
     if (oci) {
       desc = {
         ...common,
+        // the runtime's `--pid-file`, which berth-shim reads back; berth-shim's own launch needs
+        // none (the `created` message and state.json carry the pid), so it makes no file for it
+        pidFile: childPath(dir, 'init.pid'),
         ...(spec.process.terminal ? { terminal: true } : {}),
         ociRuntime: {
           path: oci.path,

@@ -20,7 +20,7 @@ import {
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, REMOVE_TREE_SYNC_BUDGET, removeTree } from '@berth/oci';
-import { lockFile } from '@berth/runtime';
+import { lockDir, lockFile } from '@berth/runtime';
 import { ContainerErrorCode, noSuchContainer } from './errors.js';
 import { NAME_RE, randomName } from './names.js';
 import type { ContainerRecord } from './types.js';
@@ -291,7 +291,7 @@ export class RecordStore {
         const st = await stat(dir).catch(() => undefined);
         if (st) {
           // the directory exists: a creator may be at work; its lock tells
-          const l = await lockFile(join(dir, 'lock')).catch(() => undefined);
+          const l = await lockDir(dir).catch(() => undefined);
           await l?.release();
           const rec = await this.read(owner).catch(() => undefined);
           if (rec && rec.Name === `/${name}`) return false;

@@ -45,7 +45,7 @@ import {
   type FileLock,
   idmapLayers,
   locateInit,
-  lockFile,
+  lockDir,
   type Runtime,
   type ContainerState as RuntimeState,
   releaseIdmapLayers,
@@ -484,7 +484,11 @@ class Containers implements ContainerService {
 
   private async lock(id: string, signal?: AbortSignal): Promise<FileLock> {
     try {
-      return await lockFile(join(this.dir(id), 'lock'), signal ? { signal } : {});
+      // flock(2) on the container's directory itself (DESIGN.md: the engine locks per object):
+      // no lock file, one create less per container. A container made by an older berth still
+      // has its `lock` file, which nothing takes any more (a berthd of an older version must be
+      // restarted with the upgrade, as its locks would not see these)
+      return await lockDir(this.dir(id), signal ? { signal } : {});
     } catch (err) {
       // the directory went away (removed meanwhile)
       if (!(await stat(this.dir(id)).catch(() => undefined))) throw noSuchContainer(id);

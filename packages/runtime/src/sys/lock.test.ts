@@ -1,11 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileLockerSuite } from '@berth/oci/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flockLocker, lockFile, lockFileShared, withLock } from './lock.js';
+import { flockLocker, lockDir, lockFile, lockFileShared, withLock } from './lock.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -36,6 +36,37 @@ async function holder(path: string) {
   for (let i = 0; i < 250 && (await freeForOthers(path)); i++) await new Promise((r) => setTimeout(r, 20));
   return child;
 }
+
+describe('lockDir', () => {
+  it('flocks the directory itself, creates nothing in it, and waits for another holder', async () => {
+    const d = join(dir, 'obj');
+    await mkdir(d);
+    const l = await lockDir(d);
+    // flock(1) on the same directory is the other process's view
+    expect(await freeForOthers(d)).toBe(false);
+    expect(await readdir(d)).toEqual([]);
+    await l.release();
+    expect(await freeForOthers(d)).toBe(true);
+    const other = await holder(d);
+    let got = false;
+    const p = lockDir(d).then((held) => {
+      got = true;
+      return held;
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(got).toBe(false);
+    other.kill('SIGKILL');
+    await (await p).release();
+    expect(got).toBe(true);
+  });
+
+  it('fails on a missing directory or a file, creating neither', async () => {
+    await expect(lockDir(join(dir, 'gone'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await writeFile(join(dir, 'file'), '');
+    await expect(lockDir(join(dir, 'file'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+    expect((await readdir(dir)).sort()).toEqual(['file']);
+  });
+});
 
 describe('lockFile', () => {
   it('holds flock(2) for this process until release', async () => {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, statfsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogEntry } from '@berth/engine';
 import { createEngine, type Engine } from '@berth/engine';
@@ -84,6 +84,29 @@ describe('containers (real shim, overlay, cgroups)', () => {
     for (const dir of [root, join(root, 'containers'), shims])
       if (statfsSync(dir).type === 0xef53) expect(flags(dir)).toContain('T');
       else expect(existsSync(dir)).toBe(true);
+  });
+
+  it("keeps a running container's host files to the documented set (each one a create per start)", async () => {
+    const e = await engine();
+    const { Id } = await e.containers.create({ image: 'busybox', cmd: ['sleep', '30'] });
+    await e.containers.start(Id);
+    // engine README, "On disk": the lock is the directory itself, berth-shim writes no pid file
+    expect((await readdir(join(e.root, 'containers', Id))).sort()).toEqual([
+      'config.json',
+      'config.v2.json',
+      'hostname',
+      'hosts',
+      'resolv.conf',
+      'rootfs',
+    ]);
+    const shims = existsSync(join(e.root, 'shims')) ? join(e.root, 'shims') : join(e.root, 'run', 'shims');
+    expect((await readdir(join(shims, Id))).sort()).toEqual([
+      `${Id}-json.log`,
+      'control.sock',
+      'launch',
+      'shim.log',
+      'state.json',
+    ]);
   });
 
   it('creates, starts, logs, waits, inspects and removes a container', async () => {
