@@ -43,6 +43,44 @@ const undiciBeside: NonNullable<Options['esbuildPlugins']>[number] = {
   },
 };
 
+// Node built-ins the bundle loads on first call rather than at start-up. esbuild turns each
+// `import { x } from 'node:M'` into a `require("M")` run when the importing module initialises,
+// and `berth run` initialises the whole engine: fs/promises alone brings fs.Dir, the file
+// watchers and readline (~1 ms of CPU per command), although the run path calls none of it.
+// Each module listed here is replaced, in the bundle only, by a module of functions of the same
+// names that require the real one on their first call and hand the call on. Only functions can
+// stand in this way: a module's other exports are left out, so importing one is a build error
+// ("No matching export"), except fs/promises' `constants`, which is node:fs's own object. (The
+// packages' ES module builds gain nothing from this: importing `node:fs` into an ES module
+// loads fs/promises anyway.)
+const lazyBuiltins = ['fs/promises', 'stream/consumers', 'stream/promises', 'timers/promises'];
+const lazyBuiltinsPlugin: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'lazy-builtins',
+  setup(build) {
+    const filter = new RegExp(`^(node:)?(${lazyBuiltins.join('|')})$`);
+    build.onResolve({ filter }, (args) =>
+      // the stand-in's own require of the module is the real built-in
+      args.namespace === 'lazy-builtin'
+        ? { path: args.path, external: true }
+        : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+      const real: Record<string, unknown> = createRequire(import.meta.url)(`node:${args.path}`);
+      const names = Object.keys(real).filter((k) => typeof real[k] === 'function');
+      return {
+        loader: 'js',
+        contents: [
+          "import { constants } from 'node:fs';",
+          'let m;',
+          `const real = () => (m ??= require('node:${args.path}'));`,
+          ...names.map((k) => `export function ${k}(...a) { return real().${k}(...a); }`),
+          ...(args.path === 'fs/promises' ? ['export { constants };'] : []),
+        ].join('\n'),
+      };
+    });
+  },
+};
+
 // modules that find files beside themselves (the shim, the apply worker, the bundle) do it from
 // the CommonJS file they are in
 const metaUrlLine = "var __berth_import_meta_url = require('node:url').pathToFileURL(__filename).href;";
@@ -126,7 +164,9 @@ export default defineConfig((overrides) => [
     entry: { berth: 'src/main.ts' },
     format: ['cjs'],
     outExtension: () => ({ js: '.cjs' }),
-    esbuildPlugins: [undiciBeside],
+    // tsup's own resolver would mark every `node:` import external before lazyBuiltinsPlugin sees it
+    removeNodeProtocol: false,
+    esbuildPlugins: [undiciBeside, lazyBuiltinsPlugin],
     dts: false,
     clean: false,
     splitting: false,
