@@ -73,6 +73,7 @@ const syscallFsCalls: FsCalls = {
   mknod: async (path, kind, mode, major, minor) =>
     (await runtime()).syscallFsCalls.mknod(path, kind, mode, major, minor),
   setTopDir: async (path) => (await runtime()).syscallFsCalls.setTopDir(path),
+  removeTree: async (dir) => (await runtime()).syscallFsCalls.removeTree?.(dir) ?? false,
 };
 
 /** Registry settings of {@link createEngine}. */

@@ -32,4 +32,12 @@ export interface FsCalls {
    * @throws BerthError naming the path where the file system has no such flag (tmpfs, overlay)
    */
   setTopDir(path: string): Promise<void>;
+  /**
+   * Removes the directory tree `dir` in one job off the event loop (never following a symlink,
+   * never descending into another file system); true when the tree is gone (a missing `dir`
+   * too), false when it stopped short (an error, an entry a racing writer added, a mount
+   * inside): {@link removeTree} then removes what is left with `fs.promises.rm`, which reports
+   * what is wrong. Optional: without it, `fs.promises.rm` does all of it.
+   */
+  removeTree?(dir: string): Promise<boolean>;
 }

@@ -596,7 +596,7 @@ class DirSnapshotter implements Snapshotter {
           throw snapshotError('SNAPSHOT_NOT_FOUND', key, 'not found');
         return r.id;
       });
-      await removeTree(this.dirOf(id).base, concurrent ? 0 : REMOVE_TREE_SYNC_BUDGET);
+      await removeTree(this.dirOf(id).base, concurrent ? 0 : REMOVE_TREE_SYNC_BUDGET, this.fsCalls);
       return;
     }
     const id = await this.meta.update(async (m) => {
@@ -610,7 +610,7 @@ class DirSnapshotter implements Snapshotter {
     });
     // metadata first: a crash here leaves an orphan directory for cleanup(), never a record
     // pointing at a half-removed tree
-    await removeTree(this.dirOf(id).base, concurrent ? 0 : REMOVE_TREE_SYNC_BUDGET);
+    await removeTree(this.dirOf(id).base, concurrent ? 0 : REMOVE_TREE_SYNC_BUDGET, this.fsCalls);
   }
 
   async stat(key: string): Promise<SnapshotInfo> {

@@ -40,6 +40,14 @@
  *                           For the short requests only (start, kill, resize): a pool thread waits
  *                           for the reply. node:net did the same at ~6 ms of CPU per command (its
  *                           socket and stream code compiled on first use).
+ *   removeTreeAsync(path)   removes the directory tree `path` on the libuv thread pool, in one
+ *                           job (openat/getdents/unlinkat, the listing's file types; a symlink is
+ *                           unlinked, never followed): a Promise of the errno of the first step
+ *                           that failed, 0 when the tree is gone (a missing `path` too). It stops
+ *                           (EXDEV) at a directory on another file system (a mount left inside),
+ *                           and at depth 256 (ELOOP); the caller removes what is left otherwise.
+ *                           An `rm -f` of 50 containers removed 150 trees with Node's promise
+ *                           rimraf, ~20 thread-pool round trips each.
  *   attachDeviceFilter(dir, program)
  *                           loads the cgroup v2 device program (a Uint8Array of struct bpf_insn)
  *                           and attaches it to the cgroup directory, replacing the programs
@@ -66,6 +74,7 @@
 #include <sys/un.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -575,6 +584,72 @@ static napi_value js_control_async(napi_env env, napi_callback_info info) {
   return pool_job_queue(env, j);
 }
 
+#define REMOVE_TREE_DEPTH 256
+
+/* Removes the directory `name` in `dirfd` (on device `dev`) and everything below it. */
+static int remove_dir_at(int dirfd, const char *name, dev_t dev, int depth) {
+  if (depth >= REMOVE_TREE_DEPTH) return ELOOP;
+  int fd;
+  do fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+  if (fd < 0) return errno == ENOENT ? 0 : errno;
+  struct stat st;
+  int e = fstat(fd, &st) < 0 ? errno : st.st_dev != dev ? EXDEV : 0;
+  if (e) {
+    close(fd);
+    return e;
+  }
+  DIR *d = fdopendir(fd);
+  if (!d) {
+    e = errno;
+    close(fd);
+    return e;
+  }
+  struct dirent *ent;
+  while (e == 0) {
+    errno = 0;
+    if (!(ent = readdir(d))) {
+      e = errno;
+      break;
+    }
+    const char *n = ent->d_name;
+    if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
+    if (ent->d_type == DT_DIR) {
+      e = remove_dir_at(fd, n, dev, depth + 1);
+      continue;
+    }
+    /* a file, symlink, socket, device or whiteout: unlink(2) never follows it */
+    if (unlinkat(fd, n, 0) == 0 || errno == ENOENT) continue;
+    /* a directory the listing did not type (DT_UNKNOWN) */
+    if ((errno == EISDIR || errno == EPERM) && ent->d_type == DT_UNKNOWN) e = remove_dir_at(fd, n, dev, depth + 1);
+    else e = errno;
+  }
+  closedir(d);
+  if (e == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) e = errno;
+  return e;
+}
+
+static int remove_tree_run(struct pool_job *j) {
+  struct stat st;
+  if (lstat(j->path, &st) < 0) return errno == ENOENT ? 0 : errno;
+  if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+  return remove_dir_at(AT_FDCWD, j->path, st.st_dev, 0);
+}
+
+static napi_value js_remove_tree_async(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = NULL;
+  if (argc < 1 || get_path(env, argv[0], "path", &path) < 0) return NULL;
+  struct pool_job *j = pool_job_new(env, "removeTree", remove_tree_run);
+  if (!j) {
+    free(path);
+    return NULL;
+  }
+  j->path = path;
+  return pool_job_queue(env, j);
+}
+
 static napi_value js_set_inode_flags(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -646,6 +721,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"syncfsAsync", NULL, js_syncfs_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setInodeFlags", NULL, js_set_inode_flags, NULL, NULL, NULL, napi_enumerable, NULL},
       {"controlAsync", NULL, js_control_async, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"removeTreeAsync", NULL, js_remove_tree_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"attachDeviceFilter", NULL, js_attach_device_filter, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -47,6 +47,7 @@ import {
   SHIM_EXIT,
 } from './shim-protocol.js';
 import { errnoError, loadAddon, untilAborted } from './sys/addon.js';
+import { syscallFsCalls } from './sys/fs.js';
 import { spawnShim } from './sys/spawn.js';
 
 /** Error codes thrown by the {@link Runtime}. */
@@ -1017,7 +1018,7 @@ class ShimRuntime implements Runtime {
     // a handful of small files: removed synchronously when this is the only deletion under way
     // (each async step is a thread-pool hop); beside others (`rm -f` of many) on the pool,
     // where their unlinks and rmdirs overlap instead of queueing on this thread
-    await removeTree(dir, deleting <= 1 ? REMOVE_TREE_SYNC_BUDGET : 0);
+    await removeTree(dir, deleting <= 1 ? REMOVE_TREE_SYNC_BUDGET : 0, syscallFsCalls);
   }
 }
 

@@ -20,7 +20,7 @@ import {
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, REMOVE_TREE_SYNC_BUDGET, removeTree } from '@berth/oci';
-import { lockDir, lockFile } from '@berth/runtime';
+import { lockDir, lockFile, syscallFsCalls } from '@berth/runtime';
 import { ContainerErrorCode, noSuchContainer } from './errors.js';
 import { NAME_RE, randomName } from './names.js';
 import type { ContainerRecord } from './types.js';
@@ -332,7 +332,7 @@ export class RecordStore {
     // (ext4 `discard` trims freed blocks synchronously), overlap instead of queueing here
     // (a racing `start` or berth-shim's exit hook may still add a record's temporary file: the
     // walk then hands over to fs.promises.rm, whose retries list the directory again)
-    await removeTree(this.containerDir(id), alone ? REMOVE_TREE_SYNC_BUDGET : 0);
+    await removeTree(this.containerDir(id), alone ? REMOVE_TREE_SYNC_BUDGET : 0, syscallFsCalls);
   }
 }
 

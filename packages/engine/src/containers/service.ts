@@ -1473,7 +1473,7 @@ class Containers implements ContainerService {
                 if (!isBerthError(err, 'CONTAINER_NOT_FOUND')) throw err;
               });
           // what a delete that found no shim left (it removes the directory itself)
-          await removeTree(this.shimDir(rec.Id), concurrent ? 0 : REMOVE_TREE_SYNC_BUDGET);
+          await removeTree(this.shimDir(rec.Id), concurrent ? 0 : REMOVE_TREE_SYNC_BUDGET, syscallFsCalls);
           await this.unmountRoot(rec);
           // a --rm container's root is volatile and its record not durable: no fsync for it
           const durable = durableRecord(rec);

@@ -48,6 +48,12 @@ export interface Addon {
    */
   controlAsync(path: string, request: string): Promise<string | number | null>;
   /**
+   * Removes the directory tree on the libuv thread pool in one job (never following a symlink,
+   * stopping with EXDEV at another file system): 0 when it is gone (or was missing), else the
+   * errno of the step that failed.
+   */
+  removeTreeAsync(path: string): Promise<number>;
+  /**
    * Loads a cgroup v2 device program (struct bpf_insn[]) and attaches it to the cgroup directory,
    * replacing the programs attached before: null, or `devices: <why>` (the verifier's last line,
    * or the failing step and errno).

@@ -1,10 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isBerthError } from '@berth/oci';
+import { isBerthError, removeTree } from '@berth/oci';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { syscallFsCalls as calls } from './fs.js';
+import { mount, unmount } from './mount.js';
 
 let dir: string;
 
@@ -95,5 +106,36 @@ describe('syscallFsCalls (root, real kernel)', () => {
     execFileSync('ln', ['-s', top, join(dir, 'link')]);
     const err = await failure(calls.setTopDir(join(dir, 'link')));
     expect((err as Error).message).toMatch(/^chattr \+T .*\/link: ELOOP: /);
+  });
+  it('removes a tree in one job, unlinking symlinks without following them; stops at a mount inside', async () => {
+    const outside = join(dir, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'keep'), 'kept');
+    const tree = join(dir, 'tree');
+    mkdirSync(join(tree, 'a', 'b', 'c'), { recursive: true });
+    writeFileSync(join(tree, 'a', 'b', 'c', 'f'), 'x');
+    writeFileSync(join(tree, 'top'), 'y');
+    symlinkSync(outside, join(tree, 'a', 'to-outside'));
+    symlinkSync(join(outside, 'keep'), join(tree, 'to-keep'));
+    await calls.mknod(join(tree, 'a', 'fifo'), 'p', 0o600, 0, 0);
+    expect(await calls.removeTree?.(tree)).toBe(true);
+    expect(existsSync(tree)).toBe(false);
+    expect(readFileSync(join(outside, 'keep'), 'utf8')).toBe('kept');
+    // gone already: nothing to do
+    expect(await calls.removeTree?.(tree)).toBe(true);
+    // a file system mounted inside (a root left mounted) is not walked into
+    const mounted = join(dir, 'm');
+    mkdirSync(join(mounted, 'mnt'), { recursive: true });
+    mount('tmpfs', join(mounted, 'mnt'), 'tmpfs');
+    try {
+      writeFileSync(join(mounted, 'mnt', 'inside'), 'z');
+      expect(await calls.removeTree?.(mounted)).toBe(false);
+      expect(readFileSync(join(mounted, 'mnt', 'inside'), 'utf8')).toBe('z');
+    } finally {
+      unmount(join(mounted, 'mnt'));
+    }
+    // what is left goes to fs.promises.rm through @berth/oci's removeTree
+    await removeTree(mounted, 0, calls);
+    expect(existsSync(mounted)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * syncfs(2), mknod(2) and the ext2/3/4 inode flag of `chattr +T` through the addon, as
+ * syncfs(2), mknod(2), the ext2/3/4 inode flag of `chattr +T` and a tree's removal through the addon, as
  * `@berth/oci`'s `FsCalls`: what `@berth/engine` passes to `@berth/overlay` in place of its
  * default, which runs `sync -f`, `mknod`, `mkfifo` and `chattr`. A pull made 5-8 of those
  * processes, each a fork of a process of a few hundred MB (5-25 ms, the spawning thread blocked).
@@ -47,5 +47,11 @@ export const syscallFsCalls: FsCalls = {
   async setTopDir(path) {
     const e = loadAddon().setInodeFlags(path, FS_TOPDIR_FL);
     if (e !== 0) throw failed('chattr +T', path, e);
+  },
+  async removeTree(dir) {
+    const sys = loadAddon();
+    // an addon of an older build: fs.promises.rm does it all
+    if (typeof sys.removeTreeAsync !== 'function') return false;
+    return (await sys.removeTreeAsync(dir)) === 0;
   },
 };
