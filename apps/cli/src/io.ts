@@ -1,4 +1,4 @@
-import { fstatSync, writeSync } from 'node:fs';
+import { fstatSync, type Stats, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 /** The CLI's standard input as the interactive commands use it. */
@@ -57,18 +57,31 @@ export function isProcessStdout(out: OutStream): boolean {
 const fdOf = new WeakMap<OutStream, number>();
 
 /**
- * Standard output or error when it is a pipe, a socket (what a parent's `child_process` gives)
- * or a file: each write a write(2) from this thread, as Node's own stream does for these
- * (synchronous on Linux), without making the stream: for a pipe or socket that is `node:net` and
- * a socket handle, ~2-3 ms of a command's CPU (`run -d` printing its ID to a script). A terminal
- * or anything else gets the stream. A write the fd refuses
- * (a non-blocking pipe that is full: EAGAIN; a reader gone: EPIPE) hands that write's rest and
- * every later one to the stream, which queues or reports it as before.
+ * Whether `st` is one of Linux's memory devices (character devices of major 1: /dev/null,
+ * /dev/zero, /dev/full), never a terminal. Node writes to these through a SyncWriteStream
+ * (libuv calls a character device that is not a tty a file), as to a file. The major number is
+ * glibc's `major()` of the 64-bit device number.
+ */
+function isMemoryDevice(st: Stats): boolean {
+  if (!st.isCharacterDevice()) return false;
+  const major = ((st.rdev / 0x100) & 0xfff) | (Math.floor(st.rdev / 2 ** 32) & ~0xfff);
+  return major === 1;
+}
+
+/**
+ * Standard output or error when it is a pipe, a socket (what a parent's `child_process` gives),
+ * a file or /dev/null (`berth run -d … >/dev/null` in a script): each write a write(2) from this
+ * thread, as Node's own stream does for these (synchronous on Linux), without making the stream:
+ * for a pipe or socket that is `node:net` and a socket handle, ~2-3 ms of a command's CPU (`run
+ * -d` printing its ID to a script); for a file or /dev/null, Node's SyncWriteStream module. A
+ * terminal or anything else gets the stream. A write the fd refuses (a non-blocking pipe that is
+ * full: EAGAIN; a reader gone: EPIPE; /dev/full: ENOSPC) hands that write's rest and every later
+ * one to the stream, which queues or reports it as before.
  */
 function directOut(fd: 1 | 2, stream: () => NodeJS.WriteStream): OutStream | undefined {
   try {
     const st = fstatSync(fd);
-    if (!st.isFIFO() && !st.isFile() && !st.isSocket()) return undefined;
+    if (!st.isFIFO() && !st.isFile() && !st.isSocket() && !isMemoryDevice(st)) return undefined;
   } catch {
     return undefined;
   }

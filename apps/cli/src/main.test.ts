@@ -96,6 +96,30 @@ describe('dist/berth.js', () => {
     }
   });
 
+  it('writes to /dev/null with write(2) itself: no SyncWriteStream, as for a pipe', () => {
+    // `berth run -d … >/dev/null` in a script: Node would make a SyncWriteStream for it
+    const dir = mkdtempSync(join(tmpdir(), 'berth-devnull-'));
+    const preload = join(dir, 'modules.cjs');
+    const log = join(dir, 'modules.log');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}, process.moduleLoadList.join('\\n')));\n`,
+    );
+    try {
+      const r = spawnSync(process.execPath, ['-r', preload, bin, 'version'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        encoding: 'utf8',
+      });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const modules = readFileSync(log, 'utf8').split('\n');
+      expect(modules).toContain('NativeModule vm');
+      expect(modules).not.toContain('NativeModule internal/fs/sync_write_stream');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('writes no colour when not on a terminal, or when NO_COLOR is set', () => {
     const r = berth(['--help'], { NO_COLOR: '1' });
     expect(r.code).toBe(0);
