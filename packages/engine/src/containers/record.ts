@@ -113,10 +113,11 @@ export class RecordStore {
     this.namesDir = join(root, 'container-names');
   }
 
-  /** Creates the directories. */
-  async init(): Promise<void> {
-    mkdirSync(this.dir, { recursive: true, mode: 0o711 });
+  /** Creates the directories; true when this call made `containers/`. */
+  async init(): Promise<boolean> {
+    const made = mkdirSync(this.dir, { recursive: true, mode: 0o711 }) !== undefined;
     mkdirSync(this.namesDir, { recursive: true, mode: 0o700 });
+    return made;
   }
 
   /** A container's directory. */

@@ -395,16 +395,21 @@ class Containers implements ContainerService {
 
   private runtime(): Promise<Runtime> {
     this.runtimeP ??= (async () => {
-      await this.records.init();
-      mkdirSync(this.opts.shimRoot, { recursive: true, mode: 0o711 });
+      const made = [
+        (await this.records.init()) ? this.records.dir : undefined,
+        mkdirSync(this.opts.shimRoot, { recursive: true, mode: 0o711 }) === undefined
+          ? undefined
+          : this.opts.shimRoot,
+      ];
       // each container's directories are independent trees: spread over block groups by ext4's
       // Orlov allocator (FS_TOPDIR_FL, as snapshots/), not packed into their parent's group,
       // which on an ext4 without a journal makes every create skip, one by one, the inodes freed
       // there in the last minute (`recently_deleted`: a root in a busy /tmp, or right after an
-      // `rm -f` of many). Ensured on every open (a few system calls; an older root gets it
-      // too); best effort: other file systems refuse the flag and nothing changes
-      for (const d of [this.records.dir, this.opts.shimRoot])
-        await syscallFsCalls.setTopDir(d).catch(() => {});
+      // `rm -f` of many). Set when this process makes the directory, not checked on every open:
+      // the check (two ioctls, ~0.04 ms in strace) measured ~3 ms more CPU per `run -d` in
+      // interleaved A/B runs, not understood; an older root gets the flag with `chattr +T
+      // containers shims`. Best effort: other file systems refuse it and nothing changes
+      for (const d of made) if (d !== undefined) await syscallFsCalls.setTopDir(d).catch(() => {});
       this.cgroups = await createCgroupDriver({ logger: this.ctx.logger }).catch((err: unknown) => {
         this.ctx.logger.warn('no cgroups: containers run without resource limits', { err: String(err) });
         return undefined;
