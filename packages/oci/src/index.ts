@@ -132,4 +132,5 @@ export type {
   SpecMount,
   User,
 } from './runtime-spec.js';
+export { isoTime, isoTimeNano } from './time.js';
 export { ImageErrorCode, MAX_DOCUMENT_BYTES, type ParseDocumentOptions } from './validate.js';

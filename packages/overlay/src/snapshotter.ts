@@ -6,6 +6,7 @@ import {
   BerthError,
   type FileLocker,
   type FsCalls,
+  isoTime,
   type Logger,
   type Mount,
   REMOVE_TREE_SYNC_BUDGET,
@@ -386,7 +387,7 @@ class DirSnapshotter implements Snapshotter {
         }
       }
       const id = await this.allocate(m);
-      const now = new Date().toISOString();
+      const now = isoTime(Date.now());
       const rec: SnapshotRecord = {
         id,
         kind,
@@ -562,7 +563,7 @@ class DirSnapshotter implements Snapshotter {
           ...(parent === undefined ? {} : { parent }),
           kind: 'committed',
           labels: { ...r.labels, ...o.labels },
-          updated: new Date().toISOString(),
+          updated: isoTime(Date.now()),
           usage,
         });
         out.push('committed');

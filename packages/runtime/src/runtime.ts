@@ -13,6 +13,7 @@ import { basename, join, resolve } from 'node:path';
 import {
   BerthError,
   isBerthError,
+  isoTime,
   type LinuxSeccomp,
   type Logger,
   REMOVE_TREE_SYNC_BUDGET,
@@ -721,7 +722,7 @@ class ShimRuntime implements Runtime {
         pid,
         shimPid,
         started: false,
-        createdAt: new Date().toISOString(),
+        createdAt: isoTime(Date.now()),
         ...(logPath ? { logPath } : {}),
         ...(cgroupPath ? { cgroupPath } : {}),
         ...(bootId() ? { bootId: bootId() } : {}),

@@ -28,6 +28,7 @@ import {
   chainIds,
   type ContainerConfig as ImageContainerConfig,
   isBerthError,
+  isoTimeNano,
   parseImageConfig,
   REMOVE_TREE_SYNC_BUDGET,
   removeTree,
@@ -288,7 +289,7 @@ function readOr(path: string, fallback: string): string {
 }
 
 function nowNano(): string {
-  return new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+  return isoTimeNano(Date.now());
 }
 
 function freshState(): ContainerStateInfo {
