@@ -48,6 +48,10 @@
  *                           and at depth 256 (ELOOP); the caller removes what is left otherwise.
  *                           An `rm -f` of 50 containers removed 150 trees with Node's promise
  *                           rimraf, ~20 thread-pool round trips each.
+ *   renameExchange(from, to)
+ *                           renameat2(2) with RENAME_EXCHANGE: both names exist and swap their
+ *                           files atomically (no inode allocated or freed); returns 0 or the
+ *                           errno (ENOENT: either is missing; EINVAL: the file system cannot)
  *   attachDeviceFilter(dir, program)
  *                           loads the cgroup v2 device program (a Uint8Array of struct bpf_insn)
  *                           and attaches it to the cgroup directory, replacing the programs
@@ -650,6 +654,23 @@ static napi_value js_remove_tree_async(napi_env env, napi_callback_info info) {
   return pool_job_queue(env, j);
 }
 
+static napi_value js_rename_exchange(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *from = NULL, *to = NULL;
+  if (argc < 2 || get_path(env, argv[0], "from", &from) < 0) return NULL;
+  if (get_path(env, argv[1], "to", &to) < 0) {
+    free(from);
+    return NULL;
+  }
+  int r = renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE);
+  int e = r < 0 ? errno : 0;
+  free(from);
+  free(to);
+  return ret_int(env, e);
+}
+
 static napi_value js_set_inode_flags(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -722,6 +743,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"setInodeFlags", NULL, js_set_inode_flags, NULL, NULL, NULL, napi_enumerable, NULL},
       {"controlAsync", NULL, js_control_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"removeTreeAsync", NULL, js_remove_tree_async, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"renameExchange", NULL, js_rename_exchange, NULL, NULL, NULL, napi_enumerable, NULL},
       {"attachDeviceFilter", NULL, js_attach_device_filter, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -168,7 +168,15 @@ export {
 } from './spec.js';
 export { BUNDLED_SYS_ADDON_PATH, gunzipAddonPath, INFLATE_ADDON_NAME, SYS_ADDON_NAME } from './sys/addon.js';
 export { SysErrorCode } from './sys/errors.js';
-export { syscallFsCalls } from './sys/fs.js';
+export { renameExchange, syscallFsCalls } from './sys/fs.js';
 export { type FileLock, flockLocker, lockDir, lockFile, lockFileShared, withLock } from './sys/lock.js';
-export { type MountFlags, mount, mountOptions, syscallMounter, unmount, unmountAsync } from './sys/mount.js';
+export {
+  type MountFlags,
+  mount,
+  mountOptions,
+  syscallMounter,
+  unmount,
+  unmountAsync,
+  unmountIfMounted,
+} from './sys/mount.js';
 export { type ResolvedUser, resolveUser, UserErrorCode } from './user.js';

@@ -88,11 +88,15 @@ export function makeEvent(e: EventInput, at = nowNano()): EngineEvent {
  * fail the operation it reports (docker drops events for slow subscribers the same way).
  * Synchronous system calls behind the promise: one O_APPEND write of a line to a local file
  * (no fsync) takes microseconds, where open, write, fstat and close through the thread pool
- * were four round trips, and a `berth run --rm` appends four events.
+ * were four round trips, and a `berth run --rm` appends four events. An array appends its events
+ * in one write, in order.
  */
-export async function appendEvent(root: string, e: EventInput): Promise<void> {
+export async function appendEvent(root: string, e: EventInput | readonly EventInput[]): Promise<void> {
   const path = join(root, EVENTS_FILE);
-  const line = `${JSON.stringify(makeEvent(e))}\n`;
+  // several events of one moment (a removal's die and destroy): one open and one write, in order
+  const line = Array.isArray(e)
+    ? e.map((x) => `${JSON.stringify(makeEvent(x))}\n`).join('')
+    : `${JSON.stringify(makeEvent(e as EventInput))}\n`;
   let fd: number | undefined;
   let size = 0;
   let ino = 0;

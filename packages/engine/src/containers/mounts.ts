@@ -5,7 +5,7 @@
  */
 import type { Mount, Mounter } from '@berth/oci';
 import { mountAll as overlayMountAll, unmount as overlayUnmount } from '@berth/overlay';
-import { syscallMounter, unmountAsync } from '@berth/runtime';
+import { unmountIfMounted as runtimeUnmountIfMounted, syscallMounter, unmountAsync } from '@berth/runtime';
 
 /** {@link syscallMounter} with its umount2 on the thread pool. */
 const poolMounter: Mounter = {
@@ -35,4 +35,16 @@ export function unmount(
 ): Promise<void> {
   const { pool, ...rest } = options;
   return overlayUnmount(target, { ...rest, mounter: pool ? poolMounter : syscallMounter });
+}
+
+/**
+ * One umount2 of the top mount on `target` (`pool`: on the thread pool); false when nothing is
+ * mounted there or the path is gone, the end of a loop over a stack of mounts, without an error
+ * built for it. @throws MOUNT_FAILED
+ */
+export function unmountIfMounted(
+  target: string,
+  options: { lazy?: boolean; pool?: boolean } = {},
+): Promise<boolean> {
+  return runtimeUnmountIfMounted(target, options);
 }

@@ -1,6 +1,6 @@
 /**
  * Container records on disk (DESIGN.md, State on disk): `<root>/containers/<id>/config.v2.json`
- * (docker's file name; `version` 1), written temp → fsync → rename → fsync dir, and the name
+ * (docker's file name; `version` 1), written into its spare → fsync → exchange → fsync dir, and the name
  * index `<root>/container-names/<name>` (a file holding the ID, created with O_EXCL so two
  * processes can never take one name). Lookup is docker's: full ID, then name, then a unique ID
  * prefix.
@@ -8,7 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  constants,
   fsync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -20,7 +22,7 @@ import {
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, REMOVE_TREE_SYNC_BUDGET, removeTree } from '@berth/oci';
-import { lockDir, lockFile, syscallFsCalls } from '@berth/runtime';
+import { lockDir, lockFile, renameExchange, syscallFsCalls } from '@berth/runtime';
 import { ContainerErrorCode, noSuchContainer } from './errors.js';
 import { NAME_RE, randomName } from './names.js';
 import type { ContainerRecord } from './types.js';
@@ -58,6 +60,33 @@ export async function writeFileAtomic(
     await writeFd(openSync(tmp, 'w', mode), data, durable);
     renameSync(tmp, path);
   }
+  if (durable) await syncDir(join(path, '..'));
+}
+
+/**
+ * A container record's write: the new text goes into the record's spare file
+ * (`config.v2.json.spare`, the record as it was before the last write), which is fsynced and then
+ * exchanged with the record (renameat2 RENAME_EXCHANGE), then the directory is fsynced. Readers
+ * see the old record or the new one, a killed process or a power loss leaves one of them whole
+ * (the spare is never read), and, unlike write-temp-and-rename, no inode is allocated or freed per
+ * write: on an ext4 without a journal each new file costs a scan past every inode freed nearby in
+ * the last minute (0.1-1.5 ms after an `rm -f` of many), and each freed one adds to that list.
+ * The spare is written in place (no O_TRUNC: a record fits its first block, whose discard a
+ * truncation would wait for). The first write of a record, and a file system that cannot exchange,
+ * rename the spare instead. Writers hold the container's lock: one spare per record.
+ */
+export async function writeRecordFile(path: string, data: string, durable: boolean): Promise<void> {
+  const spare = `${path}.spare`;
+  const bytes = Buffer.from(data);
+  const fd = openSync(spare, constants.O_WRONLY | constants.O_CREAT, 0o600);
+  try {
+    writeFileSync(fd, bytes);
+    ftruncateSync(fd, bytes.length);
+    if (durable) await fsyncFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (!renameExchange(spare, path)) renameSync(spare, path);
   if (durable) await syncDir(join(path, '..'));
 }
 
@@ -161,18 +190,15 @@ export class RecordStore {
     return rec;
   }
 
-  /** Writes a record atomically (durably unless {@link durableRecord} says not). The caller holds the container's lock. */
   /**
-   * Writes a record (atomically; durably unless it is a `--rm` container's). `concurrent`: one
-   * of many writes under way (`rm -f` of many), made on the thread pool so they overlap.
+   * Writes a record ({@link writeRecordFile}: atomically; durably unless it is a `--rm`
+   * container's). The caller holds the container's lock. Only the fsyncs go to the thread pool.
    */
-  async write(rec: ContainerRecord, options: { concurrent?: boolean } = {}): Promise<void> {
-    await writeFileAtomic(
+  async write(rec: ContainerRecord): Promise<void> {
+    await writeRecordFile(
       join(this.containerDir(rec.Id), 'config.v2.json'),
       `${JSON.stringify(rec)}\n`,
-      0o600,
       durableRecord(rec),
-      options.concurrent === true,
     );
   }
 

@@ -69,7 +69,7 @@ import {
 import { type ContainerChange, containerChanges } from './changes.js';
 import { type CommitOptions, commitContainer } from './commit.js';
 import { ContainerErrorCode, invalidOption, noSuchContainer } from './errors.js';
-import { appendEvent, readEvents, sleep } from './events.js';
+import { appendEvent, type EventInput, readEvents, sleep } from './events.js';
 import { type ContainerExecOptions, type ContainerExecResult, checkExecutable, execRecord } from './exec.js';
 import type { ExportOptions } from './export.js';
 import {
@@ -84,7 +84,7 @@ import {
 } from './health.js';
 import type { ServiceInternals } from './internals.js';
 import { readLog } from './logs.js';
-import { mountAll, unmount } from './mounts.js';
+import { mountAll, unmount, unmountIfMounted } from './mounts.js';
 import { pauseContainer, unpauseContainer } from './pause.js';
 import { durableRecord, RECORD_VERSION, RecordStore, writeNewFile } from './record.js';
 import { restartDecision, startsAtBoot } from './restart.js';
@@ -592,12 +592,7 @@ class Containers implements ContainerService {
 
   /** Appends a container event (docker's attributes: labels, image, name, and `extra`). */
   private event(rec: ContainerRecord, action: string, extra: Record<string, string> = {}): Promise<void> {
-    return appendEvent(this.ctx.root, {
-      Type: 'container',
-      Action: action,
-      id: rec.Id,
-      attributes: { ...rec.Config.Labels, image: rec.Config.Image, name: rec.Name.slice(1), ...extra },
-    });
+    return appendEvent(this.ctx.root, containerEvent(rec, action, extra));
   }
 
   /** The events of a run's end: `oom` when the OOM killer struck, then `die` with the code. */
@@ -713,12 +708,10 @@ class Containers implements ContainerService {
     const pool = this.removing > 1;
     for (let n = 0; ; n++) {
       try {
-        await unmount(rootfs, pool ? { pool } : {});
-        continue;
+        // false: not (or no longer) a mount point, or no directory at all
+        if (await unmountIfMounted(rootfs, pool ? { pool } : {})) continue;
+        break;
       } catch (err) {
-        const code = errnoCode(err);
-        // not (or no longer) a mount point, or no directory at all
-        if (code === 'EINVAL' || code === 'ENOENT') break;
         if (n >= 64) throw err;
       }
       await unmount(rootfs, { lazy: true });
@@ -1469,7 +1462,7 @@ class Containers implements ContainerService {
         // beside other removals (`rm -f` of many) the record's write and the steps below go to
         // the thread pool, where their waits on the disk overlap
         const concurrent = this.removing > 1;
-        await this.records.write(rec, { concurrent });
+        await this.records.write(rec);
         if (live.Running) await this.event(rec, 'kill', { signal: '9' });
         try {
           if (existsSync(this.shimDir(rec.Id)))
@@ -1490,8 +1483,13 @@ class Containers implements ContainerService {
           await this.records.releaseName(rec.Id, rec.Name, { concurrent });
           if (rec.HostConfig.UsernsMode === 'auto' && rec.Spec.idMappings)
             await releaseAuto(this.ctx.root, rec.Spec.idMappings);
-          if (ended) await this.event(rec, 'die', { exitCode: String(live.Running ? 137 : live.ExitCode) });
-          await this.event(rec, 'destroy');
+          // die and destroy in one append
+          await appendEvent(this.ctx.root, [
+            ...(ended
+              ? [containerEvent(rec, 'die', { exitCode: String(live.Running ? 137 : live.ExitCode) })]
+              : []),
+            containerEvent(rec, 'destroy'),
+          ]);
           return live;
         } catch (err) {
           rec.State = {
@@ -1956,17 +1954,24 @@ class Containers implements ContainerService {
   }
 }
 
-/** The errno name (`EINVAL`, `EBUSY`) an error or its cause carries, if any. */
-function errnoCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  const c = isBerthError(err) ? e?.cause?.code : e?.code;
-  return typeof c === 'string' ? c : undefined;
-}
-
 function notRunning(id: string): BerthError {
   return new BerthError(ContainerErrorCode.CONTAINER_NOT_RUNNING, `Container ${id} is not running`, {
     input: { ref: id },
   });
+}
+
+/** A container's event: its labels, image and name beside `extra`. */
+function containerEvent(
+  rec: ContainerRecord,
+  action: string,
+  extra: Record<string, string> = {},
+): EventInput {
+  return {
+    Type: 'container',
+    Action: action,
+    id: rec.Id,
+    attributes: { ...rec.Config.Labels, image: rec.Config.Image, name: rec.Name.slice(1), ...extra },
+  };
 }
 
 /** Resolves true when `p` settles within `seconds` (-1: forever), false on timeout. */

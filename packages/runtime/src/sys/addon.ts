@@ -53,6 +53,8 @@ export interface Addon {
    * errno of the step that failed.
    */
   removeTreeAsync(path: string): Promise<number>;
+  /** renameat2(2) RENAME_EXCHANGE: the two names swap their files atomically. */
+  renameExchange(from: string, to: string): number;
   /**
    * Loads a cgroup v2 device program (struct bpf_insn[]) and attaches it to the cgroup directory,
    * replacing the programs attached before: null, or `devices: <why>` (the verifier's last line,

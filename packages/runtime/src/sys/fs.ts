@@ -55,3 +55,23 @@ export const syscallFsCalls: FsCalls = {
     return (await sys.removeTreeAsync(dir)) === 0;
   },
 };
+
+// renameat2(2): a file system that cannot exchange (EINVAL), a kernel or addon without the call
+const EXCHANGE_UNSUPPORTED = new Set([22 /* EINVAL */, 38 /* ENOSYS */, 95 /* EOPNOTSUPP */]);
+
+/**
+ * Swaps the files named `from` and `to` atomically (renameat2 RENAME_EXCHANGE): a reader of `to`
+ * sees the one or the other, and no inode is allocated or freed (write-temp-and-rename makes a new
+ * inode per write, and on an ext4 without a journal each costs a scan past the inodes freed in the
+ * last minute). False when `to` (or `from`) does not exist or the file system cannot exchange:
+ * the caller renames instead.
+ * @throws BerthError FS_CALL_FAILED for any other errno
+ */
+export function renameExchange(from: string, to: string): boolean {
+  const sys = loadAddon();
+  if (typeof sys.renameExchange !== 'function') return false;
+  const e = sys.renameExchange(from, to);
+  if (e === 0) return true;
+  if (e === 2 /* ENOENT */ || EXCHANGE_UNSUPPORTED.has(e)) return false;
+  throw failed('renameat2 RENAME_EXCHANGE', `${from} ${to}`, e);
+}

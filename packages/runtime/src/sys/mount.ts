@@ -96,6 +96,10 @@ export function mountOptions(options: readonly string[]): MountFlags {
   return { flags, data: data.length ? data.join(',') : null, bind, propagation };
 }
 
+// <errno.h>
+const ENOENT = 2;
+const EINVAL = 22;
+
 function check(errno: number, what: string): void {
   if (errno !== 0)
     throw new BerthError(SysErrorCode.MOUNT_FAILED, `${what}: ${errnoText(errno)}`, {
@@ -142,6 +146,25 @@ export function unmount(target: string, options: { lazy?: boolean } = {}): void 
  */
 export async function unmountAsync(target: string, options: { lazy?: boolean } = {}): Promise<void> {
   check(await loadAddon().umount2Async(target, options.lazy ? MNT_DETACH : 0), `umount ${target}`);
+}
+
+/**
+ * One umount2(2) of the top mount on `target` (on the thread pool when `pool`): true when it
+ * unmounted one, false when nothing is mounted there (EINVAL) or the path is gone (ENOENT), the
+ * end of a loop that unmounts a stack without building an error for it (a removal's second
+ * umount2 always ends so: two Error objects and their stacks, ~0.1 ms each time).
+ * @throws BerthError MOUNT_FAILED for any other errno (EBUSY: the caller may detach it `lazy`)
+ */
+export async function unmountIfMounted(
+  target: string,
+  options: { lazy?: boolean; pool?: boolean } = {},
+): Promise<boolean> {
+  const sys = loadAddon();
+  const flags = options.lazy ? MNT_DETACH : 0;
+  const errno = options.pool ? await sys.umount2Async(target, flags) : sys.umount2(target, flags);
+  if (errno === EINVAL || errno === ENOENT) return false;
+  check(errno, `umount ${target}`);
+  return true;
 }
 
 /**

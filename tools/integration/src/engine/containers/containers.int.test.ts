@@ -90,23 +90,22 @@ describe('containers (real shim, overlay, cgroups)', () => {
     const e = await engine();
     const { Id } = await e.containers.create({ image: 'busybox', cmd: ['sleep', '30'] });
     await e.containers.start(Id);
-    // engine README, "On disk": the lock is the directory itself, berth-shim writes no pid file
+    // engine README, "On disk": the lock is the directory itself, berth-shim writes no pid file;
+    // the record's second write (the start) made its spare, which later writes reuse
     expect((await readdir(join(e.root, 'containers', Id))).sort()).toEqual([
       'config.json',
       'config.v2.json',
+      'config.v2.json.spare',
       'hostname',
       'hosts',
       'resolv.conf',
       'rootfs',
     ]);
     const shims = existsSync(join(e.root, 'shims')) ? join(e.root, 'shims') : join(e.root, 'run', 'shims');
-    expect((await readdir(join(shims, Id))).sort()).toEqual([
-      `${Id}-json.log`,
-      'control.sock',
-      'launch',
-      'shim.log',
-      'state.json',
-    ]);
+    // sorted both sides: an ID starting with d, e or f sorts after control.sock
+    expect((await readdir(join(shims, Id))).sort()).toEqual(
+      [`${Id}-json.log`, 'control.sock', 'launch', 'shim.log', 'state.json'].sort(),
+    );
   });
 
   it('creates, starts, logs, waits, inspects and removes a container', async () => {
