@@ -48,6 +48,10 @@
  *                           and at depth 256 (ELOOP); the caller removes what is left otherwise.
  *                           An `rm -f` of 50 containers removed 150 trees with Node's promise
  *                           rimraf, ~20 thread-pool round trips each.
+ *   rmdirsAsync(paths)      rmdir(2) of each path of the array, in order, on the libuv thread pool
+ *                           in one job (a container's cgroup directories, one per v1 hierarchy):
+ *                           a Promise of the first errno other than ENOENT, 0 when all are gone
+ *                           (it goes on past a failure)
  *   renameExchange(from, to)
  *                           renameat2(2) with RENAME_EXCHANGE: both names exist and swap their
  *                           files atomically (no inode allocated or freed); returns 0 or the
@@ -62,6 +66,7 @@
  * error; a wrong argument type throws a TypeError naming the argument. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -654,6 +659,57 @@ static napi_value js_remove_tree_async(napi_env env, napi_callback_info info) {
   return pool_job_queue(env, j);
 }
 
+/* rmdirsAsync: j->path holds j->op NUL-terminated paths one after the other */
+static int rmdirs_run(struct pool_job *j) {
+  int first = 0;
+  const char *p = j->path;
+  for (int i = 0; i < j->op; i++, p += strlen(p) + 1)
+    if (rmdir(p) < 0 && errno != ENOENT && first == 0) first = errno;
+  return first;
+}
+
+static napi_value js_rmdirs_async(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool is_array = false;
+  uint32_t n = 0;
+  if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[0], &n) != napi_ok || n > 1024) {
+    napi_throw_type_error(env, NULL, "berth-sys: paths must be an array of at most 1024 strings");
+    return NULL;
+  }
+  char *buf = NULL;
+  size_t used = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    char *one = NULL;
+    if (napi_get_element(env, argv[0], i, &v) != napi_ok || get_path(env, v, "paths[i]", &one) < 0) {
+      free(buf);
+      return NULL;
+    }
+    size_t len = strlen(one) + 1;
+    char *grown = realloc(buf, used + len);
+    if (!grown) {
+      free(one);
+      free(buf);
+      napi_throw_error(env, NULL, "berth-sys: out of memory");
+      return NULL;
+    }
+    buf = grown;
+    memcpy(buf + used, one, len);
+    used += len;
+    free(one);
+  }
+  struct pool_job *j = pool_job_new(env, "rmdirs", rmdirs_run);
+  if (!j) {
+    free(buf);
+    return NULL;
+  }
+  j->path = buf, j->op = (int)n;
+  return pool_job_queue(env, j);
+}
+
 static napi_value js_rename_exchange(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -744,6 +800,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"controlAsync", NULL, js_control_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"removeTreeAsync", NULL, js_remove_tree_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"renameExchange", NULL, js_rename_exchange, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rmdirsAsync", NULL, js_rmdirs_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"attachDeviceFilter", NULL, js_attach_device_filter, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

@@ -1471,8 +1471,10 @@ class Containers implements ContainerService {
               .catch(async (err: unknown) => {
                 if (!isBerthError(err, 'CONTAINER_NOT_FOUND')) throw err;
               });
-          // what a delete that found no shim left (it removes the directory itself)
-          await removeTree(this.shimDir(rec.Id), concurrent ? 0 : REMOVE_TREE_SYNC_BUDGET, syscallFsCalls);
+          // what a delete that found no shim left (it removes the directory itself); one stat
+          // against a thread-pool job when there is nothing left
+          if (existsSync(this.shimDir(rec.Id)))
+            await removeTree(this.shimDir(rec.Id), concurrent ? 0 : REMOVE_TREE_SYNC_BUDGET, syscallFsCalls);
           await this.unmountRoot(rec);
           // a --rm container's root is volatile and its record not durable: no fsync for it
           const durable = durableRecord(rec);

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -428,10 +428,15 @@ if (host.version === 1)
           }
         }
         expect(readFileSync(join(parent, 'cgroup.clone_children'), 'utf8').trim()).toBe('1');
+        // a task left in one of them: its one-job rmdirs fail (EBUSY), the busy way kills it
+        const busy = spawn('sleep', ['1000'], { stdio: 'ignore' });
+        await cg.addProcess(paths[0]!, busy.pid!);
+        const gone = new Promise((r) => busy.once('exit', r));
         // removed as `rm -f` of many does: every hierarchy's rmdir on the thread pool at once
-        await Promise.all(paths.map((p) => cg.destroy(p, { concurrent: true })));
+        await Promise.all(paths.map((p) => cg.destroy(p, { concurrent: true, force: true })));
         for (const p of paths) expect(existsSync(v1Dir('cpuset', p))).toBe(false);
         for (const p of paths) expect(existsSync(v1Dir('memory', p))).toBe(false);
+        expect(await gone).toBe(null);
       } finally {
         for (const p of paths) await cg.destroy(p);
       }

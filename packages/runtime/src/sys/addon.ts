@@ -53,6 +53,11 @@ export interface Addon {
    * errno of the step that failed.
    */
   removeTreeAsync(path: string): Promise<number>;
+  /**
+   * rmdir(2) of each path, in order, in one thread-pool job: the first errno other than ENOENT
+   * (it goes on past a failure), 0 when all are gone.
+   */
+  rmdirsAsync(paths: string[]): Promise<number>;
   /** renameat2(2) RENAME_EXCHANGE: the two names swap their files atomically. */
   renameExchange(from: string, to: string): number;
   /**

@@ -12,7 +12,7 @@ import { cgroupDir, parsePids, readControl, readOptional, writeControl } from '.
 import type { V1Hierarchy } from '../mountinfo.js';
 import { validateCgroupPath } from '../path.js';
 import { precheck } from '../precheck.js';
-import { removeCgroupDir, subtreePids } from '../remove.js';
+import { removeCgroupDir, rmdirsOnPool, subtreePids } from '../remove.js';
 import type {
   ApplyContext,
   CgroupApplyReport,
@@ -313,7 +313,9 @@ class V1Driver implements CgroupDriver {
       ...(opts.force ? { beforeRetry: killAll } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     };
-    // beside other removals: every hierarchy's rmdir on the thread pool at once
+    // beside other removals: every hierarchy's rmdir in one thread-pool job (the common case: no
+    // task, no sub-cgroup left); what it could not remove goes the way below
+    if (opts.concurrent && (await rmdirsOnPool(dirs))) return;
     if (opts.concurrent) await Promise.all(dirs.map((d) => removeCgroupDir(d, { ...each, pool: true })));
     else for (const d of dirs) await removeCgroupDir(d, each);
   }
