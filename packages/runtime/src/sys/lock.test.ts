@@ -60,6 +60,26 @@ describe('lockDir', () => {
     expect(got).toBe(true);
   });
 
+  it('releases a directory removed while held, and the next holder of a new one gets it', async () => {
+    const d = join(dir, 'removed');
+    await mkdir(d);
+    await writeFile(join(d, 'f'), 'x');
+    const l = await lockDir(d);
+    // what a container's removal does under its lock; a second lockDir of the path, queued in
+    // this process behind the first, finds the directory gone
+    await rm(d, { recursive: true });
+    const queued = lockDir(d).catch((err: unknown) => err);
+    // its last close (on the thread pool: the directory is gone) lets the queue go on
+    await l.release();
+    await l.release();
+    expect(await queued).toMatchObject({ code: 'ENOENT' });
+    await mkdir(d);
+    const held = await lockDir(d);
+    expect(await freeForOthers(d)).toBe(false);
+    await held.release();
+    expect(await freeForOthers(d)).toBe(true);
+  });
+
   it('fails on a missing directory or a file, creating neither', async () => {
     await expect(lockDir(join(dir, 'gone'))).rejects.toMatchObject({ code: 'ENOENT' });
     await writeFile(join(dir, 'file'), '');
