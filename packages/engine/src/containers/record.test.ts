@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeRecordFile } from './record.js';
+import { RecordStore, writeRecordFile } from './record.js';
 
 let dir: string;
 beforeEach(() => {
@@ -39,5 +39,24 @@ describe('writeRecordFile (exchange with the spare)', () => {
     expect(readFileSync(path, 'utf8')).toBe('{"n":1}\n');
     await writeRecordFile(path, '{"n":2}\n', true);
     expect(readFileSync(path, 'utf8')).toBe('{"n":2}\n');
+  });
+});
+
+describe('RecordStore.resolve of many at once (rm -f of many)', () => {
+  it('resolves each ID prefix from one shared listing, and still refuses an ambiguous one', async () => {
+    const store = new RecordStore(dir);
+    await store.init();
+    const ids = ['ab', 'ac', 'cd'].map((p) => p.padEnd(64, '0'));
+    for (const id of ids) mkdirSync(join(dir, 'containers', id));
+    const got = await Promise.all(
+      ['ab', 'ac', 'cd', 'a', 'ff'].map((r) => store.resolve(r).catch((e: unknown) => e)),
+    );
+    expect(got.slice(0, 3)).toEqual(ids);
+    expect(got[3]).toMatchObject({ code: 'CONTAINER_AMBIGUOUS' });
+    expect(got[4]).toMatchObject({ code: 'CONTAINER_NOT_FOUND' });
+    // a directory made after those listings is seen by the next one
+    const later = 'ef'.padEnd(64, '0');
+    mkdirSync(join(dir, 'containers', later));
+    expect(await store.resolve('ef')).toBe(later);
   });
 });

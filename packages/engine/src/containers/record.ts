@@ -202,9 +202,21 @@ export class RecordStore {
     );
   }
 
-  /** IDs of every container directory. */
+  /** The listing under way, which calls made meanwhile share. */
+  private listing: Promise<string[]> | undefined;
+
+  /**
+   * IDs of every container directory. Calls made while a listing is under way share it: an
+   * `rm -f` of many resolves each ID prefix at once, one readdir (and one filter) instead of one
+   * per argument.
+   */
   async ids(): Promise<string[]> {
-    return (await readdir(this.dir)).filter((n) => ID_RE.test(n));
+    this.listing ??= readdir(this.dir)
+      .then((names) => names.filter((n) => ID_RE.test(n)))
+      .finally(() => {
+        this.listing = undefined;
+      });
+    return [...(await this.listing)];
   }
 
   /** Every readable record (containers being created or removed half-way are skipped). */
