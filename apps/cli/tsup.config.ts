@@ -52,8 +52,9 @@ const undiciBeside: NonNullable<Options['esbuildPlugins']>[number] = {
 // stand in this way: a module's other exports are left out, so importing one is a build error
 // ("No matching export"), except fs/promises' `constants`, which is node:fs's own object. (The
 // packages' ES module builds gain nothing from this: importing `node:fs` into an ES module
-// loads fs/promises anyway.)
-const lazyBuiltins = ['fs/promises', 'stream/consumers', 'stream/promises', 'timers/promises'];
+// loads fs/promises anyway.) node:crypto is one too: `run` hashes and draws through @berth/oci's
+// crypto provider (the runtime addon), and berth calls crypto's functions, never its classes.
+const lazyBuiltins = ['fs/promises', 'stream/consumers', 'stream/promises', 'timers/promises', 'crypto'];
 const lazyBuiltinsPlugin: NonNullable<Options['esbuildPlugins']>[number] = {
   name: 'lazy-builtins',
   setup(build) {

@@ -4,7 +4,8 @@
  * `process.moduleLoadList`. `berth version` and `berth images` load no addon (the flock/mount
  * addon and the runtime's modules come on the first lock); `berth run` from the CLI bundle finds
  * `@berth/runtime`'s own build of the flock/mount addon, and loads none of the built-ins its run
- * path never calls (the bundle's stand-ins for them: apps/cli/tsup.config.ts, lazyBuiltins).
+ * path never calls (the bundle's stand-ins for them: apps/cli/tsup.config.ts, lazyBuiltins), and no
+ * node:crypto (the engine's crypto provider hashes and draws through the runtime's addon).
  */
 import { spawn } from 'node:child_process';
 import { readFile, realpath, writeFile } from 'node:fs/promises';
@@ -98,6 +99,10 @@ describe('Node built-ins berth run loads', () => {
     'NativeModule timers/promises',
     // standard output on /dev/null is written with write(2) (src/io.ts), as a pipe or a file
     'NativeModule internal/fs/sync_write_stream',
+    // hashes and random IDs come from the runtime addon (@berth/engine's crypto provider)
+    'NativeModule crypto',
+    'NativeModule internal/crypto/hash',
+    'NativeModule internal/crypto/random',
   ];
 
   it("run -d with its output to /dev/null loads none of the run path's unused built-ins", async () => {

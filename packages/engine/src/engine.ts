@@ -47,6 +47,7 @@ import {
   type PushImageResult,
   pushImage,
 } from './remote.js';
+import { runtimeModule } from './runtime-module.js';
 import type { SystemInfo } from './system.js';
 
 /** Memoises an async loader. */
@@ -59,11 +60,10 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
 }
 
 /**
- * `@berth/runtime`'s flock(2) locker, imported on the first lock: `berth version` and image
- * listing take no lock, so they never initialise the runtime's modules (seccomp tables, cgroup
- * drivers), as when the locks were a package of their own.
+ * `@berth/runtime`'s flock(2) locker, imported on the first lock (runtime-module.ts): `berth
+ * version` and image listing take no lock, so they never initialise the runtime's modules.
  */
-const runtime = once(() => import('@berth/runtime'));
+const runtime = runtimeModule;
 const flockLocker: FileLocker = {
   lock: async (path, opts) => (await runtime()).flockLocker.lock(path, opts),
 };

@@ -3,8 +3,8 @@
  * (64 lowercase hex) and `sha512` (128 lowercase hex). Hashing uses node:crypto; no I/O.
  */
 import type { Hash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { Transform, type TransformCallback } from 'node:stream';
+import { loadNodeCrypto, sha256 } from './crypto.js';
 import { BerthError, InternalError } from './errors.js';
 
 /** Error codes raised by digest parsing and verification. */
@@ -25,16 +25,9 @@ export type DigestAlgorithm = 'sha256' | 'sha512';
 /** A validated digest string, `algorithm:hex`. Obtain one from {@link parseDigest} or {@link digestOf}. */
 export type Digest = `${DigestAlgorithm}:${string}`;
 
-/**
- * node:crypto, required on first hash: loading it costs ~5-10 ms, and commands that only parse
- * and compare digests (`berth images`) never hash. (Node 20 has no `process.getBuiltinModule`.)
- * A built-in resolves from any path: `import.meta.url` is empty where this module is bundled into
- * CommonJS (the registry's demo CLI), so `/` stands in.
- */
-let crypto: typeof import('node:crypto') | undefined;
+/** A hash of node:crypto, which `./crypto.js` requires on first use. */
 function createHash(algorithm: DigestAlgorithm): Hash {
-  crypto ??= createRequire(import.meta.url ?? '/')('node:crypto') as typeof import('node:crypto');
-  return crypto.createHash(algorithm);
+  return loadNodeCrypto().createHash(algorithm);
 }
 
 const hexLength: Record<DigestAlgorithm, number> = { sha256: 64, sha512: 128 };
@@ -111,6 +104,8 @@ export interface DigestOptions {
 /** Hashes bytes (or a UTF-8 string) and returns the digest. */
 export function digestOf(bytes: Uint8Array | string, options: DigestOptions = {}): Digest {
   const algorithm = options.algorithm ?? 'sha256';
+  // sha256 through ./crypto.js: the installed provider's when there is one
+  if (algorithm === 'sha256') return `sha256:${sha256(bytes).toString('hex')}`;
   return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
 }
 

@@ -2,6 +2,7 @@ export type {
   ContentSink,
   ContentWriter,
 } from './content-sink.js';
+export { type CryptoProvider, randomBytes, randomInt, setCryptoProvider, sha256 } from './crypto.js';
 export { type Descriptor, type Platform, parseDescriptor } from './descriptor.js';
 export {
   chainId,

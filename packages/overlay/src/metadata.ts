@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   closeSync,
   fsync,
@@ -12,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { readdir, rename, rm, unlink } from 'node:fs/promises';
-import { BerthError, type FileLock, type FileLocker } from '@berth/oci';
+import { BerthError, type FileLock, type FileLocker, sha256 } from '@berth/oci';
 import { withLock } from './lock.js';
 
 /** Version tag of `metadata.json`. */
@@ -126,7 +125,7 @@ export class MetadataStore {
   }
 
   private recordPath(key: string): string {
-    return `${this.records}/${createHash('sha256').update(key).digest('hex')}.json`;
+    return `${this.records}/${sha256(key).toString('hex')}.json`;
   }
 
   private async readGlobal(): Promise<{ nextId: number; snapshots: Map<string, SnapshotRecord> }> {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
@@ -10,6 +9,7 @@ import {
   type Logger,
   type Mount,
   REMOVE_TREE_SYNC_BUDGET,
+  randomBytes,
   removeTree,
   silentLogger,
 } from '@berth/oci';

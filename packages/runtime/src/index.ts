@@ -167,6 +167,7 @@ export {
   SpecErrorCode,
 } from './spec.js';
 export { BUNDLED_SYS_ADDON_PATH, gunzipAddonPath, INFLATE_ADDON_NAME, SYS_ADDON_NAME } from './sys/addon.js';
+export { sysCryptoProvider } from './sys/crypto.js';
 export { SysErrorCode } from './sys/errors.js';
 export { renameExchange, syscallFsCalls } from './sys/fs.js';
 export { type FileLock, flockLocker, lockDir, lockFile, lockFileShared, withLock } from './sys/lock.js';

@@ -4,13 +4,18 @@
  * commands and `berth version` never load them.
  */
 import type { EngineContext } from '../context.js';
+import { runtimeModule } from '../runtime-module.js';
 import type { ContainerService, ContainerServiceOptions } from './service.js';
 
 /** A {@link ContainerService} whose implementation is imported on the first call. */
 export function lazyContainerService(ctx: EngineContext, opts: ContainerServiceOptions): ContainerService {
   let impl: Promise<ContainerService> | undefined;
   const load = () => {
-    impl ??= import('./service.js').then((m) => m.createContainerService(ctx, opts));
+    // the runtime first: the service's first hash (the image config's digest check) and random
+    // ID then go through its crypto provider (runtime-module.ts)
+    impl ??= runtimeModule()
+      .then(() => import('./service.js'))
+      .then((m) => m.createContainerService(ctx, opts));
     return impl;
   };
   return {

@@ -2,7 +2,7 @@
  * docker-style random names, `adjective_surname` (moby's pkg/namesgenerator): the adjectives
  * and the surnames of scientists and engineers below are berth's own list.
  */
-import { randomInt } from 'node:crypto';
+import { randomInt } from '@berth/oci';
 
 /** Adjectives of generated names. */
 export const ADJECTIVES: readonly string[] = [

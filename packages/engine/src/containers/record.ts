@@ -5,7 +5,6 @@
  * processes can never take one name). Lookup is docker's: full ID, then name, then a unique ID
  * prefix.
  */
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -21,7 +20,7 @@ import {
 } from 'node:fs';
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError, REMOVE_TREE_SYNC_BUDGET, removeTree } from '@berth/oci';
+import { BerthError, REMOVE_TREE_SYNC_BUDGET, randomBytes, removeTree } from '@berth/oci';
 import { lockDir, lockFile, renameExchange, syscallFsCalls } from '@berth/runtime';
 import { ContainerErrorCode, noSuchContainer } from './errors.js';
 import { NAME_RE, randomName } from './names.js';

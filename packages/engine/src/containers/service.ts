@@ -7,7 +7,6 @@
  * exited with its code; the next command that changes it persists that and cleans up (unmounts
  * its root, removes its cgroup, archives its log).
  */
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -31,6 +30,7 @@ import {
   isoTimeNano,
   parseImageConfig,
   REMOVE_TREE_SYNC_BUDGET,
+  randomBytes,
   removeTree,
   type Spec,
 } from '@berth/oci';

@@ -7,10 +7,9 @@
  * can start any container), so the cache adds no way in; the checksum only guards against torn
  * or truncated files.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import type { LinuxSeccomp } from '@berth/oci';
+import { type LinuxSeccomp, sha256 } from '@berth/oci';
 import { compileSeccomp } from './compile.js';
 import { hostSeccompArch } from './profile.js';
 
@@ -22,10 +21,6 @@ import { hostSeccompArch } from './profile.js';
 export const SECCOMP_CACHE_REVISION = 1;
 
 const SUM = 32;
-
-function sha256(data: string | Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest();
-}
 
 /**
  * The cache key of a section: hex sha256 of the revision, the host arch and the section's JSON

@@ -66,6 +66,10 @@ export interface Addon {
    * or the failing step and errno).
    */
   attachDeviceFilter(dir: string, program: Uint8Array): string | null;
+  /** Fills `buf` from getrandom(2): 0 or an errno. */
+  randomFill(buf: Uint8Array): number;
+  /** OpenSSL's SHA-256 from the node binary; absent when this node exports none. */
+  sha256?(data: Uint8Array): Buffer;
 }
 
 /** The addon's file name, beside berth-shim and berth-init in `native/build/`. */
