@@ -37,7 +37,8 @@ export interface FsCalls {
    * never descending into another file system); true when the tree is gone (a missing `dir`
    * too), false when it stopped short (an error, an entry a racing writer added, a mount
    * inside): {@link removeTree} then removes what is left with `fs.promises.rm`, which reports
-   * what is wrong. Optional: without it, `fs.promises.rm` does all of it.
+   * what is wrong. Optional: without it, `fs.promises.rm` does all of it. `last`: a name in
+   * `dir` removed after everything else (a record whose presence says the object still exists).
    */
-  removeTree?(dir: string): Promise<boolean>;
+  removeTree?(dir: string, options?: { last?: string }): Promise<boolean>;
 }

@@ -58,4 +58,23 @@ describe('removeTree', () => {
     await removeTree(file);
     expect(existsSync(file)).toBe(false);
   });
+  it('removes `last` after everything else, on every path (walk, an FsCalls job, fs.promises.rm)', async () => {
+    for (const budget of [256, 1, 0]) {
+      const { root, outside } = tree();
+      writeFileSync(join(root, 'record'), 'r');
+      const seen: boolean[] = [];
+      // an FsCalls whose job stops short: what it saw of `last` tells the order of the others
+      const calls = {
+        removeTree: async (d: string, o?: { last?: string }) => {
+          seen.push(o?.last === 'record' && existsSync(join(d, 'record')));
+          return false;
+        },
+      };
+      await removeTree(root, budget, calls, { last: 'record' });
+      expect(existsSync(root)).toBe(false);
+      // the walk finished alone with a budget of 256; the others reached the job with the record in place
+      expect(seen).toEqual(budget === 256 ? [] : [true]);
+      rmSync(outside, { recursive: true });
+    }
+  });
 });

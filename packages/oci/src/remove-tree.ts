@@ -18,7 +18,7 @@
  * Hand-written: no library does the synchronous first part.
  */
 import { type Dirent, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FsCalls } from './fs-calls.js';
 
@@ -35,19 +35,39 @@ export async function removeTree(
   dir: string,
   budget = REMOVE_TREE_SYNC_BUDGET,
   calls?: Pick<FsCalls, 'removeTree'>,
+  options: { last?: string } = {},
 ): Promise<void> {
   const left = { n: budget };
+  const { last } = options;
   try {
-    if (budget > 0 && walk(dir, left)) return;
+    if (budget > 0 && walk(dir, left, last)) return;
   } catch {
     // fs.promises.rm below reports what is wrong, or removes what a racing writer added
   }
-  if (calls?.removeTree && (await calls.removeTree(dir).catch(() => false))) return;
+  if (
+    calls?.removeTree &&
+    (await calls.removeTree(dir, last === undefined ? {} : { last }).catch(() => false))
+  )
+    return;
+  if (last !== undefined) {
+    // the others first, `last` when they are gone
+    let names: string[] = [];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    }
+    for (const n of names)
+      if (n !== last) await rm(join(dir, n), { recursive: true, force: true, maxRetries: 3 });
+  }
   await rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
-/** Removes `dir`'s tree; false when the budget ran out first (what is left stays). */
-function walk(dir: string, left: { n: number }): boolean {
+/**
+ * Removes `dir`'s tree (`last`, an entry of `dir`, after the others); false when the budget ran
+ * out first (what is left stays).
+ */
+function walk(dir: string, left: { n: number }, last?: string): boolean {
   let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -56,6 +76,7 @@ function walk(dir: string, left: { n: number }): boolean {
     throw err;
   }
   for (const e of entries) {
+    if (e.name === last) continue;
     if (--left.n < 0) return false;
     const path = join(dir, e.name);
     if (e.isDirectory()) {
@@ -72,6 +93,11 @@ function walk(dir: string, left: { n: number }): boolean {
       if (code !== 'EISDIR' && code !== 'EPERM') throw err;
       if (!walk(path, left)) return false;
     }
+  }
+  try {
+    if (last !== undefined) unlinkSync(join(dir, last));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   try {
     rmdirSync(dir);

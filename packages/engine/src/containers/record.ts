@@ -370,7 +370,11 @@ export class RecordStore {
     // (ext4 `discard` trims freed blocks synchronously), overlap instead of queueing here
     // (a racing `start` or berth-shim's exit hook may still add a record's temporary file: the
     // walk then hands over to fs.promises.rm, whose retries list the directory again)
-    await removeTree(this.containerDir(id), alone ? REMOVE_TREE_SYNC_BUDGET : 0, syscallFsCalls);
+    // the record last: a removal killed half-way leaves the container listed (`Removal In
+    // Progress`) for the next `rm -f`, never a directory no command sees
+    await removeTree(this.containerDir(id), alone ? REMOVE_TREE_SYNC_BUDGET : 0, syscallFsCalls, {
+      last: 'config.v2.json',
+    });
   }
 }
 

@@ -50,9 +50,9 @@ export interface Addon {
   /**
    * Removes the directory tree on the libuv thread pool in one job (never following a symlink,
    * stopping with EXDEV at another file system): 0 when it is gone (or was missing), else the
-   * errno of the step that failed.
+   * errno of the step that failed. `last`: a name in `path` unlinked after everything else.
    */
-  removeTreeAsync(path: string): Promise<number>;
+  removeTreeAsync(path: string, last?: string | null): Promise<number>;
   /**
    * rmdir(2) of each path, in order, in one thread-pool job: the first errno other than ENOENT
    * (it goes on past a failure), 0 when all are gone.

@@ -137,5 +137,19 @@ describe('syscallFsCalls (root, real kernel)', () => {
     // what is left goes to fs.promises.rm through @berth/oci's removeTree
     await removeTree(mounted, 0, calls);
     expect(existsSync(mounted)).toBe(false);
+    // `last` outlives whatever stops the walk, and goes last when nothing does
+    const rec = join(dir, 'rec');
+    mkdirSync(join(rec, 'mnt'), { recursive: true });
+    writeFileSync(join(rec, 'config.v2.json'), '{}');
+    writeFileSync(join(rec, 'hosts'), '');
+    mount('tmpfs', join(rec, 'mnt'), 'tmpfs');
+    try {
+      expect(await calls.removeTree?.(rec, { last: 'config.v2.json' })).toBe(false);
+      expect(readFileSync(join(rec, 'config.v2.json'), 'utf8')).toBe('{}');
+    } finally {
+      unmount(join(rec, 'mnt'));
+    }
+    expect(await calls.removeTree?.(rec, { last: 'config.v2.json' })).toBe(true);
+    expect(existsSync(rec)).toBe(false);
   });
 });

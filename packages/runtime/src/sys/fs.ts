@@ -48,11 +48,11 @@ export const syscallFsCalls: FsCalls = {
     const e = loadAddon().setInodeFlags(path, FS_TOPDIR_FL);
     if (e !== 0) throw failed('chattr +T', path, e);
   },
-  async removeTree(dir) {
+  async removeTree(dir, options = {}) {
     const sys = loadAddon();
     // an addon of an older build: fs.promises.rm does it all
     if (typeof sys.removeTreeAsync !== 'function') return false;
-    return (await sys.removeTreeAsync(dir)) === 0;
+    return (await sys.removeTreeAsync(dir, options.last ?? null)) === 0;
   },
 };
 
