@@ -162,6 +162,31 @@ static int get_path(napi_env env, napi_value v, const char *what, char **out) {
   return -1;
 }
 
+/* the call's first two arguments as paths (`a`, `b` name them in the TypeError); both freed on failure */
+static int get_two_paths(napi_env env, napi_callback_info info, const char *a, const char *b, char **pa,
+                         char **pb) {
+  size_t argc = 2;
+  napi_value argv[2];
+  *pa = *pb = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "berth-sys: napi_get_cb_info");
+    return -1;
+  }
+  if (argc < 2) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "berth-sys: %s and %s are required", a, b);
+    napi_throw_type_error(env, NULL, msg);
+    return -1;
+  }
+  if (get_path(env, argv[0], a, pa) < 0) return -1;
+  if (get_path(env, argv[1], b, pb) < 0) {
+    free(*pa);
+    *pa = NULL;
+    return -1;
+  }
+  return 0;
+}
+
 static napi_value ret_int(napi_env env, int v) {
   napi_value r;
   if (napi_create_int32(env, v, &r) != napi_ok) return NULL;
@@ -589,15 +614,8 @@ out:
 }
 
 static napi_value js_control_async(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char *path = NULL, *request = NULL;
-  if (argc < 2 || get_path(env, argv[0], "path", &path) < 0) return NULL;
-  if (get_path(env, argv[1], "request", &request) < 0) {
-    free(path);
-    return NULL;
-  }
+  char *path, *request;
+  if (get_two_paths(env, info, "path", "request", &path, &request) < 0) return NULL;
   struct pool_job *j = pool_job_new(env, "control", control_run);
   if (!j) {
     free(path);
@@ -740,15 +758,8 @@ static napi_value js_rmdirs_async(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_rename_exchange(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char *from = NULL, *to = NULL;
-  if (argc < 2 || get_path(env, argv[0], "from", &from) < 0) return NULL;
-  if (get_path(env, argv[1], "to", &to) < 0) {
-    free(from);
-    return NULL;
-  }
+  char *from, *to;
+  if (get_two_paths(env, info, "from", "to", &from, &to) < 0) return NULL;
   int r = renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE);
   int e = r < 0 ? errno : 0;
   free(from);
