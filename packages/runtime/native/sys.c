@@ -162,7 +162,19 @@ static int get_path(napi_env env, napi_value v, const char *what, char **out) {
   return -1;
 }
 
-/* the call's first two arguments as paths (`a`, `b` name them in the TypeError); both freed on failure */
+/* the call's first argument. N-API fills arguments the call lacks with undefined, which every
+ * get_* refuses with a TypeError naming it: no `argc <` check (those returned undefined silently) */
+static int first_arg(napi_env env, napi_callback_info info, napi_value *arg) {
+  size_t argc = 1;
+  if (napi_get_cb_info(env, info, &argc, arg, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "berth-sys: napi_get_cb_info");
+    return -1;
+  }
+  return 0;
+}
+
+/* the call's first two arguments as paths (`a`, `b` name them in the TypeError; a missing one is
+ * undefined, which get_path refuses); both freed on failure */
 static int get_two_paths(napi_env env, napi_callback_info info, const char *a, const char *b, char **pa,
                          char **pb) {
   size_t argc = 2;
@@ -170,12 +182,6 @@ static int get_two_paths(napi_env env, napi_callback_info info, const char *a, c
   *pa = *pb = NULL;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
     napi_throw_error(env, NULL, "berth-sys: napi_get_cb_info");
-    return -1;
-  }
-  if (argc < 2) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "berth-sys: %s and %s are required", a, b);
-    napi_throw_type_error(env, NULL, msg);
     return -1;
   }
   if (get_path(env, argv[0], a, pa) < 0) return -1;
@@ -198,7 +204,7 @@ static napi_value js_flock(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd, op;
-  if (argc < 2 || get_int(env, argv[0], "fd", &fd) < 0 || get_int(env, argv[1], "op", &op) < 0) return NULL;
+  if (get_int(env, argv[0], "fd", &fd) < 0 || get_int(env, argv[1], "op", &op) < 0) return NULL;
   int r;
   do r = flock(fd, op); while (r < 0 && errno == EINTR);
   return ret_int(env, r < 0 ? errno : 0);
@@ -301,7 +307,7 @@ static napi_value js_flock_async(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd, op;
-  if (argc < 2 || get_int(env, argv[0], "fd", &fd) < 0 || get_int(env, argv[1], "op", &op) < 0) return NULL;
+  if (get_int(env, argv[0], "fd", &fd) < 0 || get_int(env, argv[1], "op", &op) < 0) return NULL;
   struct pool_job *j = pool_job_new(env, "flock", flock_run);
   if (!j) return NULL;
   j->fd = fd, j->op = op;
@@ -340,7 +346,7 @@ static int umount2_args(napi_env env, napi_callback_info info, char **target, in
     return -1;
   }
   *target = NULL;
-  if (argc < 2 || get_path(env, argv[0], "target", target) < 0 || get_int(env, argv[1], "flags", flags) < 0) {
+  if (get_path(env, argv[0], "target", target) < 0 || get_int(env, argv[1], "flags", flags) < 0) {
     free(*target);
     *target = NULL;
     return -1;
@@ -495,11 +501,10 @@ done:
 }
 
 static napi_value js_waitpid(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_value arg;
+  if (first_arg(env, info, &arg) < 0) return NULL;
   int32_t pid;
-  if (argc < 1 || get_int(env, argv[0], "pid", &pid) < 0) return NULL;
+  if (get_int(env, arg, "pid", &pid) < 0) return NULL;
   if (pid <= 0) {
     napi_throw_type_error(env, NULL, "berth-sys: waitpid needs a child's pid");
     return NULL;
@@ -510,11 +515,10 @@ static napi_value js_waitpid(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_shutdown(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_value arg;
+  if (first_arg(env, info, &arg) < 0) return NULL;
   int32_t fd;
-  if (argc < 1 || get_int(env, argv[0], "fd", &fd) < 0) return NULL;
+  if (get_int(env, arg, "fd", &fd) < 0) return NULL;
   return ret_int(env, shutdown(fd, SHUT_RDWR) < 0 ? errno : 0);
 }
 
@@ -524,7 +528,7 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *path = NULL;
   int32_t mode, major, minor;
-  if (argc < 4 || get_path(env, argv[0], "path", &path) < 0 || get_int(env, argv[1], "mode", &mode) < 0 ||
+  if (get_path(env, argv[0], "path", &path) < 0 || get_int(env, argv[1], "mode", &mode) < 0 ||
       get_int(env, argv[2], "major", &major) < 0 || get_int(env, argv[3], "minor", &minor) < 0) {
     free(path);
     return NULL;
@@ -545,11 +549,10 @@ static int syncfs_run(struct pool_job *j) {
 }
 
 static napi_value js_syncfs_async(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_value arg;
+  if (first_arg(env, info, &arg) < 0) return NULL;
   char *path = NULL;
-  if (argc < 1 || get_path(env, argv[0], "path", &path) < 0) return NULL;
+  if (get_path(env, arg, "path", &path) < 0) return NULL;
   struct pool_job *j = pool_job_new(env, "syncfs", syncfs_run);
   if (!j) {
     free(path);
@@ -685,7 +688,7 @@ static napi_value js_remove_tree_async(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *path = NULL, *last = NULL;
-  if (argc < 1 || get_path(env, argv[0], "path", &path) < 0) return NULL;
+  if (get_path(env, argv[0], "path", &path) < 0) return NULL;
   if (argc >= 2 && get_str(env, argv[1], "last", &last) < 0) {
     free(path);
     return NULL;
@@ -716,13 +719,12 @@ static int rmdirs_run(struct pool_job *j) {
 }
 
 static napi_value js_rmdirs_async(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_value arg;
+  if (first_arg(env, info, &arg) < 0) return NULL;
   bool is_array = false;
   uint32_t n = 0;
-  if (argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
-      napi_get_array_length(env, argv[0], &n) != napi_ok || n > 1024) {
+  if (napi_is_array(env, arg, &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, arg, &n) != napi_ok || n > 1024) {
     napi_throw_type_error(env, NULL, "berth-sys: paths must be an array of at most 1024 strings");
     return NULL;
   }
@@ -731,7 +733,7 @@ static napi_value js_rmdirs_async(napi_env env, napi_callback_info info) {
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
     char *one = NULL;
-    if (napi_get_element(env, argv[0], i, &v) != napi_ok || get_path(env, v, "paths[i]", &one) < 0) {
+    if (napi_get_element(env, arg, i, &v) != napi_ok || get_path(env, v, "paths[i]", &one) < 0) {
       free(buf);
       return NULL;
     }
@@ -773,7 +775,7 @@ static napi_value js_set_inode_flags(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *path = NULL;
   int32_t set;
-  if (argc < 2 || get_path(env, argv[0], "path", &path) < 0 || get_int(env, argv[1], "set", &set) < 0) {
+  if (get_path(env, argv[0], "path", &path) < 0 || get_int(env, argv[1], "set", &set) < 0) {
     free(path);
     return NULL;
   }
@@ -799,7 +801,7 @@ static napi_value js_attach_device_filter(napi_env env, napi_callback_info info)
   napi_value argv[2];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *dir = NULL;
-  if (argc < 2 || get_path(env, argv[0], "dir", &dir) < 0) return NULL;
+  if (get_path(env, argv[0], "dir", &dir) < 0) return NULL;
   bool is_typed = false;
   napi_typedarray_type type;
   size_t len = 0;
@@ -867,12 +869,11 @@ static bool find_sha256(void) {
 }
 
 static napi_value js_sha256(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_value arg;
+  if (first_arg(env, info, &arg) < 0) return NULL;
   void *data = NULL;
   size_t len = 0;
-  if (argc < 1 || get_bytes(env, argv[0], "data", &data, &len) < 0) return NULL;
+  if (get_bytes(env, arg, "data", &data, &len) < 0) return NULL;
   _Alignas(16) unsigned char ctx[256];
   void *md = NULL;
   napi_value out;
@@ -886,12 +887,11 @@ static napi_value js_sha256(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_random_fill(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_value arg;
+  if (first_arg(env, info, &arg) < 0) return NULL;
   void *data = NULL;
   size_t len = 0;
-  if (argc < 1 || get_bytes(env, argv[0], "buf", &data, &len) < 0) return NULL;
+  if (get_bytes(env, arg, "buf", &data, &len) < 0) return NULL;
   size_t done = 0;
   while (done < len) {
     ssize_t n = getrandom((unsigned char *)data + done, len - done, 0);
